@@ -1,0 +1,81 @@
+import { formatHelp, parseArgs, UsageError, type CommandSpec } from "./args";
+import { LprofError } from "./read";
+import { view, viewSpec } from "./view";
+
+interface Command {
+  spec: CommandSpec;
+  run(argv: string[]): number | Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  view: { spec: viewSpec, run: view },
+};
+
+const mainSpec: CommandSpec = {
+  usage: "tsprof <command> [options]",
+  summary: "Line-level profiler for TypeScript.",
+  options: [
+    { name: "help", short: "h", type: "boolean", description: "show this help (tsprof <command> --help for a command's)" },
+    { name: "version", short: "V", type: "boolean", description: "print the version" },
+  ],
+  epilog: [
+    "commands:",
+    "  view     print the line-by-line report of .lprof files",
+    "",
+    "Profile a program: mark functions with /** @profile */, add { \"transform\": \"tsprof/transformer\" }",
+    "to compilerOptions.plugins, build with tspc and run it; then: tsprof view out.lprof",
+  ].join("\n"),
+};
+
+function version(): string {
+  return (require("../../package.json") as { version: string }).version;
+}
+
+/** Runs the CLI; resolves to the exit code. Errors are one line on stderr, never a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    const command = name !== undefined ? COMMANDS[name] : undefined;
+    if (!command) {
+      const { values } = parseArgs(name === undefined ? [] : [name], mainSpec);
+      if (values.version) {
+        process.stdout.write(`${version()}\n`);
+        return 0;
+      }
+      if (values.help || name === undefined) {
+        process.stdout.write(formatHelp(mainSpec));
+        return name === undefined ? 2 : 0;
+      }
+      throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(", ")}`);
+    }
+    if (rest.includes("--help") || rest.includes("-h")) {
+      const { values } = safeParse(rest, command.spec);
+      if (values?.help) {
+        process.stdout.write(formatHelp(command.spec));
+        return 0;
+      }
+    }
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`tsprof${name && COMMANDS[name] ? ` ${name}` : ""}: ${e.message}\nTry 'tsprof ${name && COMMANDS[name] ? `${name} ` : ""}--help' for more information.\n`);
+      return 2;
+    }
+    if (e instanceof LprofError) {
+      process.stderr.write(`${e.message}\n`);
+      return 1;
+    }
+    const err = e as Error;
+    process.stderr.write(`tsprof: internal error: ${err?.message ?? String(e)} (set TSPROF_DEBUG=1 for details)\n`);
+    if (process.env.TSPROF_DEBUG) process.stderr.write(`${err?.stack}\n`);
+    return 70;
+  }
+}
+
+function safeParse(argv: string[], spec: CommandSpec): { values?: Record<string, unknown> } {
+  try {
+    return parseArgs(argv, spec, spec.usage.includes("SCRIPT"));
+  } catch {
+    return {};
+  }
+}

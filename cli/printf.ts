@@ -1,0 +1,67 @@
+/*
+ * printf-style number formatting that matches C and Python to the character. JavaScript's
+ * `toFixed`/`toExponential` round exact ties away from zero (2.25 → "2.3"); C rounds the exact
+ * binary value half-to-even (2.25 → "2.2"). kernprof's report goes through C's rules.
+ */
+
+/** Exact decimal expansion of |x| (finite, < 1e21) with `digits` fraction digits, truncated. */
+function exactDigits(x: number, digits: number): string {
+  return Math.abs(x).toFixed(Math.min(100, digits));
+}
+
+/** True when |x| lies exactly halfway between two `precision`-decimal numbers. */
+function isTie(x: number, precision: number): boolean {
+  if (Math.abs(x) >= 1e21) return false;
+  const s = exactDigits(x, precision + 80);
+  const frac = s.slice(s.indexOf(".") + 1 + precision);
+  return /^50*$/.test(frac);
+}
+
+/** `x.toFixed(p)`, but exact ties round half to even, as C's printf does. */
+export function toFixedC(x: number, precision: number): string {
+  if (!isTie(x, precision)) return x.toFixed(precision);
+  // Truncated, the kept digits round down; when the last is odd, JS's away-from-zero is C's to-even.
+  const kept = exactDigits(x, precision + 1).slice(0, -1).replace(/\.$/, "");
+  const even = Number(kept[kept.length - 1]) % 2 === 0;
+  return (x < 0 ? "-" : "") + (even ? kept : Math.abs(x).toFixed(precision));
+}
+
+/** `x.toExponential(d)` with C's half-to-even on exact ties. */
+function toExponentialC(x: number, fractionDigits: number): string {
+  const naive = x.toExponential(fractionDigits);
+  const exp = Number(naive.split("e")[1]);
+  // The tie question is asked of the scaled value's digits: fractionDigits after the first digit.
+  const scaledPrecision = fractionDigits - exp;
+  if (scaledPrecision < 0 || scaledPrecision > 100 || !isTie(x, scaledPrecision)) return naive;
+  const fixed = toFixedC(x, scaledPrecision);
+  return Number(fixed).toExponential(fractionDigits);
+}
+
+/** C/Python `%.Pg`: how kernprof prints units and totals (`%g` is precision 6). */
+export function formatG(x: number, precision = 6): string {
+  if (Number.isNaN(x)) return "nan";
+  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
+  if (x === 0) return Object.is(x, -0) ? "-0" : "0";
+  const p = precision === 0 ? 1 : precision;
+  const [mantissa, expText] = toExponentialC(x, p - 1).split("e");
+  const exp = Number(expText);
+  if (exp < -4 || exp >= p) {
+    const sign = exp < 0 ? "-" : "+";
+    return `${stripZeros(mantissa)}e${sign}${String(Math.abs(exp)).padStart(2, "0")}`;
+  }
+  return stripZeros(toFixedC(x, Math.max(0, p - 1 - exp)));
+}
+
+function stripZeros(s: string): string {
+  return s.includes(".") ? s.replace(/\.?0+$/, "") : s;
+}
+
+/** `%W.Pf`: fixed point, right-aligned in `width`. */
+export function formatF(x: number, width: number, precision: number): string {
+  return toFixedC(x, precision).padStart(width);
+}
+
+/** `%W.Pg`: right-aligned `%.Pg`. */
+export function formatWG(x: number, width: number, precision: number): string {
+  return formatG(x, precision).padStart(width);
+}

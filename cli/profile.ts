@@ -1,0 +1,92 @@
+import type { LprofFile } from "../runtime/lprof";
+
+/** One line's totals after calibration, in nanoseconds. */
+export interface LineTotals {
+  hits: number;
+  time: number;
+  wait: number;
+}
+
+/** A function's merged measurements: what one block of the report shows. */
+export interface FunctionProfile {
+  file: string;
+  name: string;
+  line: number;
+  kind: string;
+  source: string[];
+  lines: Map<number, LineTotals>;
+}
+
+/** Everything the files say, merged: kernprof sums hits and times per function and line. */
+export interface Profile {
+  /** Seconds per unit of `time` and `wait` (always 1e-9 here). */
+  unit: number;
+  functions: FunctionProfile[];
+  /** Runs (processes and threads) merged in. */
+  runCount: number;
+  /** Modes the runs were measured in. */
+  modes: Set<string>;
+}
+
+export interface MergeOptions {
+  /** Keep the probes' own cost in the times (no calibration). */
+  raw?: boolean;
+}
+
+const NS = 1e-9;
+
+/**
+ * Merges runs from one or more files. Each run's times are first corrected by its own measured
+ * probe cost: `time − probe × (hits + nested)`, never below zero (docs/calibration.md).
+ */
+export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): Profile {
+  const byKey = new Map<string, FunctionProfile>();
+  const modes = new Set<string>();
+  let runCount = 0;
+  for (const file of files) {
+    const toNs = file.unit / NS;
+    for (const run of file.runs) {
+      runCount++;
+      modes.add(run.mode);
+      const probe = options.raw ? 0 : run.calibration.probe * toNs;
+      for (const fn of run.functions) {
+        const key = `${fn.file}\0${fn.line}\0${fn.name}`;
+        let target = byKey.get(key);
+        if (!target) {
+          target = { file: fn.file, name: fn.name, line: fn.line, kind: fn.kind, source: fn.source, lines: new Map() };
+          byKey.set(key, target);
+        }
+        for (const [line, hits, time, nested, wait] of fn.lines) {
+          const t = target.lines.get(line) ?? { hits: 0, time: 0, wait: 0 };
+          t.hits += hits;
+          t.time += Math.max(0, time * toNs - probe * (hits + nested));
+          t.wait += wait * toNs;
+          target.lines.set(line, t);
+        }
+      }
+    }
+  }
+  const functions = [...byKey.values()];
+  for (const fn of functions) for (const t of fn.lines.values()) t.time = Math.round(t.time);
+  functions.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
+  return { unit: NS, functions, runCount, modes };
+}
+
+/** Sum of a function's line times, in the profile's unit. */
+export function totalTime(fn: FunctionProfile): number {
+  let total = 0;
+  for (const t of fn.lines.values()) total += t.time;
+  return total;
+}
+
+export function totalHits(fn: FunctionProfile): number {
+  let total = 0;
+  for (const t of fn.lines.values()) total += t.hits;
+  return total;
+}
+
+export function totalWait(fn: FunctionProfile): number {
+  let total = 0;
+  for (const t of fn.lines.values()) total += t.wait;
+  return total;
+}

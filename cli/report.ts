@@ -1,0 +1,134 @@
+import * as path from "node:path";
+import { formatF, formatG, formatWG } from "./printf";
+import { totalHits, totalTime, totalWait, type FunctionProfile, type Profile } from "./profile";
+
+export interface ReportOptions {
+  /** Seconds per displayed time unit (kernprof `-u`). Default 1e-6. */
+  outputUnit?: number;
+  /** Hide functions never called (`-z`). */
+  skipZero?: boolean;
+  /** Order functions by ascending total time (`-t`), so the heaviest ends up last, nearest the prompt. */
+  sort?: boolean;
+  /** Append one line per function: `%6.2f seconds - file:line - name` (`-m`). */
+  summarize?: boolean;
+  /** Add a per-line `Wait` column: time suspended at `await`/`yield`. */
+  wait?: boolean;
+  /** ANSI colors (only ever on a TTY). */
+  color?: boolean;
+  /** Directory file names are shown relative to. Default: the working directory. */
+  cwd?: string;
+}
+
+// kernprof's minimum column widths (line_profiler.toml `show.column_widths`); they widen to fit.
+const MIN_WIDTHS = { line: 6, hits: 9, time: 12, perhit: 8, percent: 8, wait: 12 };
+
+const ansi = (on: boolean) => {
+  const wrap = (code: string) => (s: string) => (on && s.trim() ? `\x1b[${code}m${s}\x1b[0m` : s);
+  return { bold: wrap("1"), dim: wrap("2"), red: wrap("31"), yellow: wrap("33"), cyan: wrap("36") };
+};
+
+/** A file name as the report shows it: relative to `cwd` when inside it, as kernprof's short paths. */
+export function displayPath(file: string, cwd = process.cwd()): string {
+  const rel = path.relative(cwd, file);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
+}
+
+function orderedFunctions(profile: Profile, options: ReportOptions): FunctionProfile[] {
+  const fns = profile.functions.slice();
+  if (options.sort) fns.sort((a, b) => totalTime(a) - totalTime(b));
+  return fns;
+}
+
+/** One function's block, exactly as line_profiler's `show_func` lays it out. */
+export function formatFunction(fn: FunctionProfile, profile: Profile, options: ReportOptions = {}): string {
+  const c = ansi(!!options.color);
+  const outputUnit = options.outputUnit ?? 1e-6;
+  const unit = profile.unit;
+  const scalar = unit / outputUnit;
+  const total = totalTime(fn);
+  const wait = totalWait(fn);
+  const out: string[] = [];
+  out.push(c.bold(`Total time: ${formatG(total * unit)} s`));
+  out.push(`File: ${displayPath(fn.file, options.cwd)}`);
+  out.push(c.bold(`Function: ${fn.name} at line ${fn.line}`));
+  if (wait > 0) out.push(`Wait time: ${formatG(wait * unit)} s (suspended at await/yield; not in Total time)`);
+
+  type Cells = { hits: string; time: string; perhit: string; percent: string; wait: string; share: number };
+  const display = new Map<number, Cells>();
+  for (const [line, t] of fn.lines) {
+    // The same arithmetic, in the same order, as kernprof: identical doubles, identical text.
+    let time = formatF(t.time * scalar, 5, 1);
+    if (time.length > MIN_WIDTHS.time) time = formatWG(t.time * scalar, 5, 3);
+    let perhit = t.hits > 0 ? formatF((t.time * scalar) / t.hits, 5, 1) : "";
+    if (perhit.length > MIN_WIDTHS.perhit) perhit = formatWG((t.time * scalar) / t.hits, 5, 3);
+    let hits = String(t.hits);
+    if (hits.length > MIN_WIDTHS.hits) hits = formatG(t.hits);
+    const percent = total === 0 ? "" : formatF((100 * t.time) / total, 5, 1);
+    const w = options.wait && t.wait > 0 ? formatF(t.wait * scalar, 5, 1) : "";
+    display.set(line, { hits, time, perhit, percent, wait: w, share: total === 0 ? 0 : t.time / total });
+  }
+  const widths = { ...MIN_WIDTHS };
+  for (const d of display.values()) {
+    widths.hits = Math.max(widths.hits, d.hits.length);
+    widths.time = Math.max(widths.time, d.time.length);
+    widths.perhit = Math.max(widths.perhit, d.perhit.length);
+    widths.wait = Math.max(widths.wait, d.wait.length);
+  }
+  // Cells are padded before coloring, so ANSI codes never move a column.
+  const row = (line: string, hits: string, time: string, perhit: string, percent: string, waitCell: string, paint = (x: string) => x) =>
+    [line.padStart(widths.line), hits.padStart(widths.hits), time.padStart(widths.time), perhit.padStart(widths.perhit),
+      paint(percent.padStart(widths.percent)), ...(options.wait ? [waitCell.padStart(widths.wait)] : [])].join(" ");
+  const header = `${row("Line #", "Hits", "Time", "Per Hit", "% Time", "Wait")}  Line Contents`;
+  out.push("", header, "=".repeat(header.length));
+  fn.source.forEach((text, i) => {
+    const line = fn.line + i;
+    const d = display.get(line);
+    if (!d) {
+      out.push(`${row(String(line), "", "", "", "", "")}  ${text}`);
+      return;
+    }
+    const paint = d.share >= 0.25 ? c.red : d.share >= 0.1 ? c.yellow : (x: string) => x;
+    out.push(`${row(String(line), d.hits, d.time, d.perhit, d.percent, d.wait, paint)}  ${text}`);
+  });
+  out.push("");
+  return out.join("\n") + "\n";
+}
+
+/** Why a profile shows nothing, or undefined when it shows something. */
+export function emptyReason(profile: Profile, options: ReportOptions): string | undefined {
+  if (profile.functions.length === 0) {
+    return "No functions were profiled: no module with @profile-marked functions was loaded. Mark a function with /** @profile */ (or use `tsprof run --all`) and run again.";
+  }
+  if (profile.functions.every((fn) => totalHits(fn) === 0)) {
+    const n = profile.functions.length;
+    return `None of the ${n} profiled function${n === 1 ? " was" : "s were"} called during the run${options.skipZero ? " (-z hides them)" : ""}.`;
+  }
+  return undefined;
+}
+
+/** The whole report, as `python -m line_profiler` prints it. */
+export function formatReport(profile: Profile, options: ReportOptions = {}): string {
+  const outputUnit = options.outputUnit ?? 1e-6;
+  const parts = [`Timer unit: ${formatG(outputUnit)} s\n\n`];
+  if (profile.modes.has("sampled")) parts.push("Times are estimates from sampling; hits are exact.\n\n");
+  const reason = emptyReason(profile, options);
+  if (reason) parts.push(`${reason}\n\n`);
+  const fns = orderedFunctions(profile, options);
+  for (const fn of fns) {
+    if (options.skipZero && totalHits(fn) === 0) continue;
+    parts.push(formatFunction(fn, profile, options));
+  }
+  if (options.summarize) parts.push(formatSummary(profile, options));
+  return parts.join("");
+}
+
+/** `-m`: one line per function, `%6.2f seconds - file:line - name`. */
+export function formatSummary(profile: Profile, options: ReportOptions = {}): string {
+  const lines: string[] = [];
+  for (const fn of orderedFunctions(profile, options)) {
+    const seconds = totalTime(fn) * profile.unit;
+    if (options.skipZero && !seconds) continue;
+    lines.push(`${formatF(seconds, 6, 2)} seconds - ${displayPath(fn.file, options.cwd)}:${fn.line} - ${fn.name}`);
+  }
+  return lines.map((l) => l + "\n").join("");
+}

@@ -1,0 +1,49 @@
+import { parseArgs, UsageError, type CommandSpec } from "./args";
+import { mergeProfiles } from "./profile";
+import { readLprof } from "./read";
+import { formatReport } from "./report";
+import { useColor } from "./tty";
+
+export const viewSpec: CommandSpec = {
+  usage: "tsprof view [options] FILE.lprof...",
+  summary: "Print the line-by-line report of one or more .lprof files (several files are merged: hits and times add up per line).",
+  options: [
+    { name: "unit", short: "u", type: "string", valueName: "UNIT", description: "time unit of the Time and Per Hit columns: seconds (1e-3) or ns, us, ms, s (default 1e-6)" },
+    { name: "skip-zero", short: "z", type: "boolean", description: "hide functions that were never called" },
+    { name: "sort", short: "t", type: "boolean", description: "order functions by ascending total time (the heaviest last)" },
+    { name: "summarize", short: "m", type: "boolean", description: "add a one-line-per-function summary of total times" },
+    { name: "wait", type: "boolean", description: "add a Wait column: time suspended at await/yield, per line" },
+    { name: "raw", type: "boolean", description: "show times as measured, without subtracting the probes' own cost" },
+    { name: "color", short: "r", type: "boolean", negatable: true, description: "color the report (default: only when stdout is a terminal)" },
+    { name: "help", short: "h", type: "boolean", description: "show this help" },
+  ],
+  epilog: "Examples:\n  tsprof view out.lprof\n  tsprof view -u ms -z -t out.lprof other.lprof",
+};
+
+const UNIT_NAMES: Record<string, number> = { ns: 1e-9, us: 1e-6, "µs": 1e-6, ms: 1e-3, s: 1 };
+
+/** `-u` as kernprof takes it (seconds, `1e-3`), or by name (`ms`). */
+export function parseUnit(text: string): number {
+  if (text in UNIT_NAMES) return UNIT_NAMES[text];
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`invalid unit "${text}": give seconds as a positive number (1e-3) or one of ns, us, ms, s`);
+  }
+  return n;
+}
+
+export function view(argv: string[]): number {
+  const { values, positionals } = parseArgs(argv, viewSpec);
+  if (positionals.length === 0) throw new UsageError("no .lprof file given (for example: tsprof view out.lprof)");
+  const files = positionals.map(readLprof);
+  const profile = mergeProfiles(files, { raw: values.raw === true });
+  process.stdout.write(formatReport(profile, {
+    outputUnit: values.unit !== undefined ? parseUnit(values.unit as string) : undefined,
+    skipZero: values["skip-zero"] === true,
+    sort: values.sort === true,
+    summarize: values.summarize === true,
+    wait: values.wait === true,
+    color: useColor(values.color as boolean | undefined),
+  }));
+  return 0;
+}

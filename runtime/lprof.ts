@@ -1,0 +1,64 @@
+/**
+ * The `.lprof` file: the only thing the runtime and the CLI share. JSON, versioned, documented
+ * in docs/lprof-format.md. Types only (plus two constants), so the CLI can import it freely.
+ */
+
+export const LPROF_FORMAT = "tsprof-lprof";
+/** Bumped when a reader of the previous version would misread the file. */
+export const LPROF_VERSION = 1;
+
+/** One line's measurements: `[line, hits, time, nested, wait]`, times in `unit`s. */
+export type LprofLine = [line: number, hits: number, time: number, nested: number, wait: number];
+
+export interface LprofFunction {
+  /** Absolute path of the original source file. */
+  file: string;
+  /** Qualified name: `foo`, `Cart.total`, `Cart.get size`. */
+  name: string;
+  /** First line of the report: the `@profile` mark (decorator or JSDoc tag), 1-based. */
+  line: number;
+  /** `sync`, `async`, `generator` or `async generator`. */
+  kind: string;
+  /** Source lines `line, line+1, …` as they were at compile time. */
+  source: string[];
+  /** Lines that ran, ascending. Lines that never ran are absent. */
+  lines: LprofLine[];
+}
+
+export interface LprofRun {
+  /** Unique per process and thread: `pid-threadId-startMillis`. Rewriting a run replaces it. */
+  id: string;
+  /** Shared by a process tree (children and workers inherit it): runs of one session are merged. */
+  session: string;
+  pid: number;
+  /** 0 for the main thread, else the worker's `threadId`. */
+  threadId: number;
+  /** `process.argv` of the profiled process. */
+  argv: string[];
+  cwd: string;
+  /** `process.version`. */
+  node: string;
+  /** ISO-8601 wall-clock start and last write. */
+  start: string;
+  end: string;
+  /** Seconds from the runtime's start to this write. */
+  duration: number;
+  /** How times were taken: `exact` (a clock read per line). */
+  mode: "exact";
+  /** `true` for the final write at exit; `false` for interval dumps and crash-time snapshots. */
+  complete: boolean;
+  /**
+   * Probe cost measured in this process, in `unit`s: the CLI subtracts `probe × hits` and
+   * `probe × nested` from each line's `time` (see docs/calibration.md).
+   */
+  calibration: { probe: number };
+  functions: LprofFunction[];
+}
+
+export interface LprofFile {
+  format: typeof LPROF_FORMAT;
+  version: number;
+  /** Seconds per time unit in `lines` (1e-9: nanoseconds). */
+  unit: number;
+  runs: LprofRun[];
+}

@@ -1,0 +1,68 @@
+import * as path from "node:path";
+import { threadId } from "node:worker_threads";
+import { performance } from "node:perf_hooks";
+import { FunctionStats } from "./stats";
+
+/** Options baked into instrumented code by the transformer (the plugin's options). */
+export interface RegisterOptions {
+  output?: string;
+}
+
+/** Everything this thread has profiled so far, and where it goes. */
+export interface Session {
+  /** Session id, shared with child processes and workers through `TSPROF_SESSION`. */
+  id: string;
+  functions: FunctionStats[];
+  enabled: boolean;
+  /** Wall-clock start of this process or worker (`performance.timeOrigin`, ms since epoch). */
+  startWall: number;
+  cwd: string;
+  /** Output path from the first registered module's options, if any. */
+  configuredOutput: string | undefined;
+  /** Whether the exit/signal hooks are installed. */
+  hooked: boolean;
+}
+
+// One session per thread, even if two copies of the runtime are loaded (nested installs).
+const KEY = Symbol.for("tsprof.session");
+
+export function session(): Session {
+  const g = globalThis as unknown as Record<symbol, Session | undefined>;
+  let s = g[KEY];
+  if (!s) {
+    // Set before any child is spawned, so the whole process tree writes one profile.
+    const id = process.env.TSPROF_SESSION || `${process.pid}-${Math.round(performance.timeOrigin)}`;
+    process.env.TSPROF_SESSION = id;
+    s = {
+      id,
+      functions: [],
+      enabled: process.env.TSPROF !== "0",
+      startWall: performance.timeOrigin,
+      cwd: process.cwd(),
+      configuredOutput: undefined,
+      hooked: false,
+    };
+    g[KEY] = s;
+  }
+  return s;
+}
+
+/** Where this process writes: `TSPROF_OUTPUT`, else the plugin's `output`, else `out.lprof`; relative to the start directory. */
+export function outputPath(s: Session): string {
+  const chosen = process.env.TSPROF_OUTPUT || s.configuredOutput || "out.lprof";
+  return path.resolve(s.cwd, chosen);
+}
+
+export type FunctionMeta = [name: string, firstLine: number, lines: number[], source: string[], kind: string];
+
+/** Registers one module's instrumented functions; returns their counters, indexed as in `metas`. */
+export function registerFunctions(file: string, metas: FunctionMeta[], options: RegisterOptions | undefined): FunctionStats[] {
+  const s = session();
+  if (options?.output && s.configuredOutput === undefined) s.configuredOutput = options.output;
+  const stats = metas.map(([name, firstLine, lines, source, kind]) =>
+    new FunctionStats(file, name, firstLine, lines, source, kind, s.enabled));
+  if (s.enabled) s.functions.push(...stats);
+  return stats;
+}
+
+export { threadId };

@@ -1,0 +1,130 @@
+import { spawnSync, type SpawnSyncOptions } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as ts from "typescript";
+import { createTransformer, type TransformOptions } from "../transformer/index";
+import { mergeProfiles, type Profile } from "../cli/profile";
+import { readLprof } from "../cli/read";
+
+/** The repository root (tests run from dist/test). */
+export const ROOT = path.resolve(__dirname, "..", "..");
+export const CLI = path.join(ROOT, "bin", "tsprof.js");
+
+/** A fresh directory where `tsprof` resolves to this repository, as if installed. */
+export function makeProject(prefix = "tsprof-test-"): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.mkdirSync(path.join(dir, "node_modules"));
+  fs.symlinkSync(ROOT, path.join(dir, "node_modules", "tsprof"), "dir");
+  return dir;
+}
+
+export interface CompileOptions extends TransformOptions {
+  /** Emit ES modules instead of CommonJS. */
+  esm?: boolean;
+  target?: ts.ScriptTarget;
+  /** Skip the transformer: the program as it would run unprofiled. */
+  plain?: boolean;
+  sourceMap?: boolean;
+  compilerOptions?: ts.CompilerOptions;
+}
+
+/** Transpiles TypeScript as `tsprof run` does: one file, TypeScript 6, the tsprof `before` transformer. */
+export function compile(source: string, fileName: string, options: CompileOptions = {}): string {
+  const result = ts.transpileModule(source, {
+    fileName,
+    compilerOptions: {
+      target: options.target ?? ts.ScriptTarget.ES2022,
+      module: options.esm ? ts.ModuleKind.ESNext : ts.ModuleKind.CommonJS,
+      sourceMap: options.sourceMap,
+      experimentalDecorators: false,
+      ...options.compilerOptions,
+    },
+    transformers: options.plain ? undefined : { before: [createTransformer(ts, options)] },
+  });
+  return result.outputText;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  status: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export function runNode(args: string[], options: SpawnSyncOptions = {}): RunResult {
+  const r = spawnSync(process.execPath, args, { encoding: "utf8", timeout: 60_000, ...options });
+  return { stdout: String(r.stdout), stderr: String(r.stderr), status: r.status, signal: r.signal };
+}
+
+/** Environment for a profiled child: no inherited session, output where we say. */
+export function profEnv(output: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TSPROF_OUTPUT: output, ...extra };
+  delete env.TSPROF_SESSION;
+  delete env.TSPROF;
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+export interface ProfiledRun {
+  plain: RunResult;
+  profiled: RunResult;
+  profile: Profile;
+  dir: string;
+  output: string;
+}
+
+/**
+ * Runs `source` twice: compiled without the transform, and instrumented. Returns both results
+ * and the merged profile (raw times, so tests see what was measured).
+ */
+export function runProfiled(source: string, options: CompileOptions & { name?: string; env?: Record<string, string> } = {}): ProfiledRun {
+  const dir = makeProject();
+  const ext = options.esm ? ".mjs" : ".js";
+  const src = path.join(dir, `${options.name ?? "prog"}.ts`);
+  fs.writeFileSync(src, source);
+  const plainJs = path.join(dir, `plain${ext}`);
+  const profJs = path.join(dir, `prog${ext}`);
+  fs.writeFileSync(plainJs, compile(source, src, { ...options, plain: true }));
+  fs.writeFileSync(profJs, compile(source, src, options));
+  const output = path.join(dir, "out.lprof");
+  const plain = runNode([plainJs], { cwd: dir, env: profEnv(output, options.env) });
+  const profiled = runNode([profJs], { cwd: dir, env: profEnv(output, options.env) });
+  const profile = fs.existsSync(output) ? mergeProfiles([readLprof(output)], { raw: true }) : emptyProfile();
+  return { plain, profiled, profile, dir, output };
+}
+
+function emptyProfile(): Profile {
+  return { unit: 1e-9, functions: [], runCount: 0, modes: new Set() };
+}
+
+/** line → hits over every function of the profile (each line belongs to one function). */
+export function hitsByLine(profile: Profile): Record<number, number> {
+  const out: Record<number, number> = {};
+  for (const fn of profile.functions) {
+    for (const [line, t] of fn.lines) if (t.hits > 0) out[line] = (out[line] ?? 0) + t.hits;
+  }
+  return out;
+}
+
+/** Expected hits written in the source as trailing `// hits: N` comments. */
+export function expectedHits(source: string): Record<number, number> {
+  const out: Record<number, number> = {};
+  source.split("\n").forEach((text, i) => {
+    const m = /\/\/ hits: (\d+)\s*$/.exec(text);
+    if (m) out[i + 1] = Number(m[1]);
+  });
+  return out;
+}
+
+/** A function of the profile by name (fails loudly when absent). */
+export function fnNamed(profile: Profile, name: string) {
+  const fn = profile.functions.find((f) => f.name === name);
+  if (!fn) throw new Error(`no function ${name} in profile: ${profile.functions.map((f) => f.name).join(", ")}`);
+  return fn;
+}
+
+/** Runs the tsprof CLI. */
+export function tsprof(args: string[], options: SpawnSyncOptions = {}): RunResult {
+  return runNode([CLI, ...args], options);
+}

@@ -1,0 +1,74 @@
+import type * as TS from "typescript";
+import { emitInstrumented } from "./emit";
+import { planFile, type PlanOptions } from "./plan";
+
+/** Options of the tsprof transformer, as written in `compilerOptions.plugins` next to `"transform"`. */
+export interface TsprofPluginOptions {
+  /** Where the profiled program writes its profile (relative to its working directory). Default `out.lprof`. */
+  output?: string;
+}
+
+/** Options for callers that run the transform themselves (`tsprof run`, tests). */
+export interface TransformOptions extends TsprofPluginOptions, PlanOptions {
+  /** Module specifier of the runtime in emitted code. Default `tsprof/runtime`. */
+  runtime?: string;
+}
+
+/** Keys ts-patch itself reads from a plugin entry; they are not tsprof's to judge. */
+const TS_PATCH_KEYS = new Set([
+  "transform", "type", "import", "after", "afterDeclarations", "transformProgram", "resolvePathAliases", "tsConfig", "isEsm", "name",
+]);
+const OPTION_KEYS: Record<keyof TsprofPluginOptions, "string"> = { output: "string" };
+
+/** Checks plugin options; returns one message per problem (unknown key, wrong type). */
+export function validatePluginOptions(config: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(config)) {
+    if (TS_PATCH_KEYS.has(key)) continue;
+    const expected = OPTION_KEYS[key as keyof TsprofPluginOptions];
+    if (!expected) {
+      problems.push(`tsprof: unknown plugin option "${key}" in compilerOptions.plugins; known options: ${Object.keys(OPTION_KEYS).join(", ")}`);
+    } else if (typeof value !== expected) {
+      problems.push(`tsprof: plugin option "${key}" must be a ${expected}, got ${JSON.stringify(value)}`);
+    }
+  }
+  return problems;
+}
+
+/** A `before` transformer that instruments `@profile`-marked functions. Usable with any TS 6 API surface. */
+export function createTransformer(ts: typeof TS, options: TransformOptions = {}): TS.TransformerFactory<TS.SourceFile> {
+  const runtimeOptions: Record<string, string> = {};
+  if (options.output !== undefined) runtimeOptions.output = options.output;
+  return (context) => (sf) => {
+    if (sf.isDeclarationFile) return sf;
+    // Cheap filter: a file that never says "profile" has nothing marked (unless everything is).
+    if (!options.all && !options.names && !sf.text.includes("profile")) return sf;
+    const plan = planFile(ts, sf, options);
+    if (plan.functions.length === 0) return sf;
+    return emitInstrumented(ts, context, sf, plan, { runtime: options.runtime, runtimeOptions });
+  };
+}
+
+interface PluginExtras {
+  ts: typeof TS;
+  addDiagnostic?: (diag: TS.Diagnostic) => number;
+}
+
+/**
+ * ts-patch entry (`{ "transform": "tsprof/transformer" }`, program type): instruments marked
+ * functions before TypeScript's own transforms, so probes are downlevelled with the code.
+ */
+export default function tsprofPlugin(
+  _program: TS.Program | undefined,
+  config: Record<string, unknown> = {},
+  extras?: PluginExtras,
+): { before: TS.TransformerFactory<TS.SourceFile> } {
+  // Nodes must come from the compiler that prints them: ts-patch hands us its instance.
+  const ts = extras?.ts ?? (require("typescript") as typeof TS);
+  for (const messageText of validatePluginOptions(config)) {
+    extras?.addDiagnostic?.({
+      category: ts.DiagnosticCategory.Error, code: 90001, file: undefined, start: undefined, length: undefined, messageText,
+    });
+  }
+  return { before: createTransformer(ts, { output: typeof config.output === "string" ? config.output : undefined }) };
+}

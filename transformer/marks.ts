@@ -1,0 +1,250 @@
+import type * as TS from "typescript";
+
+/** A function-like node that has a body tsprof can instrument. */
+export type ProfilableFunction =
+  | TS.FunctionDeclaration
+  | TS.FunctionExpression
+  | TS.ArrowFunction
+  | TS.MethodDeclaration
+  | TS.GetAccessorDeclaration
+  | TS.SetAccessorDeclaration
+  | TS.ConstructorDeclaration;
+
+/** A function chosen for profiling, with what the report needs to name it. */
+export interface MarkedFunction {
+  node: ProfilableFunction;
+  /** Qualified name shown in the report: `foo`, `Cart.total`, `Cart.get size`. */
+  name: string;
+  /** 1-based line where the report starts: the `@profile` tag or decorator line. */
+  firstLine: number;
+}
+
+/** How a file marks functions: what `@profile` decorators look like in it. */
+export interface MarkContext {
+  ts: typeof TS;
+  sf: TS.SourceFile;
+  /** Local names bound to tsprof's `profile` export (`import { profile as p } from "tsprof"`). */
+  decoratorNames: Set<string>;
+  /** Local names bound to the whole tsprof module (`import * as tsprof from "tsprof"`). */
+  namespaceNames: Set<string>;
+  /** Mark every function of the file, as `tsprof run --all` and `-p file` do. */
+  all: boolean;
+  /** Mark only these function names (`-p file:name`), in addition to marked ones. */
+  names: Set<string> | undefined;
+}
+
+// `/** ... @profile ... */`: JSDoc-style block comments only, so prose in `//` comments never marks.
+const JSDOC_PROFILE = /^\/\*\*(?:[\s\S]*?[\s*])?@profile(?![\w$-])/;
+
+// Finds the local names under which this file imports tsprof's `profile` decorator.
+export function createMarkContext(ts: typeof TS, sf: TS.SourceFile, all = false, names?: Set<string>): MarkContext {
+  const decoratorNames = new Set<string>();
+  const namespaceNames = new Set<string>();
+  for (const st of sf.statements) {
+    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) continue;
+    if (st.moduleSpecifier.text !== "tsprof") continue;
+    const bindings = st.importClause?.namedBindings;
+    if (!bindings) continue;
+    if (ts.isNamespaceImport(bindings)) namespaceNames.add(bindings.name.text);
+    else for (const el of bindings.elements) {
+      if ((el.propertyName ?? el.name).text === "profile") decoratorNames.add(el.name.text);
+    }
+  }
+  // Without an import, a bare `@profile` still counts: kernprof users write it that way.
+  if (decoratorNames.size === 0 && namespaceNames.size === 0) decoratorNames.add("profile");
+  return { ts, sf, decoratorNames, namespaceNames, all, names };
+}
+
+/** True when `d` is tsprof's `@profile` decorator (optionally called: `@profile()`). */
+export function isProfileDecorator(mc: MarkContext, d: TS.Decorator): boolean {
+  const { ts } = mc;
+  let e = d.expression;
+  if (ts.isCallExpression(e)) e = e.expression;
+  if (ts.isIdentifier(e)) return mc.decoratorNames.has(e.text);
+  return ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.expression)
+    && mc.namespaceNames.has(e.expression.text) && e.name.text === "profile";
+}
+
+function profileDecorators(mc: MarkContext, node: TS.Node): TS.Decorator[] {
+  const { ts } = mc;
+  if (!ts.canHaveDecorators(node)) return [];
+  return (ts.getDecorators(node) ?? []).filter((d) => isProfileDecorator(mc, d));
+}
+
+/** Offset of the `@profile` tag in the JSDoc comments leading `node`, or -1. */
+function jsDocTagOffset(mc: MarkContext, node: TS.Node): number {
+  const text = mc.sf.text;
+  for (const c of mc.ts.getLeadingCommentRanges(text, node.pos) ?? []) {
+    const body = text.slice(c.pos, c.end);
+    const m = JSDOC_PROFILE.exec(body);
+    if (m) return c.pos + m[0].length - "@profile".length;
+  }
+  return -1;
+}
+
+function lineOf(sf: TS.SourceFile, offset: number): number {
+  return sf.getLineAndCharacterOfPosition(offset).line + 1;
+}
+
+/** The statement or member that carries comments and decorators for a function expression. */
+function carrierOf(ts: typeof TS, fn: TS.Node): TS.Node[] {
+  const out: TS.Node[] = [fn];
+  let n: TS.Node = fn;
+  while (
+    ts.isParenthesizedExpression(n.parent) || ts.isAsExpression(n.parent) || ts.isSatisfiesExpression(n.parent)
+    || ts.isTypeAssertionExpression(n.parent) || ts.isNonNullExpression(n.parent)
+  ) {
+    n = n.parent;
+    out.push(n);
+  }
+  const p = n.parent;
+  if (!p) return out;
+  if (ts.isVariableDeclaration(p) && p.initializer === n) {
+    out.push(p);
+    const list = p.parent;
+    if (ts.isVariableDeclarationList(list) && list.declarations[0] === p && ts.isVariableStatement(list.parent)) {
+      out.push(list.parent);
+    }
+  } else if ((ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p)) && p.initializer === n) {
+    out.push(p);
+  } else if (ts.isExportAssignment(p)) {
+    out.push(p);
+  } else if (ts.isBinaryExpression(p) && p.right === n && p.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+    if (ts.isExpressionStatement(p.parent)) out.push(p.parent);
+  }
+  return out;
+}
+
+/** Text of a property or method name as the report shows it. */
+export function propertyNameText(ts: typeof TS, sf: TS.SourceFile, name: TS.PropertyName | undefined): string {
+  if (!name) return "<anonymous>";
+  if (ts.isIdentifier(name) || ts.isPrivateIdentifier(name)) return name.text;
+  if (ts.isStringLiteral(name) || ts.isNumericLiteral(name) || ts.isNoSubstitutionTemplateLiteral(name)) return name.text;
+  return name.getText(sf);
+}
+
+function classNameOf(ts: typeof TS, sf: TS.SourceFile, cls: TS.ClassLikeDeclaration): string {
+  if (cls.name) return cls.name.text;
+  const p = cls.parent;
+  if (ts.isVariableDeclaration(p) && ts.isIdentifier(p.name)) return p.name.text;
+  if (ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p)) return propertyNameText(ts, sf, p.name);
+  if (ts.isExportAssignment(p) || ts.getCombinedModifierFlags(cls as TS.Declaration) & ts.ModifierFlags.Default) return "default";
+  return "<anonymous class>";
+}
+
+function objectNameOf(ts: typeof TS, sf: TS.SourceFile, obj: TS.ObjectLiteralExpression): string {
+  let n: TS.Node = obj;
+  while (ts.isParenthesizedExpression(n.parent) || ts.isAsExpression(n.parent) || ts.isSatisfiesExpression(n.parent)) n = n.parent;
+  const p = n.parent;
+  if (ts.isVariableDeclaration(p) && ts.isIdentifier(p.name)) return p.name.text;
+  if (ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p)) return propertyNameText(ts, sf, p.name);
+  if (ts.isBinaryExpression(p) && p.right === n) return p.left.getText(sf);
+  if (ts.isExportAssignment(p)) return "default";
+  return "<object>";
+}
+
+/** Qualified name of a function in the user's vocabulary (JS's own `name`, prefixed by its class or object). */
+export function qualifiedName(ts: typeof TS, sf: TS.SourceFile, fn: ProfilableFunction): string {
+  const owner = fn.parent;
+  const memberName = (): string => {
+    if (ts.isConstructorDeclaration(fn)) return "constructor";
+    const base = propertyNameText(ts, sf, (fn as TS.MethodDeclaration).name);
+    if (ts.isGetAccessorDeclaration(fn)) return `get ${base}`;
+    if (ts.isSetAccessorDeclaration(fn)) return `set ${base}`;
+    return base;
+  };
+  if (ts.isClassLike(owner) && !ts.isFunctionExpression(fn) && !ts.isArrowFunction(fn)) {
+    return `${classNameOf(ts, sf, owner)}.${memberName()}`;
+  }
+  if (ts.isObjectLiteralExpression(owner) && !ts.isFunctionExpression(fn) && !ts.isArrowFunction(fn)) {
+    return `${objectNameOf(ts, sf, owner)}.${memberName()}`;
+  }
+  if (ts.isFunctionDeclaration(fn)) return fn.name ? fn.name.text : "default";
+  if (ts.isFunctionExpression(fn) && fn.name) return fn.name.text;
+  // Function and arrow expressions take the name of what they are assigned to, as JS's `name` does.
+  const carriers = carrierOf(ts, fn);
+  const holder = carriers[carriers.length - 1];
+  for (const c of carriers) {
+    if (ts.isVariableDeclaration(c) && ts.isIdentifier(c.name)) return c.name.text;
+    if (ts.isPropertyDeclaration(c) && ts.isClassLike(c.parent)) {
+      return `${classNameOf(ts, sf, c.parent)}.${propertyNameText(ts, sf, c.name)}`;
+    }
+    if (ts.isPropertyAssignment(c)) {
+      return `${objectNameOf(ts, sf, c.parent)}.${propertyNameText(ts, sf, c.name)}`;
+    }
+    if (ts.isExportAssignment(c)) return "default";
+  }
+  if (ts.isExpressionStatement(holder) && ts.isBinaryExpression(holder.expression)) {
+    return holder.expression.left.getText(sf);
+  }
+  return ts.isArrowFunction(fn) ? "<arrow>" : "<anonymous>";
+}
+
+function hasBody(ts: typeof TS, node: TS.Node): node is ProfilableFunction {
+  return (
+    ts.isFunctionDeclaration(node) || ts.isFunctionExpression(node) || ts.isArrowFunction(node)
+    || ts.isMethodDeclaration(node) || ts.isGetAccessorDeclaration(node) || ts.isSetAccessorDeclaration(node)
+    || ts.isConstructorDeclaration(node)
+  ) && node.body !== undefined;
+}
+
+export function isFunctionLike(ts: typeof TS, node: TS.Node): boolean {
+  return ts.isFunctionLike(node) || ts.isClassStaticBlockDeclaration(node);
+}
+
+/** Where a function's report starts: its first decorator, else its first token. */
+function naturalStartLine(mc: MarkContext, node: TS.Node): number {
+  return lineOf(mc.sf, node.getStart(mc.sf));
+}
+
+/** The `@profile` mark on `fn` itself, if any: its line. */
+function ownMarkLine(mc: MarkContext, fn: ProfilableFunction): number | undefined {
+  const { ts } = mc;
+  for (const carrier of carrierOf(ts, fn)) {
+    const decorators = profileDecorators(mc, carrier);
+    if (decorators.length) return naturalStartLine(mc, carrier);
+    const at = jsDocTagOffset(mc, carrier);
+    if (at >= 0) return lineOf(mc.sf, at);
+  }
+  return undefined;
+}
+
+/** The class whose `@profile` mark covers `fn` (a member, or an arrow held by a field). */
+function markedClassOf(mc: MarkContext, fn: ProfilableFunction): TS.ClassLikeDeclaration | undefined {
+  const { ts } = mc;
+  let owner: TS.Node = fn.parent;
+  if ((ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) {
+    const carriers = carrierOf(ts, fn);
+    const field = carriers.find((c) => ts.isPropertyDeclaration(c));
+    if (!field) return undefined;
+    owner = field.parent;
+  }
+  if (!ts.isClassLike(owner)) return undefined;
+  if (profileDecorators(mc, owner).length || jsDocTagOffset(mc, owner) >= 0) return owner;
+  return undefined;
+}
+
+/** Every function of the file that is to be profiled, outermost first. */
+export function findMarkedFunctions(mc: MarkContext): MarkedFunction[] {
+  const { ts, sf } = mc;
+  const out: MarkedFunction[] = [];
+  const visit = (node: TS.Node): void => {
+    if (hasBody(ts, node)) {
+      const name = qualifiedName(ts, sf, node);
+      let firstLine = ownMarkLine(mc, node);
+      if (firstLine === undefined && markedClassOf(mc, node)) firstLine = naturalStartLine(mc, node);
+      if (firstLine === undefined && (mc.all || mc.names?.has(name) || mc.names?.has(name.split(".").pop()!))) {
+        firstLine = naturalStartLine(mc, node);
+      }
+      if (firstLine !== undefined) out.push({ node, name, firstLine });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+/** A directive of a prologue (`"use strict";`): an expression statement that is only a string literal. */
+export function isDirective(ts: typeof TS, s: TS.Statement): boolean {
+  return ts.isExpressionStatement(s) && ts.isStringLiteral(s.expression);
+}

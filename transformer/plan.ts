@@ -1,0 +1,272 @@
+import type * as TS from "typescript";
+import { createMarkContext, findMarkedFunctions, isDirective, isFunctionLike, type MarkContext, type ProfilableFunction } from "./marks";
+
+/**
+ * Where a probe goes, and which line it counts.
+ *
+ * - `stmt`: before a statement (`hit: false` only starts timing the line, for a `for` loop's initializer).
+ * - `test`: in a loop's test, evaluated once per test (`for`, `while`, `do…while`).
+ * - `iter`: at the top of a `for…of` / `for…in` body, once per iteration.
+ * - `clause`: at the top of a `case` / `default` clause, once per entry (by match or fall-through).
+ * - `catch` / `finally`: at the top of the handler block.
+ * - `body`: an arrow function's expression body.
+ * - `await` / `yield`: suspension points, whose suspended time is not billed as execution.
+ * - `forAwait` / `delegate`: `for await` iterables and `yield*` operands, wrapped to see their suspensions.
+ */
+export type SiteKind = "stmt" | "test" | "iter" | "clause" | "catch" | "finally" | "body" | "await" | "yield" | "forAwait" | "delegate";
+
+export interface ProbeSite {
+  kind: SiteKind;
+  /** Source offset of the node the site is attached to (its first token). */
+  at: number;
+  /** Line slot (index into `PlannedFunction.lines`); 0 for sites that count no line. */
+  slot: number;
+  /** Whether the probe counts a hit (`false`: only moves the clock to this line). */
+  hit: boolean;
+}
+
+export type FunctionKind = "sync" | "async" | "generator" | "async generator";
+
+export interface PlannedFunction {
+  /** Index of the function within its file's plan. */
+  index: number;
+  name: string;
+  /** First line of the report (the `@profile` mark), 1-based. */
+  firstLine: number;
+  /** Last line of the function, 1-based. */
+  lastLine: number;
+  /** Source text of lines `firstLine..lastLine` (without line terminators), a snapshot for the report. */
+  source: string[];
+  /** slot → original line number; slot 0 is reserved (time before the first probe). */
+  lines: number[];
+  kind: FunctionKind;
+  /** Source offset of the function node's first token. */
+  at: number;
+  sites: ProbeSite[];
+}
+
+export interface FilePlan {
+  fileName: string;
+  functions: PlannedFunction[];
+}
+
+export interface PlanOptions {
+  /** Profile every function of the file. */
+  all?: boolean;
+  /** Profile functions with these names (qualified `Class.method` or bare `method`). */
+  names?: Set<string>;
+}
+
+/** Computes the probe plan of a source file: which functions, which lines, where each probe goes. */
+export function planFile(ts: typeof TS, sf: TS.SourceFile, options: PlanOptions = {}): FilePlan {
+  const mc = createMarkContext(ts, sf, options.all ?? false, options.names);
+  const textLines = sourceLines(sf);
+  const functions = findMarkedFunctions(mc).map((m, index) => planFunction(mc, textLines, m.node, m.name, m.firstLine, index));
+  return { fileName: sf.fileName, functions };
+}
+
+function functionKind(ts: typeof TS, fn: ProfilableFunction): FunctionKind {
+  const isAsync = (ts.getCombinedModifierFlags(fn) & ts.ModifierFlags.Async) !== 0;
+  const isGen = "asteriskToken" in fn && fn.asteriskToken !== undefined;
+  return isAsync ? (isGen ? "async generator" : "async") : isGen ? "generator" : "sync";
+}
+
+const NO_LINE = -1;
+
+function planFunction(mc: MarkContext, textLines: string[], fn: ProfilableFunction, name: string, firstLine: number, index: number): PlannedFunction {
+  const { ts, sf } = mc;
+  const lines: number[] = [firstLine];
+  const slotByLine = new Map<number, number>();
+  const sites: ProbeSite[] = [];
+  const lineAt = (offset: number) => sf.getLineAndCharacterOfPosition(offset).line + 1;
+  const startOf = (n: TS.Node) => n.getStart(sf);
+  const slotOf = (line: number): number => {
+    let s = slotByLine.get(line);
+    if (s === undefined) {
+      s = lines.length;
+      lines.push(line);
+      slotByLine.set(line, s);
+    }
+    return s;
+  };
+  const site = (kind: SiteKind, node: TS.Node, line: number, hit = true) =>
+    sites.push({ kind, at: startOf(node), slot: slotOf(line), hit });
+
+  /** Statements that never execute (declarations TypeScript erases, hoisted functions, `;`). */
+  const isInert = (s: TS.Statement): boolean =>
+    ts.isFunctionDeclaration(s) || ts.isEmptyStatement(s) || ts.isInterfaceDeclaration(s)
+    || ts.isTypeAliasDeclaration(s) || ts.isModuleDeclaration(s)
+    || (ts.isEnumDeclaration(s) && (ts.getCombinedModifierFlags(s) & (ts.ModifierFlags.Const | ts.ModifierFlags.Ambient)) !== 0)
+    || (ts.isVariableStatement(s) && !!s.modifiers?.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword));
+
+  /**
+   * Statements of a list. `prevLine` is the line of the probe that always runs just before the
+   * list's first statement: a statement on that same line continues the line's entry and is not
+   * counted again (`if (x) a();`, `a(); b();`).
+   */
+  const visitList = (statements: readonly TS.Statement[], prevLine: number) => {
+    for (const s of statements) {
+      if (isInert(s)) continue;
+      visitStatement(s, prevLine);
+      prevLine = lineAt(startOf(s));
+    }
+  };
+
+  /** A loop or `if` body: a block's statements, or one statement the emitter may wrap in a block. */
+  const visitBody = (s: TS.Statement, headerLine: number) => {
+    if (ts.isBlock(s)) visitList(s.statements, headerLine);
+    else if (!isInert(s)) visitStatement(s, headerLine);
+  };
+
+  const visitStatement = (s: TS.Statement, prevLine: number): void => {
+    const line = lineAt(startOf(s));
+    const fresh = line !== prevLine;
+    if (ts.isBlock(s)) return visitList(s.statements, prevLine);
+    if (ts.isLabeledStatement(s)) return visitStatement(s.statement, prevLine);
+    if (ts.isIfStatement(s)) {
+      if (fresh) site("stmt", s, line);
+      visitBody(s.thenStatement, line);
+      if (s.elseStatement) visitBody(s.elseStatement, line);
+      scanExpressions(s.expression);
+      return;
+    }
+    if (ts.isForStatement(s)) {
+      // The initializer runs once and is timed on the header line; each test evaluation is a hit.
+      if (fresh && s.initializer) site("stmt", s, line, false);
+      site("test", s, line);
+      visitBody(s.statement, line);
+      if (s.initializer) scanExpressions(s.initializer);
+      if (s.condition) scanExpressions(s.condition);
+      if (s.incrementor) scanExpressions(s.incrementor);
+      return;
+    }
+    if (ts.isWhileStatement(s)) {
+      site("test", s, line);
+      visitBody(s.statement, line);
+      scanExpressions(s.expression);
+      return;
+    }
+    if (ts.isDoStatement(s)) {
+      if (fresh) site("stmt", s, line);
+      visitBody(s.statement, line);
+      site("test", s, lineAt(startOf(s.expression)));
+      scanExpressions(s.expression);
+      return;
+    }
+    if (ts.isForOfStatement(s) || ts.isForInStatement(s)) {
+      // Entry plus one hit per iteration: n iterations show n + 1 hits, as Python's `for` does.
+      if (fresh) site("stmt", s, line);
+      site("iter", s, line);
+      if (ts.isForOfStatement(s) && s.awaitModifier) site("forAwait", s.expression, line, false);
+      visitBody(s.statement, line);
+      scanExpressions(s.initializer);
+      scanExpressions(s.expression);
+      return;
+    }
+    if (ts.isSwitchStatement(s)) {
+      if (fresh) site("stmt", s, line);
+      scanExpressions(s.expression);
+      for (const clause of s.caseBlock.clauses) {
+        const clauseLine = lineAt(startOf(clause));
+        if (clauseLine !== line) site("clause", clause, clauseLine);
+        if (ts.isCaseClause(clause)) scanExpressions(clause.expression);
+        visitList(clause.statements, clauseLine);
+      }
+      return;
+    }
+    if (ts.isTryStatement(s)) {
+      if (fresh) site("stmt", s, line);
+      visitList(s.tryBlock.statements, line);
+      if (s.catchClause) {
+        const catchLine = lineAt(startOf(s.catchClause));
+        if (catchLine !== line) site("catch", s.catchClause, catchLine);
+        visitList(s.catchClause.block.statements, catchLine);
+      }
+      if (s.finallyBlock) {
+        const finallyLine = lineAt(startOf(s.finallyBlock));
+        if (finallyLine !== line) site("finally", s.finallyBlock, finallyLine);
+        visitList(s.finallyBlock.statements, finallyLine);
+      }
+      return;
+    }
+    if (fresh) site("stmt", s, line);
+    scanExpressions(s);
+  };
+
+  /** Finds suspension points in a statement's own expressions (not in nested functions or bodies). */
+  const scanExpressions = (root: TS.Node | undefined): void => {
+    if (!root) return;
+    const walk = (n: TS.Node): void => {
+      if (isFunctionLike(ts, n) || ts.isClassLike(n)) {
+        // Computed member names and `extends` clauses run in this function; bodies do not.
+        if (ts.isClassLike(n)) {
+          n.heritageClauses?.forEach(walk);
+          for (const m of n.members) if (m.name && ts.isComputedPropertyName(m.name)) walk(m.name);
+        }
+        return;
+      }
+      if (ts.isAwaitExpression(n)) sites.push({ kind: "await", at: startOf(n), slot: 0, hit: false });
+      if (ts.isYieldExpression(n)) {
+        const kind: SiteKind = n.asteriskToken ? "delegate" : "yield";
+        sites.push({ kind, at: startOf(n), slot: 0, hit: false });
+      }
+      ts.forEachChild(n, walk);
+    };
+    walk(root);
+  };
+
+  const body = fn.body!;
+  if (ts.isBlock(body)) {
+    // Directive prologues ("use strict") must stay first and are not statements that run.
+    let n = 0;
+    while (n < body.statements.length && isDirective(ts, body.statements[n])) n++;
+    visitList(body.statements.slice(n), NO_LINE);
+  } else {
+    site("body", body, lineAt(startOf(body)));
+    scanExpressions(body);
+  }
+  // Parameter defaults run in the function too: their suspensions need no probe (they cannot await).
+
+  const lastLine = lineAt(fn.end);
+  return {
+    index,
+    name,
+    firstLine,
+    lastLine,
+    source: textLines.slice(firstLine - 1, lastLine),
+    lines,
+    kind: functionKind(ts, fn),
+    at: startOf(fn),
+    sites,
+  };
+}
+
+/** The file's lines as TypeScript numbers them (any of \r\n, \n, \r, U+2028, U+2029 ends a line). */
+function sourceLines(sf: TS.SourceFile): string[] {
+  const starts = sf.getLineStarts();
+  const text = sf.text;
+  return starts.map((start, i) => text.slice(start, i + 1 < starts.length ? starts[i + 1] : text.length).replace(/(\r\n|[\n\r\u2028\u2029])$/, ""));
+}
+
+/** Looks up sites by kind and node position, as an emitter walks the tree. */
+export class SiteIndex {
+  private readonly byKey = new Map<string, { site: ProbeSite; fn: PlannedFunction }>();
+  private readonly fnByStart = new Map<number, PlannedFunction>();
+
+  constructor(plan: FilePlan) {
+    for (const fn of plan.functions) {
+      this.fnByStart.set(fn.at, fn);
+      for (const s of fn.sites) this.byKey.set(`${s.kind}@${s.at}`, { site: s, fn });
+    }
+  }
+
+  /** The site of `kind` attached at `offset`, if the plan has one. */
+  get(kind: SiteKind, offset: number): ProbeSite | undefined {
+    return this.byKey.get(`${kind}@${offset}`)?.site;
+  }
+
+  /** The planned function starting at `offset`, if any. */
+  functionAt(offset: number): PlannedFunction | undefined {
+    return this.fnByStart.get(offset);
+  }
+}
