@@ -59,11 +59,10 @@ export function runNode(args: string[], options: SpawnSyncOptions = {}): RunResu
 
 /** Environment for a profiled child: no inherited session, output where we say. */
 export function profEnv(output: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, TSPROF_OUTPUT: output, ...extra };
-  delete env.TSPROF_SESSION;
-  delete env.TSPROF;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith("TSPROF")) delete env[key];
   delete env.NODE_OPTIONS;
-  return env;
+  return { ...env, TSPROF_OUTPUT: output, ...extra };
 }
 
 export interface ProfiledRun {

@@ -1,0 +1,108 @@
+/*
+ * Where time goes, checked on coarse proportions with generous margins (machines here are noisy):
+ * a line's time includes its callees, suspension is not execution, a throw keeps its time.
+ */
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import { fnNamed, runProfiled } from "./helpers";
+import { totalTime } from "../cli/profile";
+
+const SPIN = `
+function spin(ms: number) {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+`;
+
+const ms = (ns: number | undefined) => (ns ?? 0) / 1e6;
+
+test("busy lines of 20/60/20 ms share the function's time 20/60/20 (±6 points); callees are included", () => {
+  const r = runProfiled(`${SPIN}
+/** @profile */
+function work() {
+  spin(20);
+  spin(60);
+  spin(20);
+}
+work();
+console.log("ok");
+`);
+  const fn = fnNamed(r.profile, "work");
+  const total = totalTime(fn);
+  const share = (line: number) => (100 * (fn.lines.get(line)?.time ?? 0)) / total;
+  assert.ok(Math.abs(share(10) - 20) < 6, `line 10: ${share(10)}%`);
+  assert.ok(Math.abs(share(11) - 60) < 6, `line 11: ${share(11)}%`);
+  assert.ok(Math.abs(share(12) - 20) < 6, `line 12: ${share(12)}%`);
+  assert.ok(ms(total) >= 95, `total ${ms(total)} ms`);
+});
+
+test("time suspended at await is wait, not execution", () => {
+  const r = runProfiled(`${SPIN}
+/** @profile */
+async function fetchish() {
+  spin(10);
+  await sleep(60);
+  spin(10);
+}
+fetchish().then(() => console.log("ok"));
+`);
+  const fn = fnNamed(r.profile, "fetchish");
+  const awaitLine = fn.lines.get(11)!;
+  assert.ok(ms(awaitLine.time) < 20, `await line billed ${ms(awaitLine.time)} ms of execution`);
+  assert.ok(ms(awaitLine.wait) >= 55, `await line waited ${ms(awaitLine.wait)} ms`);
+  assert.ok(ms(fn.lines.get(10)!.time) >= 9);
+  assert.ok(ms(fn.lines.get(12)!.time) >= 9);
+});
+
+test("interleaved async calls do not bill each other's time", () => {
+  const r = runProfiled(`${SPIN}
+/** @profile */
+async function job(n: number) {
+  spin(15);
+  await sleep(30);
+  spin(15);
+  return n;
+}
+Promise.all([job(1), job(2), job(3)]).then((v) => console.log(v.join()));
+`);
+  const fn = fnNamed(r.profile, "job");
+  // Three calls spin 15 ms on each busy line: 45 ms each, not 45 + others' 90.
+  for (const line of [10, 12]) {
+    const t = ms(fn.lines.get(line)!.time);
+    assert.ok(t >= 40 && t < 80, `line ${line}: ${t} ms`);
+  }
+  assert.ok(ms(fn.lines.get(11)!.time) < 20);
+});
+
+test("a throwing line keeps the time spent before the throw", () => {
+  const r = runProfiled(`${SPIN}
+/** @profile */
+function fails() {
+  spin(5);
+  spin(40), (() => { throw new Error("late"); })();
+}
+try { fails(); } catch (e) { console.log((e as Error).message); }
+`);
+  const fn = fnNamed(r.profile, "fails");
+  assert.ok(ms(fn.lines.get(11)!.time) >= 35, `${ms(fn.lines.get(11)!.time)} ms`);
+});
+
+test("generators: time between next() calls is wait, not execution", () => {
+  const r = runProfiled(`${SPIN}
+/** @profile */
+function* gen() {
+  spin(10);
+  yield 1;
+  spin(10);
+}
+const g = gen();
+g.next();
+spin(50);
+g.next();
+console.log("ok");
+`);
+  const fn = fnNamed(r.profile, "gen");
+  assert.ok(ms(fn.lines.get(11)!.time) < 10, `yield line billed ${ms(fn.lines.get(11)!.time)} ms`);
+  assert.ok(ms(fn.lines.get(11)!.wait) >= 45);
+});

@@ -1,0 +1,121 @@
+/*
+ * The user's path, for real: a project with the plugin in tsconfig.json, built by ts-patch's
+ * `tspc` on TypeScript 6, run with plain node; then `tsprof view`.
+ */
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { expectedHits, hitsByLine, makeProject, profEnv, ROOT, runNode, tsprof } from "./helpers";
+import { mergeProfiles } from "../cli/profile";
+import { readLprof } from "../cli/read";
+
+const TSPC = path.join(ROOT, "node_modules", "ts-patch", "bin", "tspc.js");
+const TSC = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
+
+function project(files: Record<string, string>, plugin: Record<string, unknown> = {}, compilerOptions: Record<string, unknown> = {}) {
+  const dir = makeProject("tsprof-tspc-");
+  for (const dep of ["typescript", "ts-patch"]) {
+    fs.symlinkSync(path.join(ROOT, "node_modules", dep), path.join(dir, "node_modules", dep), "dir");
+  }
+  const tsconfig = (plugins: unknown[]) => JSON.stringify({
+    compilerOptions: {
+      target: "es2022", module: "commonjs", rootDir: "src", outDir: "dist", strict: true, sourceMap: true,
+      experimentalDecorators: false, types: [], ...compilerOptions, plugins,
+    },
+    include: ["src"],
+  }, null, 2);
+  fs.writeFileSync(path.join(dir, "tsconfig.json"), tsconfig([{ transform: "tsprof/transformer", ...plugin }]));
+  fs.writeFileSync(path.join(dir, "tsconfig.plain.json"), tsconfig([]).replace('"outDir": "dist"', '"outDir": "plain"'));
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), text);
+  }
+  return dir;
+}
+
+const UTIL = `import { profile } from "tsprof";
+
+export class Stats {
+  @profile
+  mean(xs: number[]) {
+    let total = 0; // hits: 2
+    for (const x of xs) total += x; // hits: 9
+    return total / xs.length; // hits: 2
+  }
+}
+`;
+const APP = (importPath: string) => `import { Stats } from "${importPath}";
+
+/** @profile */
+export function main() {
+  const s = new Stats(); // hits: 1
+  const a = s.mean([1, 2, 3]); // hits: 1
+  const b = s.mean([4, 5, 6, 7]); // hits: 1
+  console.log(a, b); // hits: 1
+}
+main();
+`;
+
+function hitsOfBoth(source: Record<string, string>) {
+  const expected: Record<string, Record<number, number>> = {};
+  for (const [name, text] of Object.entries(source)) expected[path.basename(name)] = expectedHits(text);
+  return expected;
+}
+
+function actualByFile(out: string) {
+  const profile = mergeProfiles([readLprof(out)]);
+  const byFile: Record<string, Record<number, number>> = {};
+  for (const fn of profile.functions) {
+    const sub = { ...profile, functions: [fn] };
+    byFile[path.basename(fn.file)] = { ...byFile[path.basename(fn.file)], ...hitsByLine(sub) };
+  }
+  return byFile;
+}
+
+test("tspc builds a CommonJS project with the plugin; the program is unchanged and writes out.lprof", () => {
+  const files = { "src/util.ts": UTIL, "src/app.ts": APP("./util") };
+  const dir = project(files);
+  const build = runNode([TSPC, "-p", "tsconfig.json"], { cwd: dir });
+  assert.equal(build.status, 0, build.stdout + build.stderr);
+  const plainBuild = runNode([TSC, "-p", "tsconfig.plain.json"], { cwd: dir });
+  assert.equal(plainBuild.status, 0, plainBuild.stdout + plainBuild.stderr);
+
+  const out = path.join(dir, "out.lprof");
+  const env = profEnv(out);
+  delete env.TSPROF_OUTPUT;
+  const plain = runNode(["plain/app.js"], { cwd: dir, env });
+  assert.equal(fs.existsSync(out), false, "the plain build must not profile");
+  const run = runNode(["dist/app.js"], { cwd: dir, env });
+  assert.equal(run.stdout, plain.stdout);
+  assert.equal(run.stdout, "2 5.5\n");
+  assert.deepEqual(actualByFile(out), hitsOfBoth(files));
+
+  const view = tsprof(["view", "out.lprof"], { cwd: dir });
+  assert.equal(view.status, 0, view.stderr);
+  assert.match(view.stdout, /^Timer unit: 1e-06 s\n\nTotal time: [\d.e-]+ s\nFile: src\/app\.ts\nFunction: main at line 3\n/);
+  assert.match(view.stdout, /File: src\/util\.ts\nFunction: Stats\.mean at line 4\n/);
+  assert.match(view.stdout, /\n     4                                             @profile\n/);
+});
+
+test("tspc builds an ES module project (nodenext, \"type\": \"module\") with the plugin", () => {
+  const files = { "src/util.ts": UTIL, "src/app.ts": APP("./util.js") };
+  const dir = project(files, { output: "prof/esm.lprof" }, { module: "nodenext", moduleResolution: "nodenext" });
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  fs.mkdirSync(path.join(dir, "prof"));
+  const build = runNode([TSPC, "-p", "tsconfig.json"], { cwd: dir });
+  assert.equal(build.status, 0, build.stdout + build.stderr);
+  assert.match(fs.readFileSync(path.join(dir, "dist", "app.js"), "utf8"), /^import \* as __tsprof(_\d+)? from "tsprof\/runtime";/m);
+  const env = profEnv("");
+  delete env.TSPROF_OUTPUT;
+  const run = runNode(["dist/app.js"], { cwd: dir, env });
+  assert.equal(run.stdout, "2 5.5\n", run.stderr);
+  assert.deepEqual(actualByFile(path.join(dir, "prof", "esm.lprof")), hitsOfBoth(files));
+});
+
+test("a mistyped plugin option fails the build with one clear message", () => {
+  const dir = project({ "src/app.ts": APP("./util"), "src/util.ts": UTIL }, { outptu: "x.lprof" });
+  const build = runNode([TSPC, "-p", "tsconfig.json"], { cwd: dir });
+  assert.notEqual(build.status, 0);
+  assert.match(build.stdout + build.stderr, /tsprof: unknown plugin option "outptu" in compilerOptions\.plugins; known options: output/);
+});
