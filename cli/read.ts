@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { jsonErrorOffset } from "./json-error";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofFile, type LprofFunction, type LprofRun } from "../runtime/lprof";
 
 /** A file the CLI cannot use; the message names the file, the problem and the fix. */
@@ -28,19 +29,16 @@ export function readLprof(file: string): LprofFile {
   const text = raw.toString("utf8");
   try {
     data = JSON.parse(text);
-  } catch (e) {
-    throw new LprofError(`tsprof: ${file} is not a tsprof profile (${describeJsonError(e as Error, text)}); re-run the program or pass another file`);
+  } catch {
+    throw new LprofError(`tsprof: ${file} is not a tsprof profile (${describeJsonError(text)}); re-run the program or pass another file`);
   }
   return validate(file, data);
 }
 
-function describeJsonError(e: Error, text: string): string {
-  const at = /position (\d+)/.exec(e.message);
-  const pos = at ? Number(at[1]) : undefined;
-  if (/Unexpected end of JSON input/.test(e.message) || (pos !== undefined && pos >= text.trimEnd().length)) {
-    return `truncated JSON at byte ${Buffer.byteLength(text)}`;
-  }
-  return pos !== undefined ? `invalid JSON at byte ${Buffer.byteLength(text.slice(0, pos))}` : "invalid JSON";
+function describeJsonError(text: string): string {
+  const at = jsonErrorOffset(text);
+  if (at >= text.length) return `truncated JSON at byte ${Buffer.byteLength(text)}`;
+  return `invalid JSON at byte ${Buffer.byteLength(text.slice(0, at))}`;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);

@@ -35,10 +35,11 @@ export function parseUnit(text: string): number {
 export function view(argv: string[]): number {
   const { values, positionals } = parseArgs(argv, viewSpec);
   if (positionals.length === 0) throw new UsageError("no .lprof file given (for example: tsprof view out.lprof)");
+  const outputUnit = values.unit !== undefined ? parseUnit(values.unit as string) : undefined;
   const files = positionals.map(readLprof);
   const profile = mergeProfiles(files, { raw: values.raw === true });
   process.stdout.write(formatReport(profile, {
-    outputUnit: values.unit !== undefined ? parseUnit(values.unit as string) : undefined,
+    outputUnit,
     skipZero: values["skip-zero"] === true,
     sort: values.sort === true,
     summarize: values.summarize === true,
