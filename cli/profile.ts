@@ -37,7 +37,7 @@ const NS = 1e-9;
 
 /**
  * Merges runs from one or more files. Each run's times are first corrected by its own measured
- * probe cost: `time − probe × (hits + nested)`, never below zero (docs/calibration.md).
+ * probe costs: `time − probe × (hits + nested) − call × calls`, never below zero (docs/calibration.md).
  */
 export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): Profile {
   const byKey = new Map<string, FunctionProfile>();
@@ -49,6 +49,7 @@ export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): P
       runCount++;
       modes.add(run.mode);
       const probe = options.raw ? 0 : run.calibration.probe * toNs;
+      const call = options.raw ? 0 : run.calibration.call * toNs;
       for (const fn of run.functions) {
         const key = `${fn.file}\0${fn.line}\0${fn.name}`;
         let target = byKey.get(key);
@@ -56,10 +57,10 @@ export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): P
           target = { file: fn.file, name: fn.name, line: fn.line, kind: fn.kind, source: fn.source, lines: new Map() };
           byKey.set(key, target);
         }
-        for (const [line, hits, time, nested, wait] of fn.lines) {
+        for (const [line, hits, time, wait, nested, calls] of fn.lines) {
           const t = target.lines.get(line) ?? { hits: 0, time: 0, wait: 0 };
           t.hits += hits;
-          t.time += Math.max(0, time * toNs - probe * (hits + nested));
+          t.time += Math.max(0, time * toNs - probe * (hits + nested) - call * calls);
           t.wait += wait * toNs;
           target.lines.set(line, t);
         }

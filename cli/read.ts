@@ -66,7 +66,9 @@ function validateRun(run: unknown, where: string, bad: (where: string, what: str
     if (typeof run[key] !== "string") throw bad(`${where}.${key}`, "is not a string");
   }
   if (!isNum(run.duration)) throw bad(`${where}.duration`, "is not a number");
-  if (!isObj(run.calibration) || !isNum(run.calibration.probe)) throw bad(`${where}.calibration.probe`, "is not a number");
+  if (!isObj(run.calibration) || !isNum(run.calibration.probe) || !isNum(run.calibration.call)) {
+    throw bad(`${where}.calibration`, "is not { probe, call }");
+  }
   if (!Array.isArray(run.functions)) throw bad(`${where}.functions`, "is not a list");
   run.functions.forEach((fn, j) => validateFunction(fn, `${where}.functions[${j}]`, bad));
 }
@@ -78,8 +80,8 @@ function validateFunction(fn: unknown, where: string, bad: (where: string, what:
   if (!Array.isArray(fn.source) || !fn.source.every((l) => typeof l === "string")) throw bad(`${where}.source`, "is not a list of lines");
   if (!Array.isArray(fn.lines)) throw bad(`${where}.lines`, "is not a list");
   fn.lines.forEach((l, k) => {
-    if (!Array.isArray(l) || l.length < 5 || !l.slice(0, 5).every(isNum) || !Number.isInteger(l[0]) || l[1] < 0) {
-      throw bad(`${where}.lines[${k}]`, "is not [line, hits, time, nested, wait]");
+    if (!Array.isArray(l) || l.length < 6 || !l.every(isNum) || !Number.isInteger(l[0]) || l[1] < 0) {
+      throw bad(`${where}.lines[${k}]`, "is not [line, hits, time, wait, nested, calls]");
     }
   });
 }

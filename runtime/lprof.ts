@@ -7,8 +7,13 @@ export const LPROF_FORMAT = "tsprof-lprof";
 /** Bumped when a reader of the previous version would misread the file. */
 export const LPROF_VERSION = 1;
 
-/** One line's measurements: `[line, hits, time, nested, wait]`, times in `unit`s. */
-export type LprofLine = [line: number, hits: number, time: number, nested: number, wait: number];
+/**
+ * One line's measurements, times in `unit`s: `[line, hits, time, wait, nested, calls]`.
+ * `time` is execution time as measured (probes included), `wait` time suspended at
+ * `await`/`yield`; `nested` and `calls` count the profiled callees' clock reads and invocations
+ * during the line, from which the CLI removes the probes' cost (see `LprofRun.calibration`).
+ */
+export type LprofLine = [line: number, hits: number, time: number, wait: number, nested: number, calls: number];
 
 export interface LprofFunction {
   /** Absolute path of the original source file. */
@@ -48,10 +53,10 @@ export interface LprofRun {
   /** `true` for the final write at exit; `false` for interval dumps and crash-time snapshots. */
   complete: boolean;
   /**
-   * Probe cost measured in this process, in `unit`s: the CLI subtracts `probe × hits` and
-   * `probe × nested` from each line's `time` (see docs/calibration.md).
+   * Probe costs measured in this process, in `unit`s: the CLI shows each line's `time` less
+   * `probe × (hits + nested) + call × calls`, never below zero (see docs/calibration.md).
    */
-  calibration: { probe: number };
+  calibration: { probe: number; call: number };
   functions: LprofFunction[];
 }
 

@@ -11,8 +11,14 @@ import { performance } from "node:perf_hooks";
  * (at an `await`/`yield`): the next clock read bills the gap as wait, not as execution.
  */
 
-/** Clock reads by any probe of this thread: lets a line subtract the probes of the functions it called. */
-export const probeCount = new Float64Array(1);
+/**
+ * Running totals of this thread's probes: `[CLOCK_READS]` and `[CALLS]` (instrumented invocations).
+ * A line's segment records how much of each happened inside it, so its time can be cleared of
+ * the cost of its profiled callees' probes (docs/calibration.md).
+ */
+export const probeTotals = new Float64Array(2);
+export const CLOCK_READS = 0;
+export const CALLS = 1;
 
 /** Counters of one instrumented function, indexed by line slot (slot 0: before the first probe). */
 export class FunctionStats {
@@ -21,6 +27,8 @@ export class FunctionStats {
   readonly time: Float64Array;
   /** Clock reads of profiled callees (and extra reads of this line's own) during the line. */
   readonly nested: Float64Array;
+  /** Invocations of instrumented functions during the line (its profiled callees). */
+  readonly calls: Float64Array;
   /** Time suspended at `await`/`yield` on this line, milliseconds. */
   readonly wait: Float64Array;
 
@@ -38,6 +46,7 @@ export class FunctionStats {
     this.hits = new Float64Array(n);
     this.time = new Float64Array(n);
     this.nested = new Float64Array(n);
+    this.calls = new Float64Array(n);
     this.wait = new Float64Array(n);
   }
 
@@ -51,22 +60,28 @@ export class FunctionStats {
 export class Invocation {
   l = 0;
   t = 0;
+  /** Probe totals when the current segment began. */
   g: number;
+  k: number;
 
   constructor(readonly f: FunctionStats) {
-    this.g = probeCount[0];
+    this.k = ++probeTotals[CALLS];
+    this.g = probeTotals[CLOCK_READS];
   }
 
   /** Ends the current line's segment at clock `c`: execution time, or wait if suspended. */
   private charge(c: number): void {
-    const t = this.t, l = this.l, f = this.f, g = probeCount[0];
+    const t = this.t, l = this.l, f = this.f, g = probeTotals[CLOCK_READS], k = probeTotals[CALLS];
     if (t >= 0) {
       f.time[l] += c - t;
       f.nested[l] += g - this.g;
+      f.calls[l] += k - this.k;
     } else {
+      // Suspended: whatever ran meanwhile belonged to others.
       f.wait[l] += c + t;
     }
-    probeCount[0] = this.g = g + 1;
+    probeTotals[CLOCK_READS] = this.g = g + 1;
+    this.k = k;
   }
 
   /** Execution enters line `slot`: one hit, and the clock now runs for it. */
@@ -75,6 +90,11 @@ export class Invocation {
     this.charge(c);
     this.t = c;
     this.f.hits[(this.l = slot)]++;
+  }
+
+  /** Line `slot` is entered but not timed (a loop test too cheap to time): the clock stays on the current line. */
+  count(slot: number): void {
+    this.f.hits[slot]++;
   }
 
   /** The clock now runs for line `slot`, without a hit (a `for` initializer runs on its header line). */
@@ -106,7 +126,8 @@ export class Invocation {
       this.f.wait[this.l] += c + t;
       this.t = c;
       this.f.nested[this.l]++;
-      probeCount[0] = this.g = probeCount[0] + 1;
+      probeTotals[CLOCK_READS] = this.g = probeTotals[CLOCK_READS] + 1;
+      this.k = probeTotals[CALLS];
     }
     return value;
   }
@@ -159,6 +180,7 @@ function wrapIterable(inv: Invocation, iterable: unknown, slot: number, asyncLoo
 /** Probes that do nothing: `TSPROF=0` turns profiling off without a rebuild. */
 class DisabledInvocation {
   hit(_slot: number): void {}
+  count(_slot: number): void {}
   mark(_slot: number): void {}
   exit(): void {}
   pause<T>(value?: T): T | undefined { return value; }

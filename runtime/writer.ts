@@ -1,27 +1,27 @@
 import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import { threadId } from "node:worker_threads";
-import { measureProbeCost } from "./calibrate";
+import { calibrate, type Calibration } from "./calibrate";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofFile, type LprofLine, type LprofRun } from "./lprof";
 import type { Session } from "./session";
 import type { FunctionStats } from "./stats";
 
 const MS_TO_NS = 1e6;
-let probeCostMs: number | undefined;
+let calibration: Calibration | undefined;
 
 function linesOf(f: FunctionStats): LprofLine[] {
   const out: LprofLine[] = [];
   for (let slot = 1; slot < f.lines.length; slot++) {
     const hits = f.hits[slot], time = f.time[slot], wait = f.wait[slot];
     if (hits === 0 && time === 0 && wait === 0) continue;
-    out.push([f.lines[slot], hits, Math.round(time * MS_TO_NS), f.nested[slot], Math.round(wait * MS_TO_NS)]);
+    out.push([f.lines[slot], hits, Math.round(time * MS_TO_NS), Math.round(wait * MS_TO_NS), f.nested[slot], f.calls[slot]]);
   }
   return out.sort((a, b) => a[0] - b[0]);
 }
 
 /** This thread's profile so far, as one run of the file. */
 export function snapshotRun(s: Session, complete: boolean): LprofRun {
-  probeCostMs ??= measureProbeCost();
+  calibration ??= calibrate();
   const now = performance.now();
   return {
     id: `${process.pid}-${threadId}-${Math.round(s.startWall)}`,
@@ -36,7 +36,10 @@ export function snapshotRun(s: Session, complete: boolean): LprofRun {
     duration: now / 1000,
     mode: "exact",
     complete,
-    calibration: { probe: Math.round(probeCostMs * MS_TO_NS * 100) / 100 },
+    calibration: {
+      probe: Math.round(calibration.probe * MS_TO_NS * 100) / 100,
+      call: Math.round(calibration.call * MS_TO_NS * 100) / 100,
+    },
     functions: s.functions.map((f) => ({
       file: f.file,
       name: f.name,

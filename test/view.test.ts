@@ -19,13 +19,13 @@ function fn(file: string, name: string, line: number, source: string[], lines: L
   return { file, name, line, kind: "sync", source, lines };
 }
 
-function lprof(functions: LprofFunction[], probe = 0, extra: Partial<LprofFile> = {}): LprofFile {
+function lprof(functions: LprofFunction[], probe = 0, extra: Partial<LprofFile> = {}, call = 0): LprofFile {
   return {
     format: LPROF_FORMAT, version: LPROF_VERSION, unit: 1e-9,
     runs: [{
       id: `1-0-${Math.random()}`, session: "s", pid: 1, threadId: 0, argv: ["node", "app.js"], cwd: "/", node: "v20",
       start: "2026-01-01T00:00:00.000Z", end: "2026-01-01T00:00:01.000Z", duration: 1, mode: "exact", complete: true,
-      calibration: { probe }, functions,
+      calibration: { probe, call }, functions,
     }],
     ...extra,
   };
@@ -39,7 +39,7 @@ function workdir(files: Record<string, unknown>): string {
   return dir;
 }
 
-const FOO_LINES: LprofLine[] = [[3, 1, 500, 0, 0], [4, 1001, 250000, 0, 0], [5, 1000, 749000, 0, 0], [7, 1, 500, 0, 0]];
+const FOO_LINES: LprofLine[] = [[3, 1, 500, 0, 0, 0], [4, 1001, 250000, 0, 0, 0], [5, 1000, 749000, 0, 0, 0], [7, 1, 500, 0, 0, 0]];
 
 const GOLDEN = `Timer unit: 1e-06 s
 
@@ -71,7 +71,7 @@ test("the report is kernprof's, to the column (golden)", () => {
 test("several files merge: hits and times add up per function and line", () => {
   const dir = workdir({});
   const file = path.join(dir, "src", "a.ts");
-  const half = FOO_LINES.map(([l, h, t]) => [l, h / 2, t / 2, 0, 0] as LprofLine).filter(([, h]) => Number.isInteger(h));
+  const half = FOO_LINES.map(([l, h, t]) => [l, h / 2, t / 2, 0, 0, 0] as LprofLine).filter(([, h]) => Number.isInteger(h));
   fs.writeFileSync(path.join(dir, "one.lprof"), JSON.stringify(lprof([fn(file, "foo", 1, SOURCE, FOO_LINES)])));
   fs.writeFileSync(path.join(dir, "two.lprof"), JSON.stringify(lprof([fn(file, "foo", 1, SOURCE, half)])));
   const r = tsprof(["view", "one.lprof", "two.lprof"], { cwd: dir });
@@ -85,8 +85,8 @@ test("-m summarizes, -z hides functions never called, -t sorts by total time asc
   const dir = workdir({});
   const a = path.join(dir, "a.ts");
   const data = lprof([
-    fn(a, "heavy", 1, ["function heavy() {", "  work();", "}"], [[2, 1, 3_000_000_000, 0, 0]]),
-    fn(a, "light", 5, ["function light() {", "  work();", "}"], [[6, 2, 1_250_000_000, 0, 0]]),
+    fn(a, "heavy", 1, ["function heavy() {", "  work();", "}"], [[2, 1, 3_000_000_000, 0, 0, 0]]),
+    fn(a, "light", 5, ["function light() {", "  work();", "}"], [[6, 2, 1_250_000_000, 0, 0, 0]]),
     fn(a, "unused", 9, ["function unused() {", "}"], []),
   ]);
   fs.writeFileSync(path.join(dir, "out.lprof"), JSON.stringify(data));
@@ -104,8 +104,8 @@ test("-m summarizes, -z hides functions never called, -t sorts by total time asc
 
 test("columns widen and fall back to %g / %5.3g when numbers are too wide (kernprof 4.1+)", () => {
   const data = lprof([fn("/x/a.ts", "big", 1, ["function big() {", "  spin();", "  spin();", "}"], [
-    [2, 12_345_678_901, 98_765_432_109_876, 0, 0],
-    [3, 3, 1_000, 0, 0],
+    [2, 12_345_678_901, 98_765_432_109_876, 0, 0, 0],
+    [3, 3, 1_000, 0, 0, 0],
   ])]);
   const profile = mergeProfiles([data]);
   const text = formatFunction(profile.functions[0], profile, { cwd: "/x" });
@@ -116,16 +116,16 @@ test("columns widen and fall back to %g / %5.3g when numbers are too wide (kernp
   assert.equal(lines[8], "     3           3          1.0      0.3      0.0    spin();");
 });
 
-test("calibration: the probe cost × (hits + nested probes) is subtracted, never below zero; --raw keeps it", () => {
+test("calibration: probe × (hits + nested) and call × calls are subtracted, never below zero; --raw keeps them", () => {
   const dir = workdir({});
   const data = lprof([fn(path.join(dir, "a.ts"), "f", 1, ["function f() {", "  a();", "  b();", "}"], [
-    [2, 100, 9_000, 50, 0],
-    [3, 10, 100, 0, 0],
-  ])], 40);
+    [2, 100, 9_000, 0, 50, 10],
+    [3, 10, 100, 0, 0, 0],
+  ])], 40, {}, 20);
   fs.writeFileSync(path.join(dir, "out.lprof"), JSON.stringify(data));
   const r = tsprof(["view", "out.lprof"], { cwd: dir });
-  // 9000 − 40 × (100 + 50) = 3000 ns; 100 − 40 × 10 < 0 → 0.
-  assert.match(r.stdout, /\n     2       100          3\.0      0\.0    100\.0    a\(\);\n/);
+  // 9000 − 40 × (100 + 50) − 20 × 10 = 2800 ns; 100 − 40 × 10 < 0 → 0.
+  assert.match(r.stdout, /\n     2       100          2\.8      0\.0    100\.0    a\(\);\n/);
   assert.match(r.stdout, /\n     3        10          0\.0      0\.0      0\.0    b\(\);\n/);
   const raw = tsprof(["view", "--raw", "out.lprof"], { cwd: dir });
   assert.match(raw.stdout, /\n     2       100          9\.0      0\.1     98\.9    a\(\);\n/);
@@ -134,7 +134,7 @@ test("calibration: the probe cost × (hits + nested probes) is subtracted, never
 test("async functions show their wait time apart; --wait adds a per-line column", () => {
   const dir = workdir({});
   const data = lprof([fn(path.join(dir, "a.ts"), "load", 1, ["async function load() {", "  await get();", "}"], [
-    [2, 1, 2_000, 1, 50_000_000],
+    [2, 1, 2_000, 50_000_000, 1, 0],
   ])]);
   fs.writeFileSync(path.join(dir, "out.lprof"), JSON.stringify(data));
   const r = tsprof(["view", "out.lprof"], { cwd: dir });
@@ -165,7 +165,7 @@ const BAD_INPUTS: [string, (dir: string) => void, RegExp][] = [
   ["a kernprof pickle", (d) => fs.writeFileSync(path.join(d, "out.lprof"), Buffer.from([0x80, 0x04, 0x95, 0x00])), /^tsprof: out\.lprof looks like a Python line_profiler pickle, not a tsprof profile; view it with python -m line_profiler\n$/],
   ["another tool's JSON", (d) => fs.writeFileSync(path.join(d, "out.lprof"), JSON.stringify({ nodes: [], samples: [] })), /^tsprof: out\.lprof is not a tsprof profile \(no "format": "tsprof-lprof"\); pass a file written by a tsprof-instrumented program\n$/],
   ["a newer format version", (d) => fs.writeFileSync(path.join(d, "out.lprof"), JSON.stringify(lprof([], 0, { version: 99 }))), /^tsprof: out\.lprof was written by a newer tsprof \(format version 99; this tsprof reads up to 1\); upgrade tsprof to view it\n$/],
-  ["malformed lines", (d) => fs.writeFileSync(path.join(d, "out.lprof"), JSON.stringify(lprof([fn("/a.ts", "f", 1, [], [[1, 2] as unknown as LprofLine])]))), /^tsprof: out\.lprof is malformed: runs\[0\]\.functions\[0\]\.lines\[0\] is not \[line, hits, time, nested, wait\]; re-run the program to write it again\n$/],
+  ["malformed lines", (d) => fs.writeFileSync(path.join(d, "out.lprof"), JSON.stringify(lprof([fn("/a.ts", "f", 1, [], [[1, 2] as unknown as LprofLine])]))), /^tsprof: out\.lprof is malformed: runs\[0\]\.functions\[0\]\.lines\[0\] is not \[line, hits, time, wait, nested, calls\]; re-run the program to write it again\n$/],
   ["a directory", (d) => fs.mkdirSync(path.join(d, "out.lprof")), /^tsprof: out\.lprof is a directory; pass the \.lprof file inside it\n$/],
 ];
 
@@ -225,7 +225,7 @@ test("side by side with Python's line_profiler.show_func on random profiles", { 
     const n = 3 + rand(8);
     const source = Array.from({ length: n }, (_, i) => (i === 0 ? `function f${k}() {` : `  stmt${i}(); // ${"x".repeat(rand(5))}`));
     const lines: LprofLine[] = [];
-    for (let i = 1; i < n; i++) if (rand(3)) lines.push([i + 1, 1 + rand(100000), rand(10) ? rand(99_999_999) : rand(3), 0, 0]);
+    for (let i = 1; i < n; i++) if (rand(3)) lines.push([i + 1, 1 + rand(100000), rand(10) ? rand(99_999_999) : rand(3), 0, 0, 0]);
     return { source, lines };
   });
   const script = `

@@ -1,0 +1,156 @@
+/*
+ * `npm run bench`: what tsprof costs and how true its numbers are.
+ *
+ * Overhead: each workload is compiled twice (plain and instrumented) and both run alternately in
+ * one child process; the reported figure is the median of the per-pair ratios. kernprof runs the
+ * Python ports of three workloads the same way, when python3's line_profiler is installed.
+ * Fidelity: fixtures with known per-line costs; error in points of % Time.
+ * Output: a table on stdout and bench/results/bench.json.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { compile, makeProject, ROOT } from "../test/helpers";
+import { mergeProfiles } from "../cli/profile";
+import { readLprof } from "../cli/read";
+
+const BENCH = path.join(ROOT, "bench");
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 9);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+
+interface Mode {
+  name: string;
+  env: Record<string, string>;
+}
+const MODES: Mode[] = [{ name: "exact", env: {} }];
+
+const WORKLOADS = ["tight", "strings", "fib", "alloc", "async", "classes"];
+const TARGETS: Record<string, Record<string, number>> = { exact: { tight: 100, fib: 40, strings: 2.5 } };
+
+const median = (xs: number[]) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function compileTo(dir: string, name: string, source: string, fileName: string): string {
+  const out = path.join(dir, `${name}.js`);
+  fs.writeFileSync(out, compile(source, fileName, { plain: name.startsWith("plain") }));
+  return out;
+}
+
+function nodeEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith("TSPROF")) delete env[k];
+  return { ...env, ...extra };
+}
+
+function overhead(workload: string, mode: Mode): { ratio: number; plainMs: number } {
+  const dir = makeProject("tsprof-bench-");
+  const src = path.join(BENCH, "workloads", `${workload}.ts`);
+  const source = fs.readFileSync(src, "utf8");
+  const plain = compileTo(dir, "plain", source, src);
+  const prof = compileTo(dir, "profiled", source, src);
+  const r = spawnSync(process.execPath, [path.join(__dirname, "harness.js"), plain, prof, String(PAIRS), String(WARMUP)], {
+    cwd: dir, encoding: "utf8", env: nodeEnv({ TSPROF_OUTPUT: path.join(dir, "out.lprof"), ...mode.env }),
+  });
+  if (r.status !== 0) throw new Error(`bench: ${workload} (${mode.name}) failed: ${r.stderr}`);
+  const t = JSON.parse(r.stdout) as { plain: number[]; profiled: number[] };
+  return { ratio: median(t.profiled.map((p, i) => p / t.plain[i])), plainMs: median(t.plain) };
+}
+
+function kernprof(): Record<string, number> | undefined {
+  for (const py of ["python3", "/usr/bin/python3"]) {
+    const probe = spawnSync(py, ["-c", "import line_profiler"], { encoding: "utf8" });
+    if (probe.status !== 0) continue;
+    const r = spawnSync(py, [path.join(BENCH, "python", "kernprof_bench.py"), String(PAIRS)], { encoding: "utf8" });
+    if (r.status === 0) return JSON.parse(r.stdout) as Record<string, number>;
+  }
+  return undefined;
+}
+
+interface Fidelity {
+  fixture: string;
+  lines: { line: string; truth: number; measured: number; raw: number }[];
+  maxError: number;
+  maxRawError: number;
+}
+
+function shares(times: Record<string, number>): Record<string, number> {
+  const total = Object.values(times).reduce((a, b) => a + b, 0);
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, (100 * v) / total]));
+}
+
+function fidelity(fixture: string, mode: Mode): Fidelity {
+  const dir = makeProject("tsprof-fidelity-");
+  const src = path.join(BENCH, "fidelity", `${fixture}.ts`);
+  const prof = compileTo(dir, "profiled", fs.readFileSync(src, "utf8"), src);
+  const out = path.join(dir, "out.lprof");
+  const r = spawnSync(process.execPath, [path.join(__dirname, "fidelity-child.js"), prof], {
+    cwd: dir, encoding: "utf8", env: nodeEnv({ TSPROF_OUTPUT: out, ...mode.env }),
+  });
+  if (r.status !== 0) throw new Error(`bench: fidelity ${fixture} failed: ${r.stderr}`);
+  const measuredTruth = JSON.parse(r.stdout) as Record<string, number>;
+  const fixtureModule = require(prof) as { truth?: Record<string, number> };
+  const file = readLprof(out);
+  const calibrated = mergeProfiles([file]).functions.find((f) => f.name === fixture)!;
+  const raw = mergeProfiles([file], { raw: true }).functions.find((f) => f.name === fixture)!;
+  // Lines are tagged `// fidelity: NAME` in the fixture; their true costs are fixed by
+  // construction (`truth`) or measured unprofiled by the child (fine).
+  const lineOf: Record<string, number> = {};
+  fs.readFileSync(src, "utf8").split("\n").forEach((text, i) => {
+    const m = /\/\/ fidelity: (\w+)/.exec(text);
+    if (m) lineOf[m[1]] = i + 1;
+  });
+  const truthCost = fixtureModule.truth ?? measuredTruth;
+  const pick = (fn: typeof calibrated) => Object.fromEntries(Object.entries(lineOf).map(([k, l]) => [k, fn.lines.get(l)?.time ?? 0]));
+  const t = shares(truthCost), m = shares(pick(calibrated)), w = shares(pick(raw));
+  const lines = Object.keys(lineOf).map((k) => ({ line: k, truth: t[k], measured: m[k], raw: w[k] }));
+  return {
+    fixture,
+    lines,
+    maxError: Math.max(...lines.map((l) => Math.abs(l.measured - l.truth))),
+    maxRawError: Math.max(...lines.map((l) => Math.abs(l.raw - l.truth))),
+  };
+}
+
+const fmt = (x: number | undefined, digits = 1) => (x === undefined ? "-" : x.toFixed(digits));
+
+function main(): void {
+  const started = Date.now();
+  const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString(), pairs: PAIRS };
+  const kp = kernprof();
+  const overheadRows: Record<string, Record<string, { ratio: number; plainMs: number }>> = {};
+  for (const mode of MODES) {
+    overheadRows[mode.name] = {};
+    for (const w of WORKLOADS) {
+      process.stderr.write(`bench: ${w} (${mode.name})…\n`);
+      overheadRows[mode.name][w] = overhead(w, mode);
+    }
+  }
+  const fidelityRows = MODES.map((mode) => ({ mode: mode.name, fixtures: ["coarse", "fine", "nested", "small"].map((f) => fidelity(f, mode)) }));
+  results.overhead = overheadRows;
+  results.kernprof = kp ?? null;
+  results.fidelity = fidelityRows;
+
+  const lines: string[] = [];
+  lines.push(`Overhead: profiled / unprofiled time, median of ${PAIRS} alternating pairs (node ${process.version})`, "");
+  lines.push(`${"workload".padEnd(10)} ${"plain ms".padStart(9)} ${MODES.map((m) => m.name.padStart(9)).join(" ")} ${"target".padStart(7)} ${"kernprof".padStart(9)}`);
+  for (const w of WORKLOADS) {
+    const target = TARGETS.exact[w];
+    lines.push(`${w.padEnd(10)} ${fmt(overheadRows[MODES[0].name][w].plainMs, 2).padStart(9)} ${MODES.map((m) => `${fmt(overheadRows[m.name][w].ratio)}x`.padStart(9)).join(" ")} ${(target ? `≤${target}x` : "").padStart(7)} ${(kp?.[w] ? `${fmt(kp[w])}x` : "").padStart(9)}`);
+  }
+  if (!kp) lines.push("", "(kernprof column empty: python3 with line_profiler is not installed; apt-get install python3-line-profiler)");
+  lines.push("", "Fidelity: % Time per line, truth vs profile (error in points)", "");
+  for (const { mode, fixtures } of fidelityRows) {
+    for (const f of fixtures) {
+      const detail = f.lines.map((l) => `${l.line} ${fmt(l.truth)}→${fmt(l.measured)}`).join(", ");
+      lines.push(`${mode.padEnd(7)} ${f.fixture.padEnd(7)} max error ${fmt(f.maxError)} pts (uncalibrated ${fmt(f.maxRawError)})  [${detail}]`);
+    }
+  }
+  lines.push("", `(${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  process.stdout.write(lines.join("\n") + "\n");
+  fs.mkdirSync(path.join(BENCH, "results"), { recursive: true });
+  fs.writeFileSync(path.join(BENCH, "results", "bench.json"), JSON.stringify(results, null, 2) + "\n");
+}
+
+main();
