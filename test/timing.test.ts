@@ -106,3 +106,22 @@ console.log("ok");
   assert.ok(ms(fn.lines.get(11)!.time) < 10, `yield line billed ${ms(fn.lines.get(11)!.time)} ms`);
   assert.ok(ms(fn.lines.get(11)!.wait) >= 45);
 });
+
+test("a loop test that does real work keeps its time on the header line", () => {
+  const r = runProfiled(`${SPIN}
+let budget = 5;
+function more(): boolean { spin(8); return budget-- > 0; }
+/** @profile */
+function drain() {
+  let n = 0;
+  while (more()) {
+    n++;
+  }
+  return n;
+}
+console.log(drain());
+`);
+  const fn = fnNamed(r.profile, "drain");
+  assert.ok(ms(fn.lines.get(13)!.time) >= 40, `header ${ms(fn.lines.get(13)!.time)} ms`);
+  assert.ok(ms(fn.lines.get(14)!.time) < 5);
+});

@@ -1,0 +1,45 @@
+/*
+ * The probe plan, checked directly: which sites read the clock. A loop test costing under a
+ * nanosecond is counted but not timed, and only when the loop body is timed every iteration.
+ */
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as ts from "typescript";
+import { isTrivial, planFile } from "../transformer/plan";
+
+function testSites(body: string) {
+  const src = `/** @profile */\nfunction f(n: number, xs: number[], q: number[]) {\n${body}\n}\n`;
+  const sf = ts.createSourceFile("f.ts", src, ts.ScriptTarget.ES2022, true);
+  const [fn] = planFile(ts, sf).functions;
+  return fn.sites.filter((s) => s.kind === "test").map((s) => s.clock);
+}
+
+test("a cheap loop test with a timed body is counted, not timed", () => {
+  assert.deepEqual(testSites("  for (let i = 0; i < n; i++) {\n    n--;\n  }"), [false]);
+  assert.deepEqual(testSites("  let i = 0;\n  while (i < xs.length) {\n    i += 2;\n  }"), [false]);
+  assert.deepEqual(testSites("  let i = 0;\n  do {\n    i++;\n  } while (i !== n);"), [false]);
+});
+
+test("a loop test is timed when it may cost something, or when nothing else times the loop", () => {
+  // Calls, getters other than length, property stores, allocation: timed.
+  assert.deepEqual(testSites("  while (q.shift()) {\n    n--;\n  }"), [true]);
+  assert.deepEqual(testSites("  for (let i = 0; i < Math.min(n, 3); i++) {\n    n--;\n  }"), [true]);
+  assert.deepEqual(testSites("  for (let i = 0; i < n; xs[0] = i++) {\n    n--;\n  }"), [true]);
+  // A body on the header's line, an empty body, or a body starting with another untimed loop.
+  assert.deepEqual(testSites("  for (let i = 0; i < n; i++) n--;"), [true]);
+  assert.deepEqual(testSites("  for (let i = 0; i < n; i++) {}"), [true]);
+  assert.deepEqual(testSites("  for (let i = 0; i < n; i++) {\n    while (n > 0) {\n      n--;\n    }\n  }"), [true, false]);
+});
+
+test("isTrivial accepts variables, literals, operators and .length only", () => {
+  const expr = (text: string) => {
+    const sf = ts.createSourceFile("e.ts", `(${text});`, ts.ScriptTarget.ES2022, true);
+    return ((sf.statements[0] as ts.ExpressionStatement).expression as ts.ParenthesizedExpression).expression;
+  };
+  for (const ok of ["i < n", "i++", "i += 2", "xs.length - 1 > i", "!done && i !== 0", "(a as number) <= 10n"]) {
+    assert.equal(isTrivial(ts, expr(ok)), true, ok);
+  }
+  for (const no of ["f()", "o.size > 0", "xs[i]", "k in o", "o.x = 1", "new A()", "`${i}`", "a instanceof B"]) {
+    assert.equal(isTrivial(ts, expr(no)), false, no);
+  }
+});
