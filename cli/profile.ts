@@ -5,6 +5,8 @@ export interface LineTotals {
   hits: number;
   time: number;
   wait: number;
+  /** Sampler ticks that saw the line (sampled runs). */
+  samples: number;
 }
 
 /** A function's merged measurements: what one block of the report shows. */
@@ -50,6 +52,9 @@ export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): P
       modes.add(run.mode);
       const probe = options.raw ? 0 : run.calibration.probe * toNs;
       const call = options.raw ? 0 : run.calibration.call * toNs;
+      const col = (name: string) => run.columns.indexOf(name as never);
+      const [iWait, iNested, iCalls, iSamples] = ["wait", "nested", "calls", "samples"].map(col);
+      const at = (row: number[], i: number) => (i < 0 ? 0 : row[i]);
       for (const fn of run.functions) {
         const key = `${fn.file}\0${fn.line}\0${fn.name}`;
         let target = byKey.get(key);
@@ -57,11 +62,13 @@ export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): P
           target = { file: fn.file, name: fn.name, line: fn.line, kind: fn.kind, source: fn.source, lines: new Map() };
           byKey.set(key, target);
         }
-        for (const [line, hits, time, wait, nested, calls] of fn.lines) {
-          const t = target.lines.get(line) ?? { hits: 0, time: 0, wait: 0 };
+        for (const row of fn.lines) {
+          const [line, hits, time] = row;
+          const t = target.lines.get(line) ?? { hits: 0, time: 0, wait: 0, samples: 0 };
           t.hits += hits;
-          t.time += Math.max(0, time * toNs - probe * (hits + nested) - call * calls);
-          t.wait += wait * toNs;
+          t.time += Math.max(0, time * toNs - probe * (hits + at(row, iNested)) - call * at(row, iCalls));
+          t.wait += at(row, iWait) * toNs;
+          t.samples += at(row, iSamples);
           target.lines.set(line, t);
         }
       }

@@ -69,19 +69,23 @@ function validateRun(run: unknown, where: string, bad: (where: string, what: str
   if (!isObj(run.calibration) || !isNum(run.calibration.probe) || !isNum(run.calibration.call)) {
     throw bad(`${where}.calibration`, "is not { probe, call }");
   }
+  const columns = run.columns;
+  if (!Array.isArray(columns) || columns[0] !== "line" || columns[1] !== "hits" || columns[2] !== "time" || !columns.every((c) => typeof c === "string")) {
+    throw bad(`${where}.columns`, 'does not start with "line", "hits", "time"');
+  }
   if (!Array.isArray(run.functions)) throw bad(`${where}.functions`, "is not a list");
-  run.functions.forEach((fn, j) => validateFunction(fn, `${where}.functions[${j}]`, bad));
+  run.functions.forEach((fn, j) => validateFunction(fn, `${where}.functions[${j}]`, columns.length, bad));
 }
 
-function validateFunction(fn: unknown, where: string, bad: (where: string, what: string) => LprofError): asserts fn is LprofFunction {
+function validateFunction(fn: unknown, where: string, width: number, bad: (where: string, what: string) => LprofError): asserts fn is LprofFunction {
   if (!isObj(fn)) throw bad(where, "is not an object");
   if (typeof fn.file !== "string" || typeof fn.name !== "string") throw bad(where, "lacks a file or name");
   if (!Number.isInteger(fn.line) || (fn.line as number) < 1) throw bad(`${where}.line`, "is not a line number");
   if (!Array.isArray(fn.source) || !fn.source.every((l) => typeof l === "string")) throw bad(`${where}.source`, "is not a list of lines");
   if (!Array.isArray(fn.lines)) throw bad(`${where}.lines`, "is not a list");
   fn.lines.forEach((l, k) => {
-    if (!Array.isArray(l) || l.length < 6 || !l.every(isNum) || !Number.isInteger(l[0]) || l[1] < 0) {
-      throw bad(`${where}.lines[${k}]`, "is not [line, hits, time, wait, nested, calls]");
+    if (!Array.isArray(l) || l.length !== width || !l.every(isNum) || !Number.isInteger(l[0]) || l[1] < 0) {
+      throw bad(`${where}.lines[${k}]`, `does not have the run's ${width} columns of numbers`);
     }
   });
 }

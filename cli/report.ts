@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { formatF, formatG, formatWG } from "./printf";
-import { totalHits, totalTime, totalWait, type FunctionProfile, type Profile } from "./profile";
+import { totalHits, totalTime, totalWait, type FunctionProfile, type LineTotals, type Profile } from "./profile";
 
 export interface ReportOptions {
   /** Seconds per displayed time unit (kernprof `-u`). Default 1e-6. */
@@ -13,6 +13,8 @@ export interface ReportOptions {
   summarize?: boolean;
   /** Add a per-line `Wait` column: time suspended at `await`/`yield`. */
   wait?: boolean;
+  /** Add a per-line `Samples` column: sampler ticks behind each time (sampled runs). */
+  samples?: boolean;
   /** ANSI colors (only ever on a TTY). */
   color?: boolean;
   /** Directory file names are shown relative to. Default: the working directory. */
@@ -20,7 +22,7 @@ export interface ReportOptions {
 }
 
 // kernprof's minimum column widths (line_profiler.toml `show.column_widths`); they widen to fit.
-const MIN_WIDTHS = { line: 6, hits: 9, time: 12, perhit: 8, percent: 8, wait: 12 };
+const MIN_WIDTHS = { line: 6, hits: 9, time: 12, perhit: 8, percent: 8 };
 
 const ansi = (on: boolean) => {
   const wrap = (code: string) => (s: string) => (on && s.trim() ? `\x1b[${code}m${s}\x1b[0m` : s);
@@ -39,7 +41,23 @@ function orderedFunctions(profile: Profile, options: ReportOptions): FunctionPro
   return fns;
 }
 
-/** One function's block, exactly as line_profiler's `show_func` lays it out. */
+/** A column after kernprof's five, shown on request: not part of kernprof's layout. */
+interface ExtraColumn {
+  header: string;
+  minWidth: number;
+  cell(t: LineTotals, scalar: number): string;
+}
+
+const EXTRA_COLUMNS = {
+  wait: { header: "Wait", minWidth: 12, cell: (t, scalar) => (t.wait > 0 ? formatF(t.wait * scalar, 5, 1) : "") },
+  samples: { header: "Samples", minWidth: 8, cell: (t) => (t.samples > 0 ? String(t.samples) : "") },
+} satisfies Record<string, ExtraColumn>;
+
+function extraColumns(options: ReportOptions): ExtraColumn[] {
+  return (Object.keys(EXTRA_COLUMNS) as (keyof typeof EXTRA_COLUMNS)[]).filter((k) => options[k]).map((k) => EXTRA_COLUMNS[k]);
+}
+
+/** One function's block, exactly as line_profiler's `show_func` lays it out (plus requested extra columns). */
 export function formatFunction(fn: FunctionProfile, profile: Profile, options: ReportOptions = {}): string {
   const c = ansi(!!options.color);
   const outputUnit = options.outputUnit ?? 1e-6;
@@ -47,13 +65,14 @@ export function formatFunction(fn: FunctionProfile, profile: Profile, options: R
   const scalar = unit / outputUnit;
   const total = totalTime(fn);
   const wait = totalWait(fn);
+  const extras = extraColumns(options);
   const out: string[] = [];
   out.push(c.bold(`Total time: ${formatG(total * unit)} s`));
   out.push(`File: ${displayPath(fn.file, options.cwd)}`);
   out.push(c.bold(`Function: ${fn.name} at line ${fn.line}`));
   if (wait > 0) out.push(`Wait time: ${formatG(wait * unit)} s (suspended at await/yield; not in Total time)`);
 
-  type Cells = { hits: string; time: string; perhit: string; percent: string; wait: string; share: number };
+  type Cells = { hits: string; time: string; perhit: string; percent: string; extra: string[]; share: number };
   const display = new Map<number, Cells>();
   for (const [line, t] of fn.lines) {
     // The same arithmetic, in the same order, as kernprof: identical doubles, identical text.
@@ -64,31 +83,33 @@ export function formatFunction(fn: FunctionProfile, profile: Profile, options: R
     let hits = String(t.hits);
     if (hits.length > MIN_WIDTHS.hits) hits = formatG(t.hits);
     const percent = total === 0 ? "" : formatF((100 * t.time) / total, 5, 1);
-    const w = options.wait && t.wait > 0 ? formatF(t.wait * scalar, 5, 1) : "";
-    display.set(line, { hits, time, perhit, percent, wait: w, share: total === 0 ? 0 : t.time / total });
+    const extra = extras.map((x) => x.cell(t, scalar));
+    display.set(line, { hits, time, perhit, percent, extra, share: total === 0 ? 0 : t.time / total });
   }
   const widths = { ...MIN_WIDTHS };
+  const extraWidths = extras.map((x) => Math.max(x.minWidth, x.header.length));
   for (const d of display.values()) {
     widths.hits = Math.max(widths.hits, d.hits.length);
     widths.time = Math.max(widths.time, d.time.length);
     widths.perhit = Math.max(widths.perhit, d.perhit.length);
-    widths.wait = Math.max(widths.wait, d.wait.length);
+    d.extra.forEach((cell, i) => (extraWidths[i] = Math.max(extraWidths[i], cell.length)));
   }
   // Cells are padded before coloring, so ANSI codes never move a column.
-  const row = (line: string, hits: string, time: string, perhit: string, percent: string, waitCell: string, paint = (x: string) => x) =>
+  const row = (line: string, hits: string, time: string, perhit: string, percent: string, extra: string[], paint = (x: string) => x) =>
     [line.padStart(widths.line), hits.padStart(widths.hits), time.padStart(widths.time), perhit.padStart(widths.perhit),
-      paint(percent.padStart(widths.percent)), ...(options.wait ? [waitCell.padStart(widths.wait)] : [])].join(" ");
-  const header = `${row("Line #", "Hits", "Time", "Per Hit", "% Time", "Wait")}  Line Contents`;
+      paint(percent.padStart(widths.percent)), ...extra.map((cell, i) => cell.padStart(extraWidths[i]))].join(" ");
+  const header = `${row("Line #", "Hits", "Time", "Per Hit", "% Time", extras.map((x) => x.header))}  Line Contents`;
   out.push("", header, "=".repeat(header.length));
+  const blank = extras.map(() => "");
   fn.source.forEach((text, i) => {
     const line = fn.line + i;
     const d = display.get(line);
     if (!d) {
-      out.push(`${row(String(line), "", "", "", "", "")}  ${text}`);
+      out.push(`${row(String(line), "", "", "", "", blank)}  ${text}`);
       return;
     }
     const paint = d.share >= 0.25 ? c.red : d.share >= 0.1 ? c.yellow : (x: string) => x;
-    out.push(`${row(String(line), d.hits, d.time, d.perhit, d.percent, d.wait, paint)}  ${text}`);
+    out.push(`${row(String(line), d.hits, d.time, d.perhit, d.percent, d.extra, paint)}  ${text}`);
   });
   out.push("");
   return out.join("\n") + "\n";

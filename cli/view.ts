@@ -13,6 +13,7 @@ export const viewSpec: CommandSpec = {
     { name: "sort", short: "t", type: "boolean", description: "order functions by ascending total time (the heaviest last)" },
     { name: "summarize", short: "m", type: "boolean", description: "add a one-line-per-function summary of total times" },
     { name: "wait", type: "boolean", description: "add a Wait column: time suspended at await/yield, per line" },
+    { name: "samples", type: "boolean", description: "add a Samples column: sampler ticks behind each line's time (sampled runs)" },
     { name: "raw", type: "boolean", description: "show times as measured, without subtracting the probes' own cost" },
     { name: "color", short: "r", type: "boolean", negatable: true, description: "color the report (default: only when stdout is a terminal)" },
     { name: "help", short: "h", type: "boolean", description: "show this help" },
@@ -44,6 +45,7 @@ export function view(argv: string[]): number {
     sort: values.sort === true,
     summarize: values.summarize === true,
     wait: values.wait === true,
+    samples: values.samples === true,
     color: useColor(values.color as boolean | undefined),
   }));
   return 0;

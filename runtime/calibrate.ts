@@ -68,7 +68,7 @@ function timeRecursion(stats: FunctionStats | undefined): number {
   return (performance.now() - t0) / (x || 1);
 }
 
-const fresh = () => new FunctionStats("<calibration>", "calibration", 1, [1, 2, 3, 4], [], "sync", true);
+const fresh = () => new FunctionStats("<calibration>", "calibration", 1, [1, 2, 3, 4], [], "sync", "exact");
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[(xs.length - 1) >> 1];
 
 /** Probe and call costs in milliseconds (the unit of `performance.now()`), measured in this thread. */

@@ -8,12 +8,17 @@ export const LPROF_FORMAT = "tsprof-lprof";
 export const LPROF_VERSION = 1;
 
 /**
- * One line's measurements, times in `unit`s: `[line, hits, time, wait, nested, calls]`.
- * `time` is execution time as measured (probes included), `wait` time suspended at
- * `await`/`yield`; `nested` and `calls` count the profiled callees' clock reads and invocations
- * during the line, from which the CLI removes the probes' cost (see `LprofRun.calibration`).
+ * Columns a line's row may have; `line`, `hits` and `time` always come first, in that order.
+ * - `time`: execution time in `unit`s, as measured (exact mode: probes included);
+ * - `wait`: time suspended at `await`/`yield` on the line (not in `time`);
+ * - `nested`, `calls`: clock reads and invocations of profiled callees during the line, from
+ *   which the CLI removes the probes' cost (exact mode; see `LprofRun.calibration`);
+ * - `samples`: sampler ticks that found the line on the stack (sampled mode).
  */
-export type LprofLine = [line: number, hits: number, time: number, wait: number, nested: number, calls: number];
+export type LprofColumn = "line" | "hits" | "time" | "wait" | "nested" | "calls" | "samples";
+
+/** One line's measurements, in the order of its run's `columns`. */
+export type LprofLine = number[];
 
 export interface LprofFunction {
   /** Absolute path of the original source file. */
@@ -48,8 +53,12 @@ export interface LprofRun {
   end: string;
   /** Seconds from the runtime's start to this write. */
   duration: number;
-  /** How times were taken: `exact` (a clock read per line). */
-  mode: "exact";
+  /** How times were taken: `exact` (a clock read per line) or `sampled` (a sampler thread). */
+  mode: "exact" | "sampled";
+  /** Sampler rate in Hz (sampled mode). */
+  rate?: number;
+  /** What each entry of a line's row is, in order (see `LprofColumn`). */
+  columns: LprofColumn[];
   /** `true` for the final write at exit; `false` for interval dumps and crash-time snapshots. */
   complete: boolean;
   /**

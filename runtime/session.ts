@@ -1,12 +1,20 @@
 import * as path from "node:path";
 import { threadId } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
-import { FunctionStats } from "./stats";
+import { startSampler } from "./sampler";
+import { FunctionStats, type TimingMode } from "./stats";
 
 /** Options baked into instrumented code by the transformer (the plugin's options). */
 export interface RegisterOptions {
   output?: string;
+  /** `exact` or `sampled`; `TSPROF_TIMING` overrides. */
+  timing?: string;
+  /** Sampler rate in Hz (sampled mode); `TSPROF_RATE` overrides. */
+  rate?: number;
 }
+
+/** Default sampler rate: see docs/sampling.md for the measurements behind it. */
+export const DEFAULT_RATE_HZ = 4000;
 
 /** Everything this thread has profiled so far, and where it goes. */
 export interface Session {
@@ -14,6 +22,10 @@ export interface Session {
   id: string;
   functions: FunctionStats[];
   enabled: boolean;
+  /** Decided at the first registration, for the whole thread. */
+  mode: TimingMode | undefined;
+  /** Sampler rate in Hz, for the run metadata. */
+  rate: number;
   /** Wall-clock start of this process or worker (`performance.timeOrigin`, ms since epoch). */
   startWall: number;
   cwd: string;
@@ -37,6 +49,8 @@ export function session(): Session {
       id,
       functions: [],
       enabled: process.env.TSPROF !== "0",
+      mode: undefined,
+      rate: 0,
       startWall: performance.timeOrigin,
       cwd: process.cwd(),
       configuredOutput: undefined,
@@ -59,10 +73,23 @@ export type FunctionMeta = [name: string, firstLine: number, lines: number[], so
 export function registerFunctions(file: string, metas: FunctionMeta[], options: RegisterOptions | undefined): FunctionStats[] {
   const s = session();
   if (options?.output && s.configuredOutput === undefined) s.configuredOutput = options.output;
+  s.mode ??= chooseMode(s, options);
+  const mode = s.mode;
   const stats = metas.map(([name, firstLine, lines, source, kind]) =>
-    new FunctionStats(file, name, firstLine, lines, source, kind, s.enabled));
+    new FunctionStats(file, name, firstLine, lines, source, kind, mode));
   if (s.enabled) s.functions.push(...stats);
   return stats;
 }
 
 export { threadId };
+
+/** The thread's timing mode: `TSPROF_TIMING`, else the plugin's `timing`, else exact. Starts the sampler if needed. */
+function chooseMode(s: Session, options: RegisterOptions | undefined): TimingMode {
+  if (!s.enabled) return "off";
+  const wanted = process.env.TSPROF_TIMING || options?.timing || "exact";
+  if (wanted !== "sampled") return "exact";
+  const rate = Number(process.env.TSPROF_RATE) || options?.rate || DEFAULT_RATE_HZ;
+  s.rate = rate;
+  startSampler(1000 / rate);
+  return "sampled";
+}

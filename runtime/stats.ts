@@ -1,4 +1,8 @@
 import { performance } from "node:perf_hooks";
+import { popTo, push, reserveSlots, show } from "./sampler";
+
+/** How a thread's probes measure time: a clock read per line, a sampler thread, or not at all (`TSPROF=0`). */
+export type TimingMode = "exact" | "sampled" | "off";
 
 /*
  * The hot path. Every probe is a method call on a per-invocation object; V8 inlines these
@@ -31,6 +35,8 @@ export class FunctionStats {
   readonly calls: Float64Array;
   /** Time suspended at `await`/`yield` on this line, milliseconds. */
   readonly wait: Float64Array;
+  /** First global slot (sampled mode): the sampler credits slot `base + s` for line slot `s`. */
+  readonly base: number;
 
   constructor(
     readonly file: string,
@@ -40,9 +46,10 @@ export class FunctionStats {
     readonly lines: readonly number[],
     readonly source: readonly string[],
     readonly kind: string,
-    readonly enabled: boolean,
+    readonly mode: TimingMode,
   ) {
     const n = lines.length;
+    this.base = mode === "sampled" ? reserveSlots(n) : 0;
     this.hits = new Float64Array(n);
     this.time = new Float64Array(n);
     this.nested = new Float64Array(n);
@@ -52,7 +59,8 @@ export class FunctionStats {
 
   /** Starts an invocation: called once per call of the instrumented function. */
   enter(): Invocation {
-    return this.enabled ? new Invocation(this) : DISABLED;
+    if (this.mode === "exact") return new Invocation(this);
+    return this.mode === "sampled" ? (new SampledInvocation(this) as unknown as Invocation) : DISABLED;
   }
 }
 
@@ -157,7 +165,9 @@ export class Invocation {
 
 type AnyIterator = { next(...a: unknown[]): unknown; return?(...a: unknown[]): unknown; throw?(...a: unknown[]): unknown };
 
-function wrapIterator(inv: Invocation, it: AnyIterator, slot: number): AnyIterator {
+type Stepper = { step<R>(slot: number, run: () => R): R };
+
+function wrapIterator(inv: Stepper, it: AnyIterator, slot: number): AnyIterator {
   // Only the methods the iterator has: `yield*` and `for await` behave differently without them.
   const w: AnyIterator = { next: (...a) => inv.step(slot, () => it.next(...a)) };
   if (typeof it.return === "function") w.return = (...a) => inv.step(slot, () => it.return!(...a));
@@ -166,7 +176,7 @@ function wrapIterator(inv: Invocation, it: AnyIterator, slot: number): AnyIterat
 }
 
 /** The iterable as the loop would see it, with each step of its iterator timed. */
-function wrapIterable(inv: Invocation, iterable: unknown, slot: number, asyncLoop: boolean): unknown {
+function wrapIterable(inv: Stepper, iterable: unknown, slot: number, asyncLoop: boolean): unknown {
   if (iterable === null || iterable === undefined) return iterable; // the loop throws its own TypeError
   const src = iterable as Record<symbol, (() => AnyIterator) | undefined>;
   const asyncMethod = src[Symbol.asyncIterator];
@@ -175,6 +185,76 @@ function wrapIterable(inv: Invocation, iterable: unknown, slot: number, asyncLoo
   if (asyncMethod != null) out[Symbol.asyncIterator] = () => wrapIterator(inv, asyncMethod.call(iterable), slot);
   if (syncMethod != null) out[Symbol.iterator] = () => wrapIterator(inv, syncMethod.call(iterable), slot);
   return asyncMethod == null && syncMethod == null ? iterable : out;
+}
+
+/**
+ * One call in sampled mode: exact hits, and the current line published in frame `d` of the
+ * shared line stack for the sampler. Clock reads happen only around suspensions, for wait.
+ */
+class SampledInvocation {
+  l = 0;
+  /** `-t` while suspended since `t`, else 0. */
+  t = 0;
+  d: number;
+
+  constructor(readonly f: FunctionStats) {
+    this.d = push(f.base);
+  }
+
+  /** Back on the stack after a suspension that ended without `resume` (a rejected await). */
+  private wake(): void {
+    this.f.wait[this.l] += performance.now() + this.t;
+    this.t = 0;
+    this.d = push(this.f.base + this.l);
+  }
+
+  hit(slot: number): void {
+    if (this.t < 0) this.wake();
+    this.f.hits[slot]++;
+    show(this.d, this.f.base + (this.l = slot));
+  }
+
+  count(slot: number): void {
+    this.f.hits[slot]++;
+  }
+
+  mark(slot: number): void {
+    if (this.t < 0) this.wake();
+    show(this.d, this.f.base + (this.l = slot));
+  }
+
+  exit(): void {
+    if (this.t < 0) this.f.wait[this.l] += performance.now() + this.t;
+    else popTo(this.d);
+  }
+
+  pause<T>(value?: T): T | undefined {
+    if (this.t < 0) return value;
+    popTo(this.d);
+    this.t = -performance.now();
+    return value;
+  }
+
+  resume<T>(value: T): T {
+    if (this.t < 0) this.wake();
+    return value;
+  }
+
+  asyncIter(iterable: unknown, slot: number): unknown {
+    return wrapIterable(this, iterable, slot, true);
+  }
+
+  delegate(iterable: unknown): unknown {
+    return wrapIterable(this, iterable, -1, false);
+  }
+
+  step<R>(slot: number, run: () => R): R {
+    if (this.t < 0) this.wake();
+    if (slot >= 0) show(this.d, this.f.base + (this.l = slot));
+    const r = run();
+    this.pause();
+    return r;
+  }
 }
 
 /** Probes that do nothing: `TSPROF=0` turns profiling off without a rebuild. */

@@ -2,26 +2,45 @@ import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import { threadId } from "node:worker_threads";
 import { calibrate, type Calibration } from "./calibrate";
-import { LPROF_FORMAT, LPROF_VERSION, type LprofFile, type LprofLine, type LprofRun } from "./lprof";
+import { LPROF_FORMAT, LPROF_VERSION, type LprofColumn, type LprofFile, type LprofLine, type LprofRun } from "./lprof";
 import type { Session } from "./session";
+import { chunks, CHUNK } from "./sampler";
 import type { FunctionStats } from "./stats";
 
 const MS_TO_NS = 1e6;
 let calibration: Calibration | undefined;
 
+const EXACT_COLUMNS: LprofColumn[] = ["line", "hits", "time", "wait", "nested", "calls"];
+const SAMPLED_COLUMNS: LprofColumn[] = ["line", "hits", "time", "wait", "samples"];
+
+/** A line's row: exact counters, or (sampled mode) the sampler's time and ticks for its global slot. */
+function rowOf(f: FunctionStats, slot: number): LprofLine | undefined {
+  const hits = f.hits[slot], wait = Math.round(f.wait[slot] * MS_TO_NS);
+  if (f.mode === "sampled") {
+    const g = f.base + slot;
+    const chunk = chunks[Math.floor(g / CHUNK)];
+    const samples = chunk ? chunk.samples[g % CHUNK] : 0;
+    const time = chunk ? Math.round(chunk.time[g % CHUNK] * MS_TO_NS) : 0;
+    return hits || time || wait ? [f.lines[slot], hits, time, wait, samples] : undefined;
+  }
+  const time = Math.round(f.time[slot] * MS_TO_NS);
+  return hits || time || wait ? [f.lines[slot], hits, time, wait, f.nested[slot], f.calls[slot]] : undefined;
+}
+
 function linesOf(f: FunctionStats): LprofLine[] {
   const out: LprofLine[] = [];
   for (let slot = 1; slot < f.lines.length; slot++) {
-    const hits = f.hits[slot], time = f.time[slot], wait = f.wait[slot];
-    if (hits === 0 && time === 0 && wait === 0) continue;
-    out.push([f.lines[slot], hits, Math.round(time * MS_TO_NS), Math.round(wait * MS_TO_NS), f.nested[slot], f.calls[slot]]);
+    const row = rowOf(f, slot);
+    if (row) out.push(row);
   }
   return out.sort((a, b) => a[0] - b[0]);
 }
 
 /** This thread's profile so far, as one run of the file. */
 export function snapshotRun(s: Session, complete: boolean): LprofRun {
-  calibration ??= calibrate();
+  const sampled = s.mode === "sampled";
+  // Sampled times carry no probe cost to remove: the probes never read the clock.
+  if (!sampled) calibration ??= calibrate();
   const now = performance.now();
   return {
     id: `${process.pid}-${threadId}-${Math.round(s.startWall)}`,
@@ -34,9 +53,11 @@ export function snapshotRun(s: Session, complete: boolean): LprofRun {
     start: new Date(s.startWall).toISOString(),
     end: new Date(s.startWall + now).toISOString(),
     duration: now / 1000,
-    mode: "exact",
+    mode: sampled ? "sampled" : "exact",
+    ...(sampled ? { rate: s.rate } : {}),
+    columns: sampled ? SAMPLED_COLUMNS : EXACT_COLUMNS,
     complete,
-    calibration: {
+    calibration: sampled || !calibration ? { probe: 0, call: 0 } : {
       probe: Math.round(calibration.probe * MS_TO_NS * 100) / 100,
       call: Math.round(calibration.call * MS_TO_NS * 100) / 100,
     },

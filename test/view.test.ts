@@ -25,6 +25,7 @@ function lprof(functions: LprofFunction[], probe = 0, extra: Partial<LprofFile> 
     runs: [{
       id: `1-0-${Math.random()}`, session: "s", pid: 1, threadId: 0, argv: ["node", "app.js"], cwd: "/", node: "v20",
       start: "2026-01-01T00:00:00.000Z", end: "2026-01-01T00:00:01.000Z", duration: 1, mode: "exact", complete: true,
+      columns: ["line", "hits", "time", "wait", "nested", "calls"],
       calibration: { probe, call }, functions,
     }],
     ...extra,
@@ -165,7 +166,7 @@ const BAD_INPUTS: [string, (dir: string) => void, RegExp][] = [
   ["a kernprof pickle", (d) => fs.writeFileSync(path.join(d, "out.lprof"), Buffer.from([0x80, 0x04, 0x95, 0x00])), /^tsprof: out\.lprof looks like a Python line_profiler pickle, not a tsprof profile; view it with python -m line_profiler\n$/],
   ["another tool's JSON", (d) => fs.writeFileSync(path.join(d, "out.lprof"), JSON.stringify({ nodes: [], samples: [] })), /^tsprof: out\.lprof is not a tsprof profile \(no "format": "tsprof-lprof"\); pass a file written by a tsprof-instrumented program\n$/],
   ["a newer format version", (d) => fs.writeFileSync(path.join(d, "out.lprof"), JSON.stringify(lprof([], 0, { version: 99 }))), /^tsprof: out\.lprof was written by a newer tsprof \(format version 99; this tsprof reads up to 1\); upgrade tsprof to view it\n$/],
-  ["malformed lines", (d) => fs.writeFileSync(path.join(d, "out.lprof"), JSON.stringify(lprof([fn("/a.ts", "f", 1, [], [[1, 2] as unknown as LprofLine])]))), /^tsprof: out\.lprof is malformed: runs\[0\]\.functions\[0\]\.lines\[0\] is not \[line, hits, time, wait, nested, calls\]; re-run the program to write it again\n$/],
+  ["malformed lines", (d) => fs.writeFileSync(path.join(d, "out.lprof"), JSON.stringify(lprof([fn("/a.ts", "f", 1, [], [[1, 2] as unknown as LprofLine])]))), /^tsprof: out\.lprof is malformed: runs\[0\]\.functions\[0\]\.lines\[0\] does not have the run's 6 columns of numbers; re-run the program to write it again\n$/],
   ["a directory", (d) => fs.mkdirSync(path.join(d, "out.lprof")), /^tsprof: out\.lprof is a directory; pass the \.lprof file inside it\n$/],
 ];
 
