@@ -9,3 +9,7 @@ export function profile(...args: unknown[]): typeof profile | void {
   // `@profile()` asks for a decorator; `@profile` (legacy or standard decorators) is one.
   if (args.length === 0) return profile;
 }
+
+/** `timeit`, `repeat`, `autorange` and `Timer`: Python's timeit API, on functions. */
+export { timeit, repeat, autorange, Timer } from "./timeit";
+export type { Autorange, AutorangeCallback, AutorangeOptions, RepeatOptions, TimeitOptions, TimerOptions } from "./timeit";

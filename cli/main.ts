@@ -1,5 +1,6 @@
 import { formatHelp, parseArgs, UsageError, type CommandSpec } from "./args";
 import { LprofError } from "./read";
+import { timeitCommand, timeitSpec } from "./timeit";
 import { view, viewSpec } from "./view";
 
 interface Command {
@@ -9,6 +10,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   view: { spec: viewSpec, run: view },
+  timeit: { spec: timeitSpec, run: timeitCommand },
 };
 
 const mainSpec: CommandSpec = {
@@ -21,6 +23,7 @@ const mainSpec: CommandSpec = {
   epilog: [
     "commands:",
     "  view     print the line-by-line report of .lprof files",
+    "  timeit   time a statement, as python -m timeit (autorange, best of 5, JIT-aware warnings)",
     "",
     "Profile a program: mark functions with /** @profile */, add { \"transform\": \"tsprof/transformer\" }",
     "to compilerOptions.plugins, build with tspc and run it; then: tsprof view out.lprof",
