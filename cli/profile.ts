@@ -7,6 +7,9 @@ export interface LineTotals {
   wait: number;
   /** Sampler ticks that saw the line (sampled runs). */
   samples: number;
+  /** Memory mode: most memory in use after the line (bytes, max over runs), bytes it allocated. */
+  memory: number;
+  allocated: number;
 }
 
 /** A function's merged measurements: what one block of the report shows. */
@@ -28,6 +31,8 @@ export interface Profile {
   runCount: number;
   /** Modes the runs were measured in. */
   modes: Set<string>;
+  /** Whether any run measured memory. */
+  memory: boolean;
 }
 
 export interface MergeOptions {
@@ -45,6 +50,7 @@ export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): P
   const byKey = new Map<string, FunctionProfile>();
   const modes = new Set<string>();
   let runCount = 0;
+  let hasMemory = false;
   for (const file of files) {
     const toNs = file.unit / NS;
     for (const run of file.runs) {
@@ -53,7 +59,8 @@ export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): P
       const probe = options.raw ? 0 : run.calibration.probe * toNs;
       const call = options.raw ? 0 : run.calibration.call * toNs;
       const col = (name: string) => run.columns.indexOf(name as never);
-      const [iWait, iNested, iCalls, iSamples] = ["wait", "nested", "calls", "samples"].map(col);
+      const [iWait, iNested, iCalls, iSamples, iMemory, iAllocated] = ["wait", "nested", "calls", "samples", "memory", "allocated"].map(col);
+      if (iMemory >= 0) hasMemory = true;
       const at = (row: number[], i: number) => (i < 0 ? 0 : row[i]);
       for (const fn of run.functions) {
         const key = `${fn.file}\0${fn.line}\0${fn.name}`;
@@ -64,11 +71,13 @@ export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): P
         }
         for (const row of fn.lines) {
           const [line, hits, time] = row;
-          const t = target.lines.get(line) ?? { hits: 0, time: 0, wait: 0, samples: 0 };
+          const t = target.lines.get(line) ?? { hits: 0, time: 0, wait: 0, samples: 0, memory: 0, allocated: 0 };
           t.hits += hits;
           t.time += Math.max(0, time * toNs - probe * (hits + at(row, iNested)) - call * at(row, iCalls));
           t.wait += at(row, iWait) * toNs;
           t.samples += at(row, iSamples);
+          t.memory = Math.max(t.memory, at(row, iMemory));
+          t.allocated += at(row, iAllocated);
           target.lines.set(line, t);
         }
       }
@@ -77,7 +86,7 @@ export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): P
   const functions = [...byKey.values()];
   for (const fn of functions) for (const t of fn.lines.values()) t.time = Math.round(t.time);
   functions.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
-  return { unit: NS, functions, runCount, modes };
+  return { unit: NS, functions, runCount, modes, memory: hasMemory };
 }
 
 /** Sum of a function's line times, in the profile's unit. */

@@ -15,6 +15,10 @@ export interface ReportOptions {
   wait?: boolean;
   /** Add a per-line `Samples` column: sampler ticks behind each time (sampled runs). */
   samples?: boolean;
+  /** Add `Mem usage` and `Allocated` columns (profiles taken in memory mode). */
+  memory?: boolean;
+  /** Decimals of MiB figures in the memory report. Default 1. */
+  precision?: number;
   /** ANSI colors (only ever on a TTY). */
   color?: boolean;
   /** Directory file names are shown relative to. Default: the working directory. */
@@ -48,13 +52,20 @@ interface ExtraColumn {
   cell(t: LineTotals, scalar: number): string;
 }
 
+const MIB = 1024 * 1024;
+/** memory_profiler's cell: `{:5.1f} MiB` (width precision + 4). */
+export const mib = (bytes: number, precision = 1) => `${formatF(bytes / MIB, precision + 4, precision)} MiB`;
+
 const EXTRA_COLUMNS = {
   wait: { header: "Wait", minWidth: 12, cell: (t, scalar) => (t.wait > 0 ? formatF(t.wait * scalar, 5, 1) : "") },
   samples: { header: "Samples", minWidth: 8, cell: (t) => (t.samples > 0 ? String(t.samples) : "") },
+  memory: { header: "Mem usage", minWidth: 12, cell: (t) => (t.memory > 0 ? mib(t.memory) : "") },
+  allocated: { header: "Allocated", minWidth: 12, cell: (t) => (t.hits > 0 ? mib(t.allocated) : "") },
 } satisfies Record<string, ExtraColumn>;
 
 function extraColumns(options: ReportOptions): ExtraColumn[] {
-  return (Object.keys(EXTRA_COLUMNS) as (keyof typeof EXTRA_COLUMNS)[]).filter((k) => options[k]).map((k) => EXTRA_COLUMNS[k]);
+  const wanted = { ...options, memory: options.memory, allocated: options.memory };
+  return (Object.keys(EXTRA_COLUMNS) as (keyof typeof EXTRA_COLUMNS)[]).filter((k) => wanted[k]).map((k) => EXTRA_COLUMNS[k]);
 }
 
 /** One function's block, exactly as line_profiler's `show_func` lays it out (plus requested extra columns). */
@@ -152,4 +163,32 @@ export function formatSummary(profile: Profile, options: ReportOptions = {}): st
     lines.push(`${formatF(seconds, 6, 2)} seconds - ${displayPath(fn.file, options.cwd)}:${fn.line} - ${fn.name}`);
   }
   return lines.map((l) => l + "\n").join("");
+}
+
+/** One function as memory_profiler's `show_results` lays it out: Mem usage, Increment (allocated), Occurrences. */
+export function formatMemoryFunction(fn: FunctionProfile, options: ReportOptions = {}): string {
+  const precision = options.precision ?? 1;
+  const row = (a: string, b: string, c: string, d: string, text: string) =>
+    `${a.padStart(6)} ${b.padStart(12)} ${c.padStart(12)}  ${d.padStart(10)}   ${text}`;
+  const header = row("Line #", "Mem usage", "Increment", "Occurrences", "Line Contents");
+  const out = [`Filename: ${displayPath(fn.file, options.cwd)}`, "", header, "=".repeat(header.length)];
+  fn.source.forEach((text, i) => {
+    const line = fn.line + i;
+    const t = fn.lines.get(line);
+    out.push(t && t.hits > 0
+      ? row(String(line), mib(t.memory, precision), mib(t.allocated, precision), String(t.hits), text)
+      : row(String(line), "", "", "", text));
+  });
+  return out.join("\n") + "\n\n\n";
+}
+
+/** `tsprof view --memory`: memory_profiler's report of every function. */
+export function formatMemoryReport(profile: Profile, options: ReportOptions = {}): string {
+  if (!profile.memory) {
+    return "No memory was measured in this profile: run with memory on (plugin option \"memory\": true, tsprof run --memory, or TSPROF_MEMORY=1).\n";
+  }
+  return orderedFunctions(profile, options)
+    .filter((fn) => !options.skipZero || totalHits(fn) > 0)
+    .map((fn) => formatMemoryFunction(fn, options))
+    .join("");
 }

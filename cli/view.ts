@@ -1,7 +1,7 @@
 import { parseArgs, UsageError, type CommandSpec } from "./args";
 import { mergeProfiles } from "./profile";
 import { readLprof } from "./read";
-import { formatReport } from "./report";
+import { formatMemoryReport, formatReport } from "./report";
 import { useColor } from "./tty";
 
 export const viewSpec: CommandSpec = {
@@ -14,6 +14,8 @@ export const viewSpec: CommandSpec = {
     { name: "summarize", short: "m", type: "boolean", description: "add a one-line-per-function summary of total times" },
     { name: "wait", type: "boolean", description: "add a Wait column: time suspended at await/yield, per line" },
     { name: "samples", type: "boolean", description: "add a Samples column: sampler ticks behind each line's time (sampled runs)" },
+    { name: "memory", type: "boolean", description: "print memory_profiler's report: Mem usage, Increment (bytes allocated), Occurrences" },
+    { name: "precision", type: "string", valueName: "N", description: "decimals of MiB figures (default 1)" },
     { name: "raw", type: "boolean", description: "show times as measured, without subtracting the probes' own cost" },
     { name: "color", short: "r", type: "boolean", negatable: true, description: "color the report (default: only when stdout is a terminal)" },
     { name: "help", short: "h", type: "boolean", description: "show this help" },
@@ -33,14 +35,27 @@ export function parseUnit(text: string): number {
   return n;
 }
 
+function parsePrecision(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 10) throw new UsageError(`invalid precision "${text}": give a whole number of decimals from 0 to 10`);
+  return n;
+}
+
 export function view(argv: string[]): number {
   const { values, positionals } = parseArgs(argv, viewSpec);
   if (positionals.length === 0) throw new UsageError("no .lprof file given (for example: tsprof view out.lprof)");
   const outputUnit = values.unit !== undefined ? parseUnit(values.unit as string) : undefined;
+  const precision = values.precision !== undefined ? parsePrecision(values.precision as string) : undefined;
   const files = positionals.map(readLprof);
   const profile = mergeProfiles(files, { raw: values.raw === true });
+  if (values.memory === true) {
+    process.stdout.write(formatMemoryReport(profile, { precision, skipZero: values["skip-zero"] === true, sort: values.sort === true }));
+    return 0;
+  }
   process.stdout.write(formatReport(profile, {
     outputUnit,
+    memory: profile.memory,
+    precision,
     skipZero: values["skip-zero"] === true,
     sort: values.sort === true,
     summarize: values.summarize === true,

@@ -13,9 +13,12 @@ export const LPROF_VERSION = 1;
  * - `wait`: time suspended at `await`/`yield` on the line (not in `time`);
  * - `nested`, `calls`: clock reads and invocations of profiled callees during the line, from
  *   which the CLI removes the probes' cost (exact mode; see `LprofRun.calibration`);
- * - `samples`: sampler ticks that found the line on the stack (sampled mode).
+ * - `samples`: sampler ticks that found the line on the stack (sampled mode);
+ * - `memory`: the most memory in use (V8 heap + external, bytes) seen after the line (memory mode);
+ * - `allocated`: bytes allocated while the line ran, callees included, garbage collections
+ *   notwithstanding (memory mode).
  */
-export type LprofColumn = "line" | "hits" | "time" | "wait" | "nested" | "calls" | "samples";
+export type LprofColumn = "line" | "hits" | "time" | "wait" | "nested" | "calls" | "samples" | "memory" | "allocated";
 
 /** One line's measurements, in the order of its run's `columns`. */
 export type LprofLine = number[];

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { threadId } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
+import { memory, startMemory } from "./memory";
 import { startSampler } from "./sampler";
 import { FunctionStats, type TimingMode } from "./stats";
 
@@ -11,6 +12,8 @@ export interface RegisterOptions {
   timing?: string;
   /** Sampler rate in Hz (sampled mode); `TSPROF_RATE` overrides. */
   rate?: number;
+  /** Memory per line; `TSPROF_MEMORY=1` turns it on too. */
+  memory?: boolean;
 }
 
 /** Default sampler rate: see docs/sampling.md for the measurements behind it. */
@@ -67,7 +70,7 @@ export function outputPath(s: Session): string {
   return path.resolve(s.cwd, chosen);
 }
 
-export type FunctionMeta = [name: string, firstLine: number, lines: number[], source: string[], kind: string];
+export type FunctionMeta = [name: string, firstLine: number, lines: number[], source: string[], kind: string, quiet?: number[]];
 
 /** Registers one module's instrumented functions; returns their counters, indexed as in `metas`. */
 export function registerFunctions(file: string, metas: FunctionMeta[], options: RegisterOptions | undefined): FunctionStats[] {
@@ -75,18 +78,27 @@ export function registerFunctions(file: string, metas: FunctionMeta[], options: 
   if (options?.output && s.configuredOutput === undefined) s.configuredOutput = options.output;
   s.mode ??= chooseMode(s, options);
   const mode = s.mode;
-  const stats = metas.map(([name, firstLine, lines, source, kind]) =>
-    new FunctionStats(file, name, firstLine, lines, source, kind, mode));
+  if (mode !== "off" && !memory.on && wantsMemory(options)) startMemory();
+  const stats = metas.map(([name, firstLine, lines, source, kind, quiet]) =>
+    new FunctionStats(file, name, firstLine, lines, source, kind, mode, quiet));
   if (s.enabled) s.functions.push(...stats);
   return stats;
 }
 
 export { threadId };
 
-/** The thread's timing mode: `TSPROF_TIMING`, else the plugin's `timing`, else exact. Starts the sampler if needed. */
+function wantsMemory(options: RegisterOptions | undefined): boolean {
+  return process.env.TSPROF_MEMORY === "1" || (options?.memory === true && process.env.TSPROF_MEMORY !== "0");
+}
+
+/**
+ * The thread's timing mode: `TSPROF_TIMING`, else the plugin's `timing`, else sampled in memory
+ * mode (exact probes would time the heap readings and allocate a number per clock read), else
+ * exact. Starts the sampler if needed.
+ */
 function chooseMode(s: Session, options: RegisterOptions | undefined): TimingMode {
   if (!s.enabled) return "off";
-  const wanted = process.env.TSPROF_TIMING || options?.timing || "exact";
+  const wanted = process.env.TSPROF_TIMING || options?.timing || (wantsMemory(options) ? "sampled" : "exact");
   if (wanted !== "sampled") return "exact";
   const rate = Number(process.env.TSPROF_RATE) || options?.rate || DEFAULT_RATE_HZ;
   s.rate = rate;

@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { memory, readMemory } from "./memory";
 import { popTo, push, reserveSlots, show } from "./sampler";
 
 /** How a thread's probes measure time: a clock read per line, a sampler thread, or not at all (`TSPROF=0`). */
@@ -37,6 +38,12 @@ export class FunctionStats {
   readonly wait: Float64Array;
   /** First global slot (sampled mode): the sampler credits slot `base + s` for line slot `s`. */
   readonly base: number;
+  /** Memory mode: per slot, the most memory in use after the line, and bytes it allocated. */
+  readonly memory: boolean;
+  readonly memMax: Float64Array;
+  readonly allocated: Float64Array;
+  /** 1 for slots whose line cannot allocate: no heap reading after them. */
+  readonly quiet: Uint8Array;
 
   constructor(
     readonly file: string,
@@ -47,9 +54,16 @@ export class FunctionStats {
     readonly source: readonly string[],
     readonly kind: string,
     readonly mode: TimingMode,
+    quietSlots: readonly number[] = [],
   ) {
     const n = lines.length;
     this.base = mode === "sampled" ? reserveSlots(n) : 0;
+    this.memory = memory.on && mode !== "off";
+    this.memMax = new Float64Array(this.memory ? n : 0);
+    this.allocated = new Float64Array(this.memory ? n : 0);
+    this.quiet = new Uint8Array(n);
+    this.quiet[0] = 1;
+    for (const s of quietSlots) this.quiet[s] = 1;
     this.hits = new Float64Array(n);
     this.time = new Float64Array(n);
     this.nested = new Float64Array(n);
@@ -64,6 +78,18 @@ export class FunctionStats {
   }
 }
 
+/**
+ * Memory mode, at the end of a line's segment: a heap reading unless the line cannot allocate,
+ * then the line's share of the running allocation total since its segment began (`a`). Like
+ * time, a line's allocation includes its callees'. Returns the total, where the next segment begins.
+ */
+function chargeMemory(f: FunctionStats, l: number, a: number): number {
+  if (f.quiet[l] === 0) readMemory();
+  f.allocated[l] += memory.allocated - a;
+  if (memory.inUse > f.memMax[l]) f.memMax[l] = memory.inUse;
+  return memory.allocated;
+}
+
 /** One call of an instrumented function: where it is (`l`) and since when (`t`). */
 export class Invocation {
   l = 0;
@@ -71,10 +97,13 @@ export class Invocation {
   /** Probe totals when the current segment began. */
   g: number;
   k: number;
+  /** Memory mode: the allocation total when the current segment began. */
+  a: number;
 
   constructor(readonly f: FunctionStats) {
     this.k = ++probeTotals[CALLS];
     this.g = probeTotals[CLOCK_READS];
+    this.a = memory.allocated;
   }
 
   /** Ends the current line's segment at clock `c`: execution time, or wait if suspended. */
@@ -84,9 +113,11 @@ export class Invocation {
       f.time[l] += c - t;
       f.nested[l] += g - this.g;
       f.calls[l] += k - this.k;
+      if (f.memory) this.a = chargeMemory(f, l, this.a);
     } else {
       // Suspended: whatever ran meanwhile belonged to others.
       f.wait[l] += c + t;
+      this.a = memory.allocated;
     }
     probeTotals[CLOCK_READS] = this.g = g + 1;
     this.k = k;
@@ -133,6 +164,7 @@ export class Invocation {
     if (t < 0) {
       this.f.wait[this.l] += c + t;
       this.t = c;
+      this.a = memory.allocated;
       this.f.nested[this.l]++;
       probeTotals[CLOCK_READS] = this.g = probeTotals[CLOCK_READS] + 1;
       this.k = probeTotals[CALLS];
@@ -196,22 +228,33 @@ class SampledInvocation {
   /** `-t` while suspended since `t`, else 0. */
   t = 0;
   d: number;
+  /** Memory mode: the allocation total when the current segment began. */
+  a: number;
 
   constructor(readonly f: FunctionStats) {
     this.d = push(f.base);
+    this.a = memory.allocated;
   }
 
   /** Back on the stack after a suspension that ended without `resume` (a rejected await). */
   private wake(): void {
     this.f.wait[this.l] += performance.now() + this.t;
     this.t = 0;
+    this.a = memory.allocated;
     this.d = push(this.f.base + this.l);
   }
 
   hit(slot: number): void {
     if (this.t < 0) this.wake();
+    else if (this.f.memory) this.chargeMemory();
     this.f.hits[slot]++;
     show(this.d, this.f.base + (this.l = slot));
+  }
+
+  /** Memory mode: the heap reading runs with the frame on slot 0, so the sampler bills its time to no line. */
+  private chargeMemory(): void {
+    show(this.d, this.f.base);
+    this.a = chargeMemory(this.f, this.l, this.a);
   }
 
   count(slot: number): void {
@@ -220,16 +263,22 @@ class SampledInvocation {
 
   mark(slot: number): void {
     if (this.t < 0) this.wake();
+    else if (this.f.memory) this.chargeMemory();
     show(this.d, this.f.base + (this.l = slot));
   }
 
   exit(): void {
-    if (this.t < 0) this.f.wait[this.l] += performance.now() + this.t;
-    else popTo(this.d);
+    if (this.t < 0) {
+      this.f.wait[this.l] += performance.now() + this.t;
+      return;
+    }
+    if (this.f.memory) this.chargeMemory();
+    popTo(this.d);
   }
 
   pause<T>(value?: T): T | undefined {
     if (this.t < 0) return value;
+    if (this.f.memory) this.chargeMemory();
     popTo(this.d);
     this.t = -performance.now();
     return value;

@@ -5,6 +5,7 @@ import { calibrate, type Calibration } from "./calibrate";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofColumn, type LprofFile, type LprofLine, type LprofRun } from "./lprof";
 import type { Session } from "./session";
 import { chunks, CHUNK } from "./sampler";
+import { memory } from "./memory";
 import type { FunctionStats } from "./stats";
 
 const MS_TO_NS = 1e6;
@@ -12,6 +13,7 @@ let calibration: Calibration | undefined;
 
 const EXACT_COLUMNS: LprofColumn[] = ["line", "hits", "time", "wait", "nested", "calls"];
 const SAMPLED_COLUMNS: LprofColumn[] = ["line", "hits", "time", "wait", "samples"];
+const MEMORY_COLUMNS: LprofColumn[] = ["memory", "allocated"];
 
 /** A line's row: exact counters, or (sampled mode) the sampler's time and ticks for its global slot. */
 function rowOf(f: FunctionStats, slot: number): LprofLine | undefined {
@@ -21,10 +23,15 @@ function rowOf(f: FunctionStats, slot: number): LprofLine | undefined {
     const chunk = chunks[Math.floor(g / CHUNK)];
     const samples = chunk ? chunk.samples[g % CHUNK] : 0;
     const time = chunk ? Math.round(chunk.time[g % CHUNK] * MS_TO_NS) : 0;
-    return hits || time || wait ? [f.lines[slot], hits, time, wait, samples] : undefined;
+    return hits || time || wait ? [f.lines[slot], hits, time, wait, samples, ...memoryCells(f, slot)] : undefined;
   }
   const time = Math.round(f.time[slot] * MS_TO_NS);
-  return hits || time || wait ? [f.lines[slot], hits, time, wait, f.nested[slot], f.calls[slot]] : undefined;
+  return hits || time || wait ? [f.lines[slot], hits, time, wait, f.nested[slot], f.calls[slot], ...memoryCells(f, slot)] : undefined;
+}
+
+/** Memory mode's cells: most memory in use after the line, bytes it allocated. */
+function memoryCells(f: FunctionStats, slot: number): number[] {
+  return f.memory ? [f.memMax[slot], Math.round(f.allocated[slot])] : [];
 }
 
 function linesOf(f: FunctionStats): LprofLine[] {
@@ -55,7 +62,7 @@ export function snapshotRun(s: Session, complete: boolean): LprofRun {
     duration: now / 1000,
     mode: sampled ? "sampled" : "exact",
     ...(sampled ? { rate: s.rate } : {}),
-    columns: sampled ? SAMPLED_COLUMNS : EXACT_COLUMNS,
+    columns: [...(sampled ? SAMPLED_COLUMNS : EXACT_COLUMNS), ...(memory.on ? MEMORY_COLUMNS : [])],
     complete,
     calibration: sampled || !calibration ? { probe: 0, call: 0 } : {
       probe: Math.round(calibration.probe * MS_TO_NS * 100) / 100,

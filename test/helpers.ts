@@ -77,7 +77,10 @@ export interface ProfiledRun {
  * Runs `source` twice: compiled without the transform, and instrumented. Returns both results
  * and the merged profile (raw times, so tests see what was measured).
  */
-export function runProfiled(source: string, options: CompileOptions & { name?: string; env?: Record<string, string> } = {}): ProfiledRun {
+export function runProfiled(
+  source: string,
+  options: CompileOptions & { name?: string; env?: Record<string, string>; nodeArgs?: string[]; args?: string[] } = {},
+): ProfiledRun {
   const dir = makeProject();
   const ext = options.esm ? ".mjs" : ".js";
   const src = path.join(dir, `${options.name ?? "prog"}.ts`);
@@ -87,14 +90,15 @@ export function runProfiled(source: string, options: CompileOptions & { name?: s
   fs.writeFileSync(plainJs, compile(source, src, { ...options, plain: true }));
   fs.writeFileSync(profJs, compile(source, src, options));
   const output = path.join(dir, "out.lprof");
-  const plain = runNode([plainJs], { cwd: dir, env: profEnv(output, options.env) });
-  const profiled = runNode([profJs], { cwd: dir, env: profEnv(output, options.env) });
+  const node = options.nodeArgs ?? [], args = options.args ?? [];
+  const plain = runNode([...node, plainJs, ...args], { cwd: dir, env: profEnv(output, options.env) });
+  const profiled = runNode([...node, profJs, ...args], { cwd: dir, env: profEnv(output, options.env) });
   const profile = fs.existsSync(output) ? mergeProfiles([readLprof(output)], { raw: true }) : emptyProfile();
   return { plain, profiled, profile, dir, output };
 }
 
 function emptyProfile(): Profile {
-  return { unit: 1e-9, functions: [], runCount: 0, modes: new Set() };
+  return { unit: 1e-9, functions: [], runCount: 0, modes: new Set(), memory: false };
 }
 
 /** line → hits over every function of the profile (each line belongs to one function). */

@@ -307,6 +307,7 @@ function registration(
         f.createArrayLiteralExpression(fn.lines.map((l) => f.createNumericLiteral(l))),
         f.createArrayLiteralExpression(fn.source.map((l) => f.createStringLiteral(l))),
         f.createStringLiteral(fn.kind),
+        f.createArrayLiteralExpression(fn.quiet.map((s) => f.createNumericLiteral(s))),
       ]),
     ),
   );

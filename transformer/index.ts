@@ -10,6 +10,8 @@ export interface TsprofPluginOptions {
   timing?: "exact" | "sampled";
   /** Sampler rate in Hz, for `"sampled"` timing. */
   rate?: number;
+  /** Also measure memory per line (in use after each line, bytes allocated by it). */
+  memory?: boolean;
 }
 
 /** Options for callers that run the transform themselves (`tsprof run`, tests). */
@@ -22,7 +24,9 @@ export interface TransformOptions extends TsprofPluginOptions, PlanOptions {
 const TS_PATCH_KEYS = new Set([
   "transform", "type", "import", "after", "afterDeclarations", "transformProgram", "resolvePathAliases", "tsConfig", "isEsm", "name",
 ]);
-const OPTION_KEYS: Record<keyof TsprofPluginOptions, "string" | "number"> = { output: "string", timing: "string", rate: "number" };
+const OPTION_KEYS: Record<keyof TsprofPluginOptions, "string" | "number" | "boolean"> = {
+  output: "string", timing: "string", rate: "number", memory: "boolean",
+};
 const TIMINGS = ["exact", "sampled"];
 
 /** Checks plugin options; returns one message per problem (unknown key, wrong type). */
@@ -46,10 +50,11 @@ export function validatePluginOptions(config: Record<string, unknown>): string[]
 
 /** A `before` transformer that instruments `@profile`-marked functions. Usable with any TS 6 API surface. */
 export function createTransformer(ts: typeof TS, options: TransformOptions = {}): TS.TransformerFactory<TS.SourceFile> {
-  const runtimeOptions: Record<string, string | number> = {};
+  const runtimeOptions: Record<string, string | number | boolean> = {};
   if (options.output !== undefined) runtimeOptions.output = options.output;
   if (options.timing !== undefined) runtimeOptions.timing = options.timing;
   if (options.rate !== undefined) runtimeOptions.rate = options.rate;
+  if (options.memory !== undefined) runtimeOptions.memory = options.memory;
   return (context) => (sf) => {
     if (sf.isDeclarationFile) return sf;
     // Cheap filter: a file that never says "profile" has nothing marked (unless everything is).
@@ -84,5 +89,5 @@ export default function tsprofPlugin(
   }
   // A build with option errors fails; until it is fixed, the options are not applied.
   const pick = <K extends keyof TsprofPluginOptions>(key: K) => (problems.length ? undefined : (config[key] as TsprofPluginOptions[K]));
-  return { before: createTransformer(ts, { output: pick("output"), timing: pick("timing"), rate: pick("rate") }) };
+  return { before: createTransformer(ts, { output: pick("output"), timing: pick("timing"), rate: pick("rate"), memory: pick("memory") }) };
 }

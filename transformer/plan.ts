@@ -44,6 +44,11 @@ export interface PlannedFunction {
   source: string[];
   /** slot → original line number; slot 0 is reserved (time before the first probe). */
   lines: number[];
+  /**
+   * Slots whose line cannot allocate (only variables, literals, arithmetic, comparisons, see
+   * `isTrivial`): memory mode skips the heap reading after them.
+   */
+  quiet: number[];
   kind: FunctionKind;
   /** Source offset of the function node's first token. */
   at: number;
@@ -66,7 +71,10 @@ export interface PlanOptions {
 export function planFile(ts: typeof TS, sf: TS.SourceFile, options: PlanOptions = {}): FilePlan {
   const mc = createMarkContext(ts, sf, options.all ?? false, options.names);
   const textLines = sourceLines(sf);
-  const functions = findMarkedFunctions(mc).map((m, index) => planFunction(mc, textLines, m.node, m.name, m.firstLine, index));
+  const marked = findMarkedFunctions(mc);
+  // Functions declared in this file and profiled: calling one allocates only inside it, where its own lines read the heap.
+  const profiledNames = new Set(marked.flatMap((m) => (ts.isFunctionDeclaration(m.node) && m.node.name ? [m.node.name.text] : [])));
+  const functions = marked.map((m, index) => planFunction(mc, textLines, m.node, m.name, m.firstLine, index, profiledNames));
   return { fileName: sf.fileName, functions };
 }
 
@@ -78,7 +86,9 @@ function functionKind(ts: typeof TS, fn: ProfilableFunction): FunctionKind {
 
 const NO_LINE = -1;
 
-function planFunction(mc: MarkContext, textLines: string[], fn: ProfilableFunction, name: string, firstLine: number, index: number): PlannedFunction {
+function planFunction(
+  mc: MarkContext, textLines: string[], fn: ProfilableFunction, name: string, firstLine: number, index: number, profiledNames: Set<string>,
+): PlannedFunction {
   const { ts, sf } = mc;
   const lines: number[] = [firstLine];
   const slotByLine = new Map<number, number>();
@@ -96,6 +106,13 @@ function planFunction(mc: MarkContext, textLines: string[], fn: ProfilableFuncti
   };
   const site = (kind: SiteKind, node: TS.Node, line: number, hit = true, clock = true) =>
     sites.push({ kind, at: startOf(node), slot: slotOf(line), hit, clock });
+
+  /** Lines where something may allocate (a call, a literal, `new`, iteration…): memory mode reads the heap after them. */
+  const noisy = new Set<number>();
+  const quietExpression = (e: TS.Node | undefined) => isTrivial(ts, e, profiledNames);
+  const mayAllocate = (line: number, ...parts: (TS.Node | undefined)[]) => {
+    if (!parts.every(quietExpression)) noisy.add(line);
+  };
 
   /**
    * Whether a loop body always starts with a clock read: its first statement is timed each
@@ -142,6 +159,7 @@ function planFunction(mc: MarkContext, textLines: string[], fn: ProfilableFuncti
     if (ts.isLabeledStatement(s)) return visitStatement(s.statement, prevLine);
     if (ts.isIfStatement(s)) {
       if (fresh) site("stmt", s, line);
+      mayAllocate(line, s.expression);
       visitBody(s.thenStatement, line);
       if (s.elseStatement) visitBody(s.elseStatement, line);
       scanExpressions(s.expression);
@@ -152,6 +170,7 @@ function planFunction(mc: MarkContext, textLines: string[], fn: ProfilableFuncti
       if (fresh && s.initializer) site("stmt", s, line, false);
       const cheap = isTrivial(ts, s.condition) && isTrivial(ts, s.incrementor) && bodyStartsTimed(s.statement, line);
       site("test", s, line, true, !cheap);
+      mayAllocate(line, s.condition, s.incrementor, ...initializerParts(s.initializer));
       visitBody(s.statement, line);
       if (s.initializer) scanExpressions(s.initializer);
       if (s.condition) scanExpressions(s.condition);
@@ -160,6 +179,7 @@ function planFunction(mc: MarkContext, textLines: string[], fn: ProfilableFuncti
     }
     if (ts.isWhileStatement(s)) {
       site("test", s, line, true, !(isTrivial(ts, s.expression) && bodyStartsTimed(s.statement, line)));
+      mayAllocate(line, s.expression);
       visitBody(s.statement, line);
       scanExpressions(s.expression);
       return;
@@ -168,6 +188,7 @@ function planFunction(mc: MarkContext, textLines: string[], fn: ProfilableFuncti
       if (fresh) site("stmt", s, line);
       visitBody(s.statement, line);
       site("test", s, lineAt(startOf(s.expression)), true, !(isTrivial(ts, s.expression) && bodyStartsTimed(s.statement, NO_LINE)));
+      mayAllocate(lineAt(startOf(s.expression)), s.expression);
       scanExpressions(s.expression);
       return;
     }
@@ -175,6 +196,7 @@ function planFunction(mc: MarkContext, textLines: string[], fn: ProfilableFuncti
       // Entry plus one hit per iteration: n iterations show n + 1 hits, as Python's `for` does.
       if (fresh) site("stmt", s, line);
       site("iter", s, line);
+      noisy.add(line);
       if (ts.isForOfStatement(s) && s.awaitModifier) site("forAwait", s.expression, line, false);
       visitBody(s.statement, line);
       scanExpressions(s.initializer);
@@ -183,6 +205,7 @@ function planFunction(mc: MarkContext, textLines: string[], fn: ProfilableFuncti
     }
     if (ts.isSwitchStatement(s)) {
       if (fresh) site("stmt", s, line);
+      mayAllocate(line, s.expression, ...s.caseBlock.clauses.map((c) => (ts.isCaseClause(c) ? c.expression : undefined)));
       scanExpressions(s.expression);
       for (const clause of s.caseBlock.clauses) {
         const clauseLine = lineAt(startOf(clause));
@@ -198,6 +221,7 @@ function planFunction(mc: MarkContext, textLines: string[], fn: ProfilableFuncti
       if (s.catchClause) {
         const catchLine = lineAt(startOf(s.catchClause));
         if (catchLine !== line) site("catch", s.catchClause, catchLine);
+        noisy.add(catchLine);
         visitList(s.catchClause.block.statements, catchLine);
       }
       if (s.finallyBlock) {
@@ -208,8 +232,24 @@ function planFunction(mc: MarkContext, textLines: string[], fn: ProfilableFuncti
       return;
     }
     if (fresh) site("stmt", s, line);
+    if (!isQuietStatement(s)) noisy.add(line);
     scanExpressions(s);
   };
+
+  /** A simple statement whose own expressions cannot allocate. */
+  const isQuietStatement = (s: TS.Statement): boolean => {
+    if (ts.isExpressionStatement(s)) return quietExpression(s.expression);
+    if (ts.isReturnStatement(s)) return quietExpression(s.expression);
+    if (ts.isVariableStatement(s)) return initializerParts(s.declarationList).every(quietExpression);
+    return ts.isBreakOrContinueStatement(s) || ts.isEmptyStatement(s) || ts.isDebuggerStatement(s);
+  };
+
+  /** What a declaration list evaluates; a destructuring pattern counts as a call (it may iterate). */
+  function initializerParts(init: TS.ForInitializer | TS.VariableDeclarationList | undefined): (TS.Node | undefined)[] {
+    if (!init) return [];
+    if (!ts.isVariableDeclarationList(init)) return [init];
+    return init.declarations.flatMap((d): (TS.Node | undefined)[] => (ts.isIdentifier(d.name) ? [d.initializer] : [d]));
+  }
 
   /** Finds suspension points in a statement's own expressions (not in nested functions or bodies). */
   const scanExpressions = (root: TS.Node | undefined): void => {
@@ -224,6 +264,7 @@ function planFunction(mc: MarkContext, textLines: string[], fn: ProfilableFuncti
         return;
       }
       if (ts.isAwaitExpression(n)) sites.push({ kind: "await", at: startOf(n), slot: 0, hit: false, clock: true });
+      if (ts.isAwaitExpression(n) || ts.isYieldExpression(n)) noisy.add(lineAt(startOf(n)));
       if (ts.isYieldExpression(n)) {
         const kind: SiteKind = n.asteriskToken ? "delegate" : "yield";
         sites.push({ kind, at: startOf(n), slot: 0, hit: false, clock: true });
@@ -241,6 +282,7 @@ function planFunction(mc: MarkContext, textLines: string[], fn: ProfilableFuncti
     visitList(body.statements.slice(n), NO_LINE);
   } else {
     site("body", body, lineAt(startOf(body)));
+    mayAllocate(lineAt(startOf(body)), body);
     scanExpressions(body);
   }
   // Parameter defaults run in the function too: their suspensions need no probe (they cannot await).
@@ -253,6 +295,7 @@ function planFunction(mc: MarkContext, textLines: string[], fn: ProfilableFuncti
     lastLine,
     source: textLines.slice(firstLine - 1, lastLine),
     lines,
+    quiet: lines.map((l, slot) => (slot > 0 && !noisy.has(l) ? slot : -1)).filter((slot) => slot > 0),
     kind: functionKind(ts, fn),
     at: startOf(fn),
     sites,
@@ -265,8 +308,11 @@ function planFunction(mc: MarkContext, textLines: string[], fn: ProfilableFuncti
  * no getters but `length`, no allocation. Timing one costs a clock read (~41 ns with
  * `performance.now()` on node 20, measured), two orders of magnitude more than the work.
  */
-export function isTrivial(ts: typeof TS, e: TS.Node | undefined): boolean {
+export function isTrivial(ts: typeof TS, e: TS.Node | undefined, profiledCallees?: Set<string>): boolean {
   if (!e) return true;
+  if (profiledCallees && ts.isCallExpression(e) && ts.isIdentifier(e.expression) && profiledCallees.has(e.expression.text)) {
+    return e.arguments.every((a) => isTrivial(ts, a, profiledCallees));
+  }
   if (ts.isIdentifier(e) || ts.isNumericLiteral(e) || ts.isStringLiteral(e) || ts.isBigIntLiteral(e)) return true;
   switch (e.kind) {
     case ts.SyntaxKind.TrueKeyword:
@@ -275,16 +321,16 @@ export function isTrivial(ts: typeof TS, e: TS.Node | undefined): boolean {
       return true;
   }
   if (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e)) {
-    return isTrivial(ts, e.expression);
+    return isTrivial(ts, e.expression, profiledCallees);
   }
-  if (ts.isPropertyAccessExpression(e)) return e.name.text === "length" && isTrivial(ts, e.expression);
-  if (ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) return isTrivial(ts, e.operand);
+  if (ts.isPropertyAccessExpression(e)) return e.name.text === "length" && isTrivial(ts, e.expression, profiledCallees);
+  if (ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) return isTrivial(ts, e.operand, profiledCallees);
   if (ts.isBinaryExpression(e)) {
     const op = e.operatorToken.kind;
     if (op === ts.SyntaxKind.InKeyword || op === ts.SyntaxKind.InstanceOfKeyword) return false;
     // Assignments only to plain variables: a property store may run a setter.
     if (op >= ts.SyntaxKind.FirstAssignment && op <= ts.SyntaxKind.LastAssignment && !ts.isIdentifier(e.left)) return false;
-    return isTrivial(ts, e.left) && isTrivial(ts, e.right);
+    return isTrivial(ts, e.left, profiledCallees) && isTrivial(ts, e.right, profiledCallees);
   }
   return false;
 }

@@ -1,0 +1,117 @@
+/*
+ * Memory mode: bytes allocated per line, within 10% of the truth, whatever the garbage collector
+ * does (forced collections between lines and inside them); memory in use after each line.
+ * The program measures its own truth: each step run unprofiled, between two heap readings, with
+ * a young generation too large to collect in between.
+ */
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import { fnNamed, runProfiled, tsprof } from "./helpers";
+import { readLprof } from "../cli/read";
+
+const PROGRAM = `
+declare function gc(): void;
+import * as v8 from "node:v8";
+const inUse = () => { const h = v8.getHeapStatistics(); return h.used_heap_size + h.external_memory; };
+const kept: unknown[] = [];
+const steps = {
+  array: () => kept.push(new Array(1_000_000).fill(0)),
+  typed: () => kept.push(new Float64Array(1_000_000)),
+  string: () => kept.push(Array(100_000).fill("abcd").join("")),
+  buffer: () => kept.push(Buffer.alloc(8 * 1024 * 1024)),
+  objects: () => { const list = []; for (let i = 0; i < 60_000; i++) list.push({ id: i, name: "item" + i, tags: [i, i + 1] }); kept.push(list); },
+  garbage: () => { let last; for (let i = 0; i < 2_000; i++) last = new Array(1_000).fill(i); kept.push(last); },
+  gcInside: () => { kept.push(new Array(500_000).fill(1)); gc(); kept.push(new Array(500_000).fill(2)); },
+};
+type Step = keyof typeof steps;
+
+/** @profile */
+function work() {
+  steps.array(); // step: array
+  gc();
+  steps.typed(); // step: typed
+  steps.string(); // step: string
+  gc();
+  steps.buffer(); // step: buffer
+  steps.objects(); // step: objects
+  gc();
+  steps.garbage(); // step: garbage
+  steps.gcInside(); // step: gcInside
+  kept.length = 0; // step: free
+  gc(); // step: collected
+}
+
+if (process.argv[2] === "truth") {
+  const truth: Record<string, number> = {};
+  for (const name of Object.keys(steps) as Step[]) {
+    if (name === "gcInside") continue;
+    gc();
+    const before = inUse();
+    steps[name]();
+    truth[name] = inUse() - before;
+  }
+  // gcInside allocates two arrays with a collection between: the same as its two halves.
+  gc();
+  let before = inUse();
+  kept.push(new Array(500_000).fill(1));
+  truth.gcInside = inUse() - before;
+  before = inUse();
+  kept.push(new Array(500_000).fill(2));
+  truth.gcInside += inUse() - before;
+  console.log(JSON.stringify(truth));
+} else {
+  work();
+  console.log("done");
+}
+`;
+
+const stepLines = () => {
+  const out: Record<string, number> = {};
+  PROGRAM.split("\n").forEach((text, i) => {
+    const m = /\/\/ step: (\w+)/.exec(text);
+    if (m) out[m[1]] = i + 1;
+  });
+  return out;
+};
+
+for (const timing of ["sampled", "exact"]) {
+  test(`memory mode (${timing} timing): each line's allocation within 10% of the truth, through forced collections`, () => {
+    const truthRun = runProfiled(PROGRAM, { plain: true, nodeArgs: ["--expose-gc", "--min-semi-space-size=128", "--max-semi-space-size=128"], args: ["truth"] });
+    const truth = JSON.parse(truthRun.plain.stdout) as Record<string, number>;
+    const r = runProfiled(PROGRAM, { nodeArgs: ["--expose-gc"], env: { TSPROF_MEMORY: "1", TSPROF_TIMING: timing } });
+    assert.equal(r.profiled.stdout, "done\n", r.profiled.stderr);
+    const fn = fnNamed(r.profile, "work");
+    const lines = stepLines();
+    for (const [step, bytes] of Object.entries(truth)) {
+      const got = fn.lines.get(lines[step])!.allocated;
+      assert.ok(bytes > 1_000_000, `${step}: truth ${bytes}`);
+      assert.ok(Math.abs(got - bytes) <= 0.1 * bytes, `${step}: allocated ${got}, truth ${bytes} (${((100 * (got - bytes)) / bytes).toFixed(1)}%)`);
+    }
+    // The line that drops everything allocates nothing; memory in use falls after the collection.
+    assert.ok(fn.lines.get(lines.free)!.allocated < 100_000);
+    const before = fn.lines.get(lines.gcInside)!.memory, after = fn.lines.get(lines.collected)!.memory;
+    // Heap arrays are gone after a full collection (external backing stores may be released later).
+    const heapResident = truth.array + truth.gcInside;
+    assert.ok(before - after > 0.8 * heapResident, `in use fell by ${before - after} after freeing ~${heapResident}`);
+  });
+}
+
+test("view --memory prints memory_profiler's layout; the default view adds the memory columns", () => {
+  const r = runProfiled(`
+/** @profile */
+function grow() {
+  const a = new Float64Array(2 * 1024 * 1024);
+  return a.length;
+}
+console.log(grow());
+`, { memory: true });
+  assert.equal(readLprof(r.output).runs[0].mode, "sampled", "memory mode samples time by default");
+  const mem = tsprof(["view", "--memory", "--precision", "2", r.output], { cwd: r.dir });
+  assert.equal(mem.status, 0, mem.stderr);
+  assert.match(mem.stdout, /^Filename: prog\.ts\n\nLine # {4}Mem usage {4}Increment  Occurrences {3}Line Contents\n={61}\n {5}2 {41}\/\*\* @profile \*\/\n/);
+  assert.match(mem.stdout, /\n {5}4 +[\d.]+ MiB +16\.\d\d MiB {11}1 {5}const a = new Float64Array/);
+  const plain = tsprof(["view", r.output], { cwd: r.dir });
+  assert.match(plain.stdout, /% Time    Mem usage    Allocated  Line Contents\n/);
+  const none = tsprof(["view", "--memory", r.output.replace("out.lprof", "none.lprof")], { cwd: r.dir });
+  assert.equal(none.status, 1);
+});
