@@ -13,29 +13,39 @@ import * as v8 from "node:v8";
  * `v8.GCProfiler` says exactly what each collection freed, but asking costs 20 µs, so it is asked
  * only when a collection may have run since it was last asked: memory in use dropped (this caught
  * 256 of 256 collections in a loop of small allocations, measured), or more than 1 MiB was
- * allocated, or more than 1 ms passed (a segment allocating 16 MB of garbage runs several
- * collections and can still end with more memory in use than it began with).
+ * allocated, or (checked every 64 readings) more than 1 ms passed: a segment allocating 16 MB of
+ * garbage runs several collections and can still end with more memory in use than it began with.
  */
+
+/**
+ * `[IN_USE]`: memory in use at the last reading, bytes; `[ALLOCATED]`: bytes allocated since
+ * memory mode started (monotonic). In a typed array, not object fields: storing a double in a
+ * field can box it, and every reading would allocate the very bytes it measures.
+ */
+export const totals = new Float64Array(2);
+export const IN_USE = 0;
+export const ALLOCATED = 1;
 
 export const memory = {
   /** Whether memory mode is on in this thread. */
   on: false,
-  /** Memory in use at the last reading, bytes. */
-  inUse: 0,
-  /** Bytes allocated since memory mode started (monotonic). */
-  allocated: 0,
 };
 
 let profiler: v8.GCProfiler | undefined;
 
 /*
- * A reading allocates too: `getHeapStatistics()` returns a fresh object (664 bytes measured,
- * 424 once V8 optimizes the reader), which the next reading would bill to the next line. It is
- * subtracted, and re-measured every `RECHECK` readings with a back-to-back pair.
+ * A reading allocates too (the statistics object, a boxed sum: 0 to 664 bytes, depending on
+ * what V8 made of the code that very moment; measured), and that would be billed to the next
+ * line. So each reading takes two heap readings back to back: their difference is exactly one
+ * reading's own allocation, in the same compiled code, and the next segment subtracts it.
  */
 let selfBytes = 0;
 let sinceCheck = 0;
-const RECHECK = 256;
+/**
+ * Bytes tsprof allocated itself and kept out of every line (readings, GC reports). Collections
+ * free them later: that part of what they free is ours, not the program's, and is not counted.
+ */
+let ownGarbage = 0;
 
 const ASK_AFTER_BYTES = 1024 * 1024;
 const ASK_AFTER_MS = 1;
@@ -74,28 +84,32 @@ export function startMemory(): void {
   profiler.start();
   askedAtMs = performance.now();
   const first = inUseNow();
-  memory.inUse = inUseNow();
-  selfBytes = Math.max(0, memory.inUse - first);
+  totals[IN_USE] = inUseNow();
+  selfBytes = Math.max(0, totals[IN_USE] - first);
 }
 
 /** Takes a reading: updates memory in use and the running allocation total. */
 export function readMemory(): void {
+  const first = inUseNow();
   let now = inUseNow();
-  let grown = now - memory.inUse - selfBytes;
-  if (now < memory.inUse || memory.allocated + grown - askedAtBytes > ASK_AFTER_BYTES || performance.now() - askedAtMs > ASK_AFTER_MS) {
-    grown += freedSinceLastCall();
+  let grown = first - totals[IN_USE] - selfBytes;
+  ownGarbage += selfBytes;
+  selfBytes = Math.max(0, now - first);
+  ownGarbage += selfBytes;
+  // The clock is read every 64th reading only: `performance.now()` allocates 32 bytes (measured).
+  const late = (++sinceCheck & 63) === 0 && performance.now() - askedAtMs > ASK_AFTER_MS;
+  if (first < totals[IN_USE] || totals[ALLOCATED] + grown - askedAtBytes > ASK_AFTER_BYTES || late) {
+    const freed = freedSinceLastCall();
+    const ours = Math.min(freed, ownGarbage);
+    ownGarbage -= ours;
+    grown += freed - ours;
     askedAtMs = performance.now();
-    askedAtBytes = memory.allocated + Math.max(0, grown);
+    askedAtBytes = totals[ALLOCATED] + Math.max(0, grown);
     // The profiler's report is itself a sizable allocation: start the next segment after it.
-    now = inUseNow();
-    sinceCheck = 0;
+    const after = inUseNow();
+    ownGarbage += Math.max(0, after - now);
+    now = after;
   }
-  if (grown > 0) memory.allocated += grown;
-  if (++sinceCheck === RECHECK) {
-    sinceCheck = 0;
-    const again = inUseNow();
-    if (again >= now && again - now < 65536) selfBytes = again - now;
-    now = again;
-  }
-  memory.inUse = now;
+  if (grown > 0) totals[ALLOCATED] += grown;
+  totals[IN_USE] = now;
 }

@@ -3,7 +3,7 @@ import { threadId } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
 import { memory, startMemory } from "./memory";
 import { startSampler } from "./sampler";
-import { FunctionStats, type TimingMode } from "./stats";
+import { FunctionStats, warmUpProbes, type TimingMode } from "./stats";
 
 /** Options baked into instrumented code by the transformer (the plugin's options). */
 export interface RegisterOptions {
@@ -78,7 +78,10 @@ export function registerFunctions(file: string, metas: FunctionMeta[], options: 
   if (options?.output && s.configuredOutput === undefined) s.configuredOutput = options.output;
   s.mode ??= chooseMode(s, options);
   const mode = s.mode;
-  if (mode !== "off" && !memory.on && wantsMemory(options)) startMemory();
+  if (mode !== "off" && !memory.on && wantsMemory(options)) {
+    startMemory();
+    warmUpProbes(mode);
+  }
   const stats = metas.map(([name, firstLine, lines, source, kind, quiet]) =>
     new FunctionStats(file, name, firstLine, lines, source, kind, mode, quiet));
   if (s.enabled) s.functions.push(...stats);

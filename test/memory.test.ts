@@ -96,6 +96,28 @@ for (const timing of ["sampled", "exact"]) {
   });
 }
 
+test("memory mode: small objects made in a profiled loop, one reading per iteration, within 10%", () => {
+  const source = `
+import * as v8 from "node:v8";
+const inUse = () => { const h = v8.getHeapStatistics(); return h.used_heap_size + h.external_memory; };
+/** @profile */
+function build(n: number) {
+  const objs = [];
+  for (let i = 0; i < n; i++) objs.push({ i, j: i + 1 });
+  return objs;
+}
+const before = inUse();
+const made = build(100_000);
+console.log(inUse() - before, made.length);
+`;
+  // The truth: the same function, as cold, unprofiled, with a young generation too large to collect.
+  const truth = Number(runProfiled(source, { plain: true, nodeArgs: ["--min-semi-space-size=128", "--max-semi-space-size=128"] }).plain.stdout.split(" ")[0]);
+  const r = runProfiled(source, { env: { TSPROF_MEMORY: "1" } });
+  const got = fnNamed(r.profile, "build").lines.get(7)!.allocated;
+  assert.ok(truth > 3_000_000, `truth ${truth}`);
+  assert.ok(Math.abs(got - truth) <= 0.1 * truth, `allocated ${got}, truth ${truth}`);
+});
+
 test("view --memory prints memory_profiler's layout; the default view adds the memory columns", () => {
   const r = runProfiled(`
 /** @profile */
