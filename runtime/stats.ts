@@ -90,8 +90,24 @@ function chargeMemory(f: FunctionStats, l: number, a: number): number {
   return totals[ALLOCATED];
 }
 
+/** What both timing modes do alike with iterators: each step timed through `step`. */
+abstract class Stepping {
+  /** One step of a wrapped iterator: runs on line `slot` (or stays), then suspends. */
+  abstract step<R>(slot: number, run: () => R): R;
+
+  /** `for await (x of iterable)`: each step's wait is billed to the loop header (`slot`). */
+  asyncIter(iterable: unknown, slot: number): unknown {
+    return wrapIterable(this, iterable, slot, true);
+  }
+
+  /** `yield* iterable`: time inside the delegate's steps is execution; between them, suspension. */
+  delegate(iterable: unknown): unknown {
+    return wrapIterable(this, iterable, -1, false);
+  }
+}
+
 /** One call of an instrumented function: where it is (`l`) and since when (`t`). */
-export class Invocation {
+export class Invocation extends Stepping {
   l = 0;
   t = 0;
   /** Probe totals when the current segment began. */
@@ -101,6 +117,7 @@ export class Invocation {
   a: number;
 
   constructor(readonly f: FunctionStats) {
+    super();
     this.k = ++probeTotals[CALLS];
     this.g = probeTotals[CLOCK_READS];
     this.a = totals[ALLOCATED];
@@ -172,17 +189,6 @@ export class Invocation {
     return value;
   }
 
-  /** `for await (x of iterable)`: each step's wait is billed to the loop header (`slot`). */
-  asyncIter(iterable: unknown, slot: number): unknown {
-    return wrapIterable(this, iterable, slot, true);
-  }
-
-  /** `yield* iterable`: time inside the delegate's steps is execution; between them, suspension. */
-  delegate(iterable: unknown): unknown {
-    return wrapIterable(this, iterable, -1, false);
-  }
-
-  /** One step of a wrapped iterator: runs on line `slot` (or stays), then suspends. */
   step<R>(slot: number, run: () => R): R {
     const c = performance.now();
     this.charge(c);
@@ -197,9 +203,7 @@ export class Invocation {
 
 type AnyIterator = { next(...a: unknown[]): unknown; return?(...a: unknown[]): unknown; throw?(...a: unknown[]): unknown };
 
-type Stepper = { step<R>(slot: number, run: () => R): R };
-
-function wrapIterator(inv: Stepper, it: AnyIterator, slot: number): AnyIterator {
+function wrapIterator(inv: Stepping, it: AnyIterator, slot: number): AnyIterator {
   // Only the methods the iterator has: `yield*` and `for await` behave differently without them.
   const w: AnyIterator = { next: (...a) => inv.step(slot, () => it.next(...a)) };
   if (typeof it.return === "function") w.return = (...a) => inv.step(slot, () => it.return!(...a));
@@ -208,7 +212,7 @@ function wrapIterator(inv: Stepper, it: AnyIterator, slot: number): AnyIterator 
 }
 
 /** The iterable as the loop would see it, with each step of its iterator timed. */
-function wrapIterable(inv: Stepper, iterable: unknown, slot: number, asyncLoop: boolean): unknown {
+function wrapIterable(inv: Stepping, iterable: unknown, slot: number, asyncLoop: boolean): unknown {
   if (iterable === null || iterable === undefined) return iterable; // the loop throws its own TypeError
   const src = iterable as Record<symbol, (() => AnyIterator) | undefined>;
   const asyncMethod = src[Symbol.asyncIterator];
@@ -223,7 +227,7 @@ function wrapIterable(inv: Stepper, iterable: unknown, slot: number, asyncLoop: 
  * One call in sampled mode: exact hits, and the current line published in frame `d` of the
  * shared line stack for the sampler. Clock reads happen only around suspensions, for wait.
  */
-class SampledInvocation {
+class SampledInvocation extends Stepping {
   l = 0;
   /** `-t` while suspended since `t`, else 0. */
   t = 0;
@@ -232,6 +236,7 @@ class SampledInvocation {
   a: number;
 
   constructor(readonly f: FunctionStats) {
+    super();
     this.d = push(f.base);
     this.a = totals[ALLOCATED];
   }
@@ -287,14 +292,6 @@ class SampledInvocation {
   resume<T>(value: T): T {
     if (this.t < 0) this.wake();
     return value;
-  }
-
-  asyncIter(iterable: unknown, slot: number): unknown {
-    return wrapIterable(this, iterable, slot, true);
-  }
-
-  delegate(iterable: unknown): unknown {
-    return wrapIterable(this, iterable, -1, false);
   }
 
   step<R>(slot: number, run: () => R): R {

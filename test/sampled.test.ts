@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { expectedHits, fnNamed, hitsByLine, runProfiled, tsprof } from "./helpers";
 import { cases } from "./hit-cases";
-import { totalTime } from "../cli/profile";
+import { coarseShares, COARSE, SPIN } from "./programs";
 import { readLprof } from "../cli/read";
 
 const SAMPLED = { TSPROF_TIMING: "sampled" };
@@ -21,32 +21,11 @@ for (const c of cases) {
   });
 }
 
-const SPIN = `
-function spin(ms: number) {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
-`;
-
 test("sampled mode: lines busy 20/60/20 ms share the time 20/60/20 (±8 points), callees included", () => {
-  const r = runProfiled(`${SPIN}
-/** @profile */
-function work() {
-  spin(20);
-  spin(60);
-  spin(20);
-}
-work();
-console.log("ok");
-`, { env: SAMPLED });
-  const fn = fnNamed(r.profile, "work");
-  const total = totalTime(fn);
-  const share = (line: number) => (100 * (fn.lines.get(line)?.time ?? 0)) / total;
-  assert.ok(Math.abs(share(9) - 20) < 8, `line 9: ${share(9)}%`);
-  assert.ok(Math.abs(share(10) - 60) < 8, `line 10: ${share(10)}%`);
-  assert.ok(Math.abs(share(11) - 20) < 8, `line 11: ${share(11)}%`);
-  assert.ok(total / 1e6 > 80 && total / 1e6 < 200, `total ${total / 1e6} ms`);
-  assert.ok(fn.lines.get(10)!.samples > fn.lines.get(9)!.samples);
+  const { shares, totalMs, fn } = coarseShares(runProfiled(COARSE, { env: SAMPLED }));
+  [20, 60, 20].forEach((truth, i) => assert.ok(Math.abs(shares[i] - truth) < 8, `line ${10 + i}: ${shares[i]}%`));
+  assert.ok(totalMs > 80 && totalMs < 200, `total ${totalMs} ms`);
+  assert.ok(fn.lines.get(11)!.samples > fn.lines.get(10)!.samples);
 });
 
 test("sampled mode: suspension at await is wait, not sampled execution", () => {
@@ -60,10 +39,10 @@ async function job() {
 job().then(() => console.log("ok"));
 `, { env: SAMPLED });
   const fn = fnNamed(r.profile, "job");
-  const awaitLine = fn.lines.get(10)!;
+  const awaitLine = fn.lines.get(11)!;
   assert.ok(awaitLine.time / 1e6 < 10, `await line: ${awaitLine.time / 1e6} ms`);
   assert.ok(awaitLine.wait / 1e6 >= 55, `await line waited ${awaitLine.wait / 1e6} ms`);
-  assert.ok(fn.lines.get(9)!.time / 1e6 > 10);
+  assert.ok(fn.lines.get(10)!.time / 1e6 > 10);
 });
 
 test("the plugin's timing option selects sampled mode; the file and the view say so", () => {
@@ -82,7 +61,7 @@ console.log("ok");
   const view = tsprof(["view", "--samples", r.output], { cwd: r.dir });
   assert.match(view.stdout, /^Timer unit: 1e-06 s\n\nTimes are estimates from sampling; hits are exact\.\n\n/);
   assert.match(view.stdout, /Line #      Hits         Time  Per Hit   % Time  Samples  Line Contents\n/);
-  const row = /\n {5}9 {9}1 +[\d.]+ +[\d.]+ +[\d.]+ +(\d+)  {3}spin\(30\);\n/.exec(view.stdout);
+  const row = /\n {4}10 {9}1 +[\d.]+ +[\d.]+ +[\d.]+ +(\d+)  {3}spin\(30\);\n/.exec(view.stdout);
   // 30 ms at 2 kHz is ~60 ticks; a starved sampler thread on a loaded machine ticks less often.
   assert.ok(row && Number(row[1]) >= 5, view.stdout);
   assert.ok(fs.existsSync(r.output));

@@ -5,36 +5,14 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { fnNamed, runProfiled } from "./helpers";
-import { totalTime } from "../cli/profile";
-
-const SPIN = `
-function spin(ms: number) {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-`;
+import { coarseShares, COARSE, SPIN } from "./programs";
 
 const ms = (ns: number | undefined) => (ns ?? 0) / 1e6;
 
 test("busy lines of 20/60/20 ms share the function's time 20/60/20 (±6 points); callees are included", () => {
-  const r = runProfiled(`${SPIN}
-/** @profile */
-function work() {
-  spin(20);
-  spin(60);
-  spin(20);
-}
-work();
-console.log("ok");
-`);
-  const fn = fnNamed(r.profile, "work");
-  const total = totalTime(fn);
-  const share = (line: number) => (100 * (fn.lines.get(line)?.time ?? 0)) / total;
-  assert.ok(Math.abs(share(10) - 20) < 6, `line 10: ${share(10)}%`);
-  assert.ok(Math.abs(share(11) - 60) < 6, `line 11: ${share(11)}%`);
-  assert.ok(Math.abs(share(12) - 20) < 6, `line 12: ${share(12)}%`);
-  assert.ok(ms(total) >= 95, `total ${ms(total)} ms`);
+  const { shares, totalMs } = coarseShares(runProfiled(COARSE));
+  [20, 60, 20].forEach((truth, i) => assert.ok(Math.abs(shares[i] - truth) < 6, `line ${10 + i}: ${shares[i]}%`));
+  assert.ok(totalMs >= 95, `total ${totalMs} ms`);
 });
 
 test("time suspended at await is wait, not execution", () => {
