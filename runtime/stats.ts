@@ -153,6 +153,11 @@ export class Invocation extends Stepping {
     this.f.hits[slot]++;
   }
 
+  /** A `for…of`/`for…in` header, once per iteration: a hit, timed (the iterator's step just ran). */
+  iter(slot: number): void {
+    this.hit(slot);
+  }
+
   /** The clock now runs for line `slot`, without a hit (a `for` initializer runs on its header line). */
   mark(slot: number): void {
     const c = performance.now();
@@ -266,6 +271,16 @@ class SampledInvocation extends Stepping {
     this.f.hits[slot]++;
   }
 
+  /**
+   * A `for…of`/`for…in` header, once per iteration: counted only. The iterator's step has already
+   * run (on the line the frame showed); publishing the header now would cost a store and show
+   * nothing, as the body's first line is published next.
+   */
+  iter(slot: number): void {
+    if (this.t < 0) this.wake();
+    this.f.hits[slot]++;
+  }
+
   mark(slot: number): void {
     if (this.t < 0) this.wake();
     else if (this.f.memory) this.chargeMemory();
@@ -328,6 +343,7 @@ export function warmUpProbes(mode: TimingMode): void {
 class DisabledInvocation {
   hit(_slot: number): void {}
   count(_slot: number): void {}
+  iter(_slot: number): void {}
   mark(_slot: number): void {}
   exit(): void {}
   pause<T>(value?: T): T | undefined { return value; }

@@ -32,7 +32,7 @@ export function emitInstrumented(
   const call = (method: string, args: TS.Expression[]) =>
     f.createCallExpression(f.createPropertyAccessExpression(stateName, method), undefined, args);
   const probe = (site: ProbeSite) =>
-    call(!site.clock ? "count" : site.hit ? "hit" : "mark", [f.createNumericLiteral(site.slot)]);
+    call(!site.clock ? "count" : site.kind === "iter" ? "iter" : site.hit ? "hit" : "mark", [f.createNumericLiteral(site.slot)]);
   const probeStatement = (site: ProbeSite) => f.createExpressionStatement(probe(site));
   const startOf = (n: TS.Node) => n.getStart(sf);
 
