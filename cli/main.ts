@@ -1,16 +1,25 @@
 import { formatHelp, parseArgs, UsageError, type CommandSpec } from "./args";
 import { LprofError } from "./read";
-import { timeitCommand, timeitSpec } from "./timeit";
-import { view, viewSpec } from "./view";
 
 interface Command {
   spec: CommandSpec;
   run(argv: string[]): number | Promise<number>;
 }
 
-const COMMANDS: Record<string, Command> = {
-  view: { spec: viewSpec, run: view },
-  timeit: { spec: timeitSpec, run: timeitCommand },
+// Commands load only when chosen: `tsprof run` starts programs, and every millisecond of its own start counts.
+const COMMANDS: Record<string, () => Command> = {
+  view: () => {
+    const m = require("./view") as typeof import("./view");
+    return { spec: m.viewSpec, run: m.view };
+  },
+  run: () => {
+    const m = require("./run") as typeof import("./run");
+    return { spec: m.runSpec, run: m.runCommand };
+  },
+  timeit: () => {
+    const m = require("./timeit") as typeof import("./timeit");
+    return { spec: m.timeitSpec, run: m.timeitCommand };
+  },
 };
 
 const mainSpec: CommandSpec = {
@@ -23,6 +32,7 @@ const mainSpec: CommandSpec = {
   epilog: [
     "commands:",
     "  view     print the line-by-line report of .lprof files",
+    "  run      run a .ts/.js program with line profiling, no build step (tsprof run -v app.ts)",
     "  timeit   time a statement, as python -m timeit (autorange, best of 5, JIT-aware warnings)",
     "",
     "Profile a program: mark functions with /** @profile */, add { \"transform\": \"tsprof/transformer\" }",
@@ -37,8 +47,9 @@ function version(): string {
 /** Runs the CLI; resolves to the exit code. Errors are one line on stderr, never a stack trace. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  const known = name !== undefined && Object.hasOwn(COMMANDS, name);
   try {
-    const command = name !== undefined ? COMMANDS[name] : undefined;
+    const command = known ? COMMANDS[name!]() : undefined;
     if (!command) {
       const { values } = parseArgs(name === undefined ? [] : [name], mainSpec);
       if (values.version) {
@@ -61,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`tsprof${name && COMMANDS[name] ? ` ${name}` : ""}: ${e.message}\nTry 'tsprof ${name && COMMANDS[name] ? `${name} ` : ""}--help' for more information.\n`);
+      process.stderr.write(`tsprof${known ? ` ${name}` : ""}: ${e.message}\nTry 'tsprof ${known ? `${name} ` : ""}--help' for more information.\n`);
       return 2;
     }
     if (e instanceof LprofError) {

@@ -1,0 +1,218 @@
+import * as fs from "node:fs";
+import { constants } from "node:os";
+import * as path from "node:path";
+import { defaultCacheDir } from "../loader/cache";
+import { fingerprint, type LoaderConfig } from "../loader/config";
+import { runInProcess } from "../loader/in-process";
+import { programEnv, runChild, splitNodeCommand } from "../loader/launch";
+import { semanticOptions } from "../loader/tsconfig";
+import { LPROF_FORMAT, LPROF_VERSION, type LprofFile } from "../runtime/lprof";
+import { parseArgs, UsageError, type CommandSpec } from "./args";
+import { mergeProfiles } from "./profile";
+import { formatReport } from "./report";
+import { useColor } from "./tty";
+import { parseUnit } from "./view";
+
+export const runSpec: CommandSpec = {
+  usage: "tsprof run [options] [--] [node-options] SCRIPT [args...]",
+  summary: "Run a TypeScript or JavaScript program (.ts .mts .cts .js .mjs .cjs) with line profiling, no build step: "
+    + "what kernprof -l is to Python. Functions marked /** @profile */ (or @profile) are profiled, plus those -p and --all select; "
+    + "child processes and worker threads are profiled into the same file.",
+  options: [
+    { name: "outfile", short: "o", type: "string", valueName: "FILE", description: "where to write the profile (default: SCRIPT.lprof, e.g. app.ts.lprof, in the current directory)" },
+    { name: "view", short: "v", type: "boolean", description: "print the line-by-line report after the program ends" },
+    { name: "quiet", short: "q", type: "boolean", description: "do not print where the profile was written" },
+    { name: "unit", short: "u", type: "string", valueName: "UNIT", description: "with -v: time unit of the report, seconds (1e-3) or ns, us, ms, s (default 1e-6)" },
+    { name: "skip-zero", short: "z", type: "boolean", description: "with -v: hide functions that were never called" },
+    { name: "output-interval", short: "i", type: "string", valueName: "SECONDS", description: "also write the profile every SECONDS seconds (for servers that are never stopped cleanly)" },
+    { name: "prof-mod", short: "p", type: "string", multiple: true, valueName: "PATTERN", description: "profile every function of matching files (src/util.ts, src/, 'src/**/*.ts', util.ts), or one function: FILE:NAME (src/cart.ts:Cart.total); repeatable, or comma-separated" },
+    { name: "all", type: "boolean", description: "profile every function of your own files (not node_modules)" },
+    { name: "sample", type: "boolean", description: "sampled timing: exact hits, times estimated by a sampler (docs/sampling.md)" },
+    { name: "rate", type: "string", valueName: "HZ", description: "with --sample: samples per second (default 4000)" },
+    { name: "memory", type: "boolean", description: "also measure memory per line (docs/memory.md)" },
+    { name: "help", short: "h", type: "boolean", description: "show this help" },
+  ],
+  epilog: [
+    "Node options go after --; the program's exit code and signals are tsprof's; stdin, stdout and stderr are the program's.",
+    "",
+    "Examples:",
+    "  tsprof run -v app.ts                  profile the marked functions, print the report",
+    "  tsprof run -p src/parse.ts app.ts     profile every function of src/parse.ts, no markers",
+    "  tsprof run -i 10 -o server.lprof server.ts --port 8080",
+    "  tsprof run -- --max-old-space-size=4096 app.ts input.json",
+  ].join("\n"),
+};
+
+const ENTRY_EXTENSIONS = [".ts", ".mts", ".cts", ".js", ".mjs", ".cjs"];
+
+/** A problem found before the program starts: one line, exit 2. */
+class RunError extends Error {}
+
+interface RunPlan {
+  nodeArgs: string[];
+  /** Absolute path. */
+  script: string;
+  args: string[];
+  output: string;
+  /** Runtime settings for the program's environment (`TSPROF_TIMING`, …). */
+  settings: Record<string, string>;
+  view: boolean;
+  quiet: boolean;
+  unit?: number;
+  skipZero: boolean;
+  config: LoaderConfig;
+}
+
+function plan(argv: string[]): RunPlan {
+  let parsed;
+  try {
+    parsed = parseArgs(argv, runSpec, true);
+  } catch (e) {
+    const flag = /^unknown option (--?[\w-]+)/.exec((e as Error).message)?.[1];
+    if (flag && process.allowedNodeEnvironmentFlags.has(flag)) {
+      throw new RunError(`${flag} is a node option; put node options after --: tsprof run [options] -- ${flag} SCRIPT`);
+    }
+    throw e;
+  }
+  const { values, positionals, rest } = parsed;
+  let command;
+  try {
+    command = positionals.length ? { nodeArgs: [], script: positionals[0], args: rest } : splitNodeCommand(rest);
+  } catch (e) {
+    throw new RunError((e as Error).message);
+  }
+  if (command.script === undefined) throw new UsageError("no script given; for example: tsprof run -v app.ts");
+  const script = path.resolve(command.script);
+  if (!fs.existsSync(script)) throw new RunError(`${command.script}: no such file (looked in ${process.cwd()}); check the script's path`);
+  const ext = path.extname(script);
+  if (ext && !ENTRY_EXTENSIONS.includes(ext) && fs.statSync(script).isFile()) {
+    throw new RunError(`${command.script}: cannot run ${ext} files; the script must be one of ${ENTRY_EXTENSIONS.join(" ")}`);
+  }
+  const settings: Record<string, string> = {};
+  const positive = (name: string, short: string, what: string) => {
+    const n = Number(values[name]);
+    if (!(n > 0)) throw new UsageError(`invalid ${what} "${values[name]}" for ${short}: give a positive number`);
+    return String(n);
+  };
+  if (values["output-interval"] !== undefined) settings.TSPROF_INTERVAL = positive("output-interval", "-i", "interval");
+  if (values.sample) settings.TSPROF_TIMING = "sampled";
+  if (values.rate !== undefined) {
+    if (!values.sample) throw new UsageError("--rate needs --sample");
+    settings.TSPROF_RATE = positive("rate", "--rate", "rate");
+  }
+  if (values.memory) settings.TSPROF_MEMORY = "1";
+  const patterns = ((values["prof-mod"] as string[] | undefined) ?? []).flatMap((p) => p.split(",")).map((p) => p.trim()).filter(Boolean);
+  let compilerOptions: Record<string, unknown>;
+  try {
+    compilerOptions = semanticOptions(path.dirname(script)).options;
+  } catch (e) {
+    throw new RunError((e as Error).message);
+  }
+  const output = path.resolve(typeof values.outfile === "string" ? values.outfile : `${path.basename(script)}.lprof`);
+  try {
+    fs.mkdirSync(path.dirname(output), { recursive: true });
+  } catch (e) {
+    throw new RunError(`cannot create the directory of ${output} (${(e as NodeJS.ErrnoException).code}); pass another path with -o`);
+  }
+  return {
+    nodeArgs: command.nodeArgs,
+    script,
+    args: command.args,
+    output,
+    settings,
+    view: values.view === true,
+    quiet: values.quiet === true,
+    unit: values.unit !== undefined ? parseUnit(values.unit as string) : undefined,
+    skipZero: values["skip-zero"] === true,
+    config: {
+      runtime: path.join(__dirname, "..", "runtime", "index.js"),
+      all: values.all === true,
+      patterns,
+      cwd: process.cwd(),
+      cacheDir: process.env.TSPROF_CACHE_DIR ?? defaultCacheDir(path.dirname(script)),
+      compilerOptions,
+      fingerprint: fingerprint(),
+    },
+  };
+}
+
+/** `tsprof run`: the program's exit code (or the signal that ended it, re-raised). */
+export async function runCommand(argv: string[]): Promise<number> {
+  let p: RunPlan;
+  try {
+    p = plan(argv);
+  } catch (e) {
+    if (!(e instanceof RunError) && !(e instanceof UsageError)) throw e;
+    const hint = e instanceof UsageError ? " (see tsprof run --help)" : "";
+    process.stderr.write(`tsprof run: ${(e as Error).message}${hint}\n`);
+    return 2;
+  }
+  const session = `${process.pid}-${Date.now()}`;
+  const started = Date.now();
+  const env = programEnv(process.env, { output: p.output, id: session, settings: p.settings }, p.config);
+  if (p.nodeArgs.length === 0) {
+    for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
+    Object.assign(process.env, env);
+    runInProcess(p.script, p.args, (code, signal) => finish(p, session, started, code === 0 && !signal));
+    // From here on the program decides when and how this process ends.
+    return new Promise<number>(() => {});
+  }
+  // Node options can only be given to a new node process: the program runs in a child.
+  const { code, signal } = await runChild([...p.nodeArgs, p.script, ...p.args], env);
+  finish(p, session, started, code === 0);
+  if (signal) {
+    // Die the way the program died, so shells and supervisors see the same thing.
+    await new Promise((flushed) => process.stdout.write("", flushed));
+    process.kill(process.pid, signal);
+    return 128 + (constants.signals[signal] ?? 0);
+  }
+  return code ?? 1;
+}
+
+/**
+ * This session's runs in the output. A program that ran to success always leaves a profile
+ * (kernprof always writes one; the report then says why it is empty); one that failed before
+ * profiling anything (a syntax error, say) leaves no file and nothing more is said.
+ */
+function sessionProfile(output: string, session: string, started: number, succeeded: boolean): LprofFile | undefined {
+  let file: LprofFile | undefined;
+  try {
+    file = JSON.parse(fs.readFileSync(output, "utf8")) as LprofFile;
+  } catch {
+    file = undefined;
+  }
+  const runs = file?.runs ?? [];
+  const ours = runs.filter((r) => r.session === session);
+  if (!succeeded && !ours.some((r) => r.functions.length > 0)) {
+    if (runs.length > 0 && ours.length === runs.length) fs.rmSync(output, { force: true });
+    return undefined;
+  }
+  if (ours.length === 0) {
+    const others = runs.filter((r) => Date.parse(r.end) >= started);
+    const empty: LprofFile = { format: LPROF_FORMAT, version: LPROF_VERSION, unit: 1e-9, runs: others };
+    fs.writeFileSync(`${output}.tmp`, JSON.stringify(empty));
+    fs.renameSync(`${output}.tmp`, output);
+  }
+  return { format: LPROF_FORMAT, version: LPROF_VERSION, unit: file?.unit ?? 1e-9, runs: ours };
+}
+
+function finish(p: RunPlan, session: string, started: number, succeeded: boolean): void {
+  let profile: LprofFile | undefined;
+  try {
+    profile = sessionProfile(p.output, session, started, succeeded);
+  } catch (e) {
+    process.stderr.write(`tsprof run: could not write ${p.output} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass a writable path with -o\n`);
+    return;
+  }
+  if (!profile) return;
+  const rel = path.relative(process.cwd(), p.output);
+  const shown = rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p.output;
+  if (!p.quiet) process.stdout.write(`Wrote profile results to '${shown}'\n`);
+  if (p.view) {
+    process.stdout.write(formatReport(mergeProfiles([profile]), { outputUnit: p.unit, skipZero: p.skipZero, color: useColor(undefined) }));
+  } else if (!p.quiet) {
+    // As kernprof, a command that works as typed: under npx (npm says so in npm_command), npx too.
+    const tsprof = process.env.npm_command === "exec" ? "npx tsprof" : "tsprof";
+    process.stdout.write(`Inspect results with:\n${tsprof} view ${shown.includes(" ") ? JSON.stringify(shown) : shown}\n`);
+  }
+}

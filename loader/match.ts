@@ -1,0 +1,83 @@
+/**
+ * `-p/--prof-mod`: which files to profile without markers (kernprof's autoprofile), and, with a
+ * `file:function` pattern, which of their functions.
+ *
+ *   src/util.ts          that file (also `src/util`: the extension may be left out)
+ *   src/ or src/**\/*.ts  every file under src/, or every file a glob matches (`*`, `**`, `?`)
+ *   util.ts              no slash: a file or directory of that name at any depth
+ *   src/cart.ts:total    only `total` in that file (`Cart.total` or the bare method name)
+ *   lodash, @scope/pkg   a package: files under node_modules are only ever matched by
+ *                        a package name or a pattern that says `node_modules`
+ */
+import * as path from "node:path";
+import { inNodeModules } from "./format";
+
+/** What to profile in one file beyond its `@profile` marks. */
+export interface FileSelection {
+  all: boolean;
+  names?: Set<string>;
+}
+
+interface Pattern {
+  /** Tested against the absolute path (`/` separators) of files outside node_modules. */
+  user: RegExp;
+  /** Tested against the part of a node_modules path after the last `node_modules/`. */
+  pkg: RegExp;
+  mentionsNodeModules: boolean;
+  fn?: string;
+}
+
+const EXT = "(?:\\.[cm]?[jt]s)?";
+
+function globToRegExp(glob: string): string {
+  let out = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === "*" && glob[i + 1] === "*") {
+      const slash = glob[i + 2] === "/";
+      out += slash ? "(?:.*/)?" : ".*";
+      i += slash ? 2 : 1;
+    } else if (c === "*") out += "[^/]*";
+    else if (c === "?") out += "[^/]";
+    else out += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return out;
+}
+
+const posix = (p: string) => p.split(path.sep).join("/");
+
+/** Splits `file:function`; a colon followed by a path (a Windows drive) is part of the file. */
+export function splitFunction(pattern: string): [file: string, fn: string | undefined] {
+  const m = /^(.+):([A-Za-z_$#][\w$#]*(?:\.[A-Za-z_$#][\w$# ]*)*)$/.exec(pattern);
+  return m ? [m[1], m[2]] : [pattern, undefined];
+}
+
+function compile(pattern: string, cwd: string): Pattern {
+  const [file, fn] = splitFunction(pattern);
+  const norm = posix(file).replace(/\/+$/, "");
+  const anyDepth = !norm.includes("/");
+  const body = globToRegExp(norm);
+  const user = anyDepth
+    ? new RegExp(`(?:^|/)${body}${EXT}(?:/|$)`)
+    : new RegExp(`^${globToRegExp(posix(path.resolve(cwd, file)).replace(/\/+$/, ""))}${EXT}(?:/.*)?$`);
+  return { user, pkg: new RegExp(`^${body}${EXT}(?:/|$)`), mentionsNodeModules: norm.includes("node_modules"), fn };
+}
+
+/** A function telling, for an absolute file path, what `--all` and the `-p` patterns select in it. */
+export function createMatcher(patterns: string[], all: boolean, cwd: string): (file: string) => FileSelection | undefined {
+  const compiled = patterns.map((p) => compile(p, cwd));
+  return (file) => {
+    const abs = posix(file);
+    const nm = inNodeModules(file);
+    const pkgPath = nm ? abs.slice(abs.lastIndexOf("/node_modules/") + "/node_modules/".length) : "";
+    let selectAll = all && !nm;
+    let names: Set<string> | undefined;
+    for (const p of compiled) {
+      const hit = nm ? (p.mentionsNodeModules ? p.user.test(abs) : p.pkg.test(pkgPath)) : p.user.test(abs);
+      if (!hit) continue;
+      if (p.fn === undefined) selectAll = true;
+      else (names ??= new Set()).add(p.fn);
+    }
+    return selectAll || names ? { all: selectAll, names } : undefined;
+  };
+}

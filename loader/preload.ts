@@ -1,0 +1,103 @@
+/**
+ * The loader, installed in each process and thread of the program: required by `tsprof run`
+ * itself (in-process.ts), by every node child process the program starts through NODE_OPTIONS
+ * (`fork`, `spawn(process.execPath, …)` inherit the environment), and by every worker thread
+ * (through its `execArgv`; in a child, NODE_OPTIONS already does it — measured on node 20.20: a
+ * NODE_OPTIONS preload runs in each worker, even one created with `execArgv: []`).
+ *
+ * Node ≥ 22.15: `module.registerHooks` covers require and import in this thread. Before that:
+ * require hooks here, and ES-module hooks through `module.register`, started only when needed —
+ * they run in an extra thread that costs ~75 ms at start-up (node 20.20 here: 63 → 142 ms for an
+ * empty CommonJS program), which a CommonJS program never needs unless it calls `import()`.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import * as threads from "node:worker_threads";
+import { loaderConfig } from "./config";
+import { moduleFormat, packageType } from "./format";
+import type { installRequireHooks } from "./require-hooks";
+import type { installSyncHooks } from "./sync-hooks";
+
+interface ModuleStatics {
+  enableCompileCache?: (dir: string) => unknown;
+  registerHooks?: Parameters<typeof installSyncHooks>[0];
+  register?: (specifier: string) => void;
+  runMain(main?: string): unknown;
+  _findPath(request: string, paths: string[] | null, isMain: boolean): string | false;
+}
+
+const Module = require("node:module") as ModuleStatics;
+
+let esmHooksStarted = false;
+
+/** Starts the ES-module hooks (Node < 22.15), once per thread. */
+function startEsmHooks(): void {
+  if (esmHooksStarted || !Module.register) return;
+  esmHooksStarted = true;
+  Module.register(pathToFileURL(path.join(__dirname, "esm-hooks.js")).href);
+}
+
+/** Whether Node itself runs `file` through its ES loader (its own rule, node 20–22). */
+function nodeUsesEsmLoader(file: string): boolean {
+  if (file.endsWith(".mjs")) return true;
+  if (file.endsWith(".cjs")) return false;
+  const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ");
+  return /--(import|loader|experimental-loader)\b|--experimental-default-type=module/.test(flags) || packageType(path.dirname(file)) === "module";
+}
+
+/**
+ * Wraps `Module.runMain`, which Node calls for the main script and for each worker's script
+ * (it is there to be wrapped: node's worker bootstrap says so). The entry decides whether the ES
+ * hooks are needed; an `.mts` entry, which Node would hand to `require`, is imported instead.
+ */
+function wrapRunMain(): void {
+  const runMain = Module.runMain;
+  Module.runMain = function (main = process.argv[1]) {
+    const file = (main && Module._findPath(path.resolve(main), null, true)) || undefined;
+    if (!file) return runMain.call(this, main);
+    let source: string | undefined;
+    try {
+      source = fs.readFileSync(file, "utf8");
+    } catch {
+      // Node reports it.
+    }
+    const esm = moduleFormat(file, source) === "module";
+    if (esm || nodeUsesEsmLoader(file)) startEsmHooks();
+    if (!esm || nodeUsesEsmLoader(file) || !Module.register) return runMain.call(this, main);
+    import(pathToFileURL(file).href).catch((e: unknown) => process.nextTick(() => { throw e; }));
+  };
+}
+
+/** A TypeScript syntax error nobody caught: the one line says it all (no stack, no Node banner). */
+function reportSyntaxErrors(): void {
+  process.on("uncaughtExceptionMonitor", (e: unknown) => {
+    const err = e as Error | undefined;
+    if (err?.name === "SyntaxError" && typeof err.message === "string" && err.message.startsWith("tsprof run: ")) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+  });
+}
+
+function install(): void {
+  process.setSourceMapsEnabled(true);
+  // Node ≥ 22.1 can keep V8's compiled code between runs too: on node 24.21, a warm start of the
+  // 241-module bench project went from 1.86x to 1.58x plain node with it (CommonJS).
+  const { cacheDir } = loaderConfig();
+  if (cacheDir && Module.enableCompileCache && !process.env.NODE_COMPILE_CACHE) Module.enableCompileCache(path.join(cacheDir, "v8"));
+  // Only the hooks this Node uses are loaded.
+  if (Module.registerHooks) {
+    (require("./sync-hooks") as { installSyncHooks: typeof installSyncHooks }).installSyncHooks(Module.registerHooks);
+  } else {
+    (require("./require-hooks") as { installRequireHooks: typeof installRequireHooks }).installRequireHooks(startEsmHooks);
+    wrapRunMain();
+  }
+  if (threads.isMainThread) reportSyntaxErrors();
+}
+
+// Node's hooks thread (node 20–22.14) runs preloads too; it only needs the hooks module itself.
+// There `parentPort` is null, unlike in any worker the program creates; node 22+ says so directly.
+const isHooksThread = !threads.isMainThread &&
+  ((threads as { isInternalThread?: boolean }).isInternalThread ?? threads.parentPort === null);
+if (!isHooksThread) install();
