@@ -355,6 +355,24 @@ console.log(a.m(1), a.m(2), a.n(), b.w, B.s(), b.arrow());
 `,
   },
   {
+    name: "a JSDoc mark after another decorator",
+    source: `
+function logged(_value: unknown, _context: unknown) {}
+class Api {
+  @logged
+  /** @profile */
+  list(n: number) {
+    return n * 2; // hits: 1
+  }
+  @logged
+  static /** @profile */ count() {
+    return 3; // hits: 1
+  }
+}
+console.log(new Api().list(2), Api.count());
+`,
+  },
+  {
     name: "ES module output",
     options: { esm: true },
     source: `

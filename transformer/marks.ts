@@ -71,13 +71,20 @@ function profileDecorators(mc: MarkContext, node: TS.Node): TS.Decorator[] {
   return (ts.getDecorators(node) ?? []).filter((d) => isProfileDecorator(mc, d));
 }
 
-/** Offset of the `@profile` tag in the JSDoc comments leading `node`, or -1. */
+/**
+ * Offset of the `@profile` tag in the JSDoc comments leading `node`, or in those between its
+ * decorators and modifiers (`@Get() /** @profile *\/ list() {}`), or -1.
+ */
 function jsDocTagOffset(mc: MarkContext, node: TS.Node): number {
   const text = mc.sf.text;
-  for (const c of mc.ts.getLeadingCommentRanges(text, node.pos) ?? []) {
-    const body = text.slice(c.pos, c.end);
-    const m = JSDOC_PROFILE.exec(body);
-    if (m) return c.pos + m[0].length - "@profile".length;
+  const modifiers = (node as { modifiers?: TS.NodeArray<TS.ModifierLike> }).modifiers ?? [];
+  for (const at of [node.pos, ...modifiers.map((m) => m.end)]) {
+    // A comment on the same line as the token before it is, to TypeScript, that token's trailing comment.
+    const comments = [...(mc.ts.getTrailingCommentRanges(text, at) ?? []), ...(mc.ts.getLeadingCommentRanges(text, at) ?? [])];
+    for (const c of comments) {
+      const m = JSDOC_PROFILE.exec(text.slice(c.pos, c.end));
+      if (m) return c.pos + m[0].length - "@profile".length;
+    }
   }
   return -1;
 }
