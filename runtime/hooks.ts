@@ -17,12 +17,12 @@ export function writeProfile(s: Session, complete: boolean): void {
 
 function onSignal(s: Session, signal: NodeJS.Signals, handler: () => void): void {
   writeProfile(s, false);
-  // Alone on this signal, we stand in for Node's default: die by it, as the program would have.
-  // With the program's own listeners there, they decide; the exit hook writes again later.
-  if (process.listenerCount(signal) === 1) {
-    process.removeListener(signal, handler);
-    process.kill(process.pid, signal);
-  }
+  // Then tsprof steps aside, so the program's own listeners see exactly the listeners they
+  // would without it: libraries such as signal-exit re-raise only when they count themselves
+  // alone. With no listener left, the signal is raised again and Node's default applies: the
+  // process dies by it, as it would have. Otherwise the program decides; the exit hook writes again.
+  process.removeListener(signal, handler);
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
 }
 
 /**

@@ -20,6 +20,17 @@ function work(mode: string) {
   if (mode === "throw") throw new Error("boom");
   if (mode === "reject") Promise.reject(new Error("rejected"));
   if (mode === "wait") { console.log("ready"); setInterval(() => {}, 1000); }
+  if (mode === "counting") {
+    // As signal-exit does: re-raise only when alone on the signal.
+    process.on("SIGINT", function counting() {
+      if (process.listeners("SIGINT").length === 1) {
+        process.removeListener("SIGINT", counting);
+        process.kill(process.pid, "SIGINT");
+      }
+    });
+    console.log("ready");
+    setInterval(() => {}, 1000);
+  }
   if (mode === "handler") {
     process.on("SIGINT", () => { console.log("own handler"); process.exit(7); });
     console.log("ready");
@@ -89,6 +100,13 @@ test("a program's own SIGINT handler still runs and decides the exit", async () 
   const r = await runUntilReady(dir, out, "handler", "SIGINT");
   assert.equal(r.code, 7);
   assert.match(r.stdout, /own handler/);
+  assert.equal(loopHits(out), 101);
+});
+
+test("a listener that re-raises only when alone on the signal (signal-exit) still ends the process", { timeout: 30_000 }, async () => {
+  const { dir, out } = setup();
+  const r = await runUntilReady(dir, out, "counting", "SIGINT");
+  assert.equal(r.signal, "SIGINT");
   assert.equal(loopHits(out), 101);
 });
 
