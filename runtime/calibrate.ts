@@ -13,12 +13,16 @@ import { FunctionStats, probeTotals } from "./stats";
  *   a 600,000-call fixture ran 110 scavenges) and bookkeeping. Measured as a recursive function,
  *   instrumented, against its plain twin, less the instrumented one's clock reads.
  *
- * Medians of several runs resist noise; about 3 ms in all, paid once, at the first write.
+ * Rounds repeat until V8 has optimized the loops and the last RUNS rounds agree within 5% (at
+ * least MIN_ROUNDS, at most MAX_ROUNDS); the medians of those rounds are the costs. About 25-30 ms,
+ * paid once per thread, at its first write (a fixed 30 warm-up rounds took 48 ms, measured; fewer
+ * fixed rounds left the loops unoptimized and the probe cost anywhere from 52 to 90 ns).
  */
 
-const HITS = 4000;
-const WARMUPS = 30;
-const RUNS = 9;
+const HITS = 2000;
+const RUNS = 5;
+const MIN_ROUNDS = 8;
+const MAX_ROUNDS = 40;
 
 export interface Calibration {
   /** Milliseconds per probe (per hit, and per nested clock read). */
@@ -69,7 +73,14 @@ function timeRecursion(stats: FunctionStats | undefined): number {
 }
 
 const fresh = () => new FunctionStats("<calibration>", "calibration", 1, [1, 2, 3, 4], [], "sync", "exact");
-const median = (xs: number[]) => xs.sort((a, b) => a - b)[(xs.length - 1) >> 1];
+const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[(xs.length - 1) >> 1];
+
+/** Whether the last RUNS values agree within 5% of their median. */
+function settled(xs: number[]): boolean {
+  if (xs.length < RUNS) return false;
+  const last = xs.slice(-RUNS), m = median(last);
+  return last.every((x) => Math.abs(x - m) <= 0.05 * m);
+}
 
 /** Probe and call costs in milliseconds (the unit of `performance.now()`), measured in this thread. */
 export function calibrate(): Calibration {
@@ -77,19 +88,17 @@ export function calibrate(): Calibration {
   const probe: number[] = [], plain: number[] = [], instrumented: number[] = [];
   let sink = 0;
   try {
-    for (let r = 0; r < WARMUPS + RUNS; r++) {
+    for (let r = 0; r < MAX_ROUNDS && !(r >= MIN_ROUNDS && settled(probe) && settled(instrumented)); r++) {
       const a = fresh();
       sink += emptyLoop(a, HITS);
-      const perPlainCall = timeRecursion(undefined);
-      const perCall = timeRecursion(fresh());
-      if (r < WARMUPS) continue;
+      plain.push(timeRecursion(undefined));
+      instrumented.push(timeRecursion(fresh()));
       probe.push(a.time[3] / a.hits[3]);
-      plain.push(perPlainCall);
-      instrumented.push(perCall);
     }
   } finally {
     probeTotals.set(saved);
   }
+  [probe, plain, instrumented].forEach((xs) => xs.splice(0, xs.length - RUNS));
   const k = median(probe);
   // Each instrumented call reads the clock 3 times but at the deepest level (2): 3 - 1/DEPTH.
   const reads = 3 - 1 / DEPTH;
