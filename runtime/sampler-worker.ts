@@ -12,13 +12,14 @@ interface Chunk {
   time: Float64Array;
 }
 
-const { stack, chunks, intervalMs, maxDepth, chunkSize, ready } = workerData as {
+const { stack, chunks, intervalMs, maxDepth, chunkSize, ready, ticks } = workerData as {
   stack: Int32Array;
   chunks: Chunk[];
   intervalMs: number;
   maxDepth: number;
   chunkSize: number;
   ready: Int32Array;
+  ticks: Int32Array;
 };
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -33,6 +34,7 @@ for (;;) {
   const t = performance.now();
   const dt = t - last;
   last = t;
+  Atomics.add(ticks, 0, 1);
   const depth = Math.min(Atomics.load(stack, 0), maxDepth);
   for (let i = 1; i <= depth; i++) {
     const slot = Atomics.load(stack, i);

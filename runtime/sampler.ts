@@ -16,6 +16,11 @@ export const MAX_DEPTH = 8192;
 /** Line slots per shared chunk of sample counters. */
 export const CHUNK = 1 << 16;
 
+/** Sampler ticks so far: a clock probes can read without allocating (`performance.now()` allocates 32 bytes). */
+export const ticks = new Int32Array(new SharedArrayBuffer(4));
+/** Milliseconds between ticks, once the sampler runs. */
+export let tickMs = 0;
+
 /** `stack[0]` is the depth; `stack[1..depth]` each hold a frame's current global slot. */
 export const stack = new Int32Array(new SharedArrayBuffer(4 * (MAX_DEPTH + 1)));
 
@@ -54,8 +59,9 @@ function addChunk(): void {
 export function startSampler(intervalMs: number): void {
   if (sampler) return;
   const ready = new Int32Array(new SharedArrayBuffer(4));
+  tickMs = intervalMs;
   sampler = new Worker(path.join(__dirname, "sampler-worker.js"), {
-    workerData: { stack, chunks, intervalMs, maxDepth: MAX_DEPTH, chunkSize: CHUNK, ready },
+    workerData: { stack, chunks, intervalMs, maxDepth: MAX_DEPTH, chunkSize: CHUNK, ready, ticks },
     // The sampler is ours, not the program's: no inherited flags, hooks or stdin.
     execArgv: [],
     env: {},

@@ -103,3 +103,27 @@ console.log(drain());
   assert.ok(ms(fn.lines.get(13)!.time) >= 40, `header ${ms(fn.lines.get(13)!.time)} ms`);
   assert.ok(ms(fn.lines.get(14)!.time) < 5);
 });
+
+test("a for...of over a generator bills each step's work to the header; over an array, steps are free", () => {
+  const r = runProfiled(`${SPIN}
+function* slowly() {
+  for (let i = 0; i < 4; i++) { spin(10); yield i; }
+}
+/** @profile */
+function consume() {
+  let t = 0;
+  for (const x of slowly()) {
+    t += x;
+  }
+  for (const y of [1, 2, 3]) {
+    t += y;
+  }
+  return t;
+}
+console.log(consume());
+`);
+  const fn = fnNamed(r.profile, "consume");
+  assert.ok(ms(fn.lines.get(14)!.time) >= 35, `generator header ${ms(fn.lines.get(14)!.time)} ms`);
+  assert.ok(ms(fn.lines.get(15)!.time) < 5);
+  assert.equal(fn.lines.get(17)!.hits, 4);
+});

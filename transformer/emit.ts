@@ -128,8 +128,10 @@ export function emitInstrumented(
     }
     if (ts.isForOfStatement(node)) {
       const wrap = sites.get("forAwait", startOf(node.expression));
+      const iter = sites.get("iter", at);
       let expr = ts.visitNode(node.expression, visit, ts.isExpression)!;
-      if (wrap) expr = call("asyncIter", [expr, f.createNumericLiteral(sites.get("iter", at)?.slot ?? 0)]);
+      if (wrap) expr = call("asyncIter", [expr, f.createNumericLiteral(iter?.slot ?? 0)]);
+      else if (iter) expr = call("of", [expr, f.createNumericLiteral(iter.slot)]);
       return f.updateForOfStatement(
         node,
         node.awaitModifier,
@@ -308,6 +310,7 @@ function registration(
         f.createArrayLiteralExpression(fn.source.map((l) => f.createStringLiteral(l))),
         f.createStringLiteral(fn.kind),
         f.createArrayLiteralExpression(fn.quiet.map((s) => f.createNumericLiteral(s))),
+        f.createArrayLiteralExpression(fn.cheap.map((s) => f.createNumericLiteral(s))),
       ]),
     ),
   );

@@ -49,6 +49,11 @@ export interface PlannedFunction {
    * `isTrivial`): memory mode skips the heap reading after them.
    */
   quiet: number[];
+  /**
+   * Slots whose line costs well under a nanosecond (only variables, literals, arithmetic,
+   * comparisons; no calls at all): a function leaving from such a line skips the exit's clock read.
+   */
+  cheap: number[];
   kind: FunctionKind;
   /** Source offset of the function node's first token. */
   at: number;
@@ -107,11 +112,19 @@ function planFunction(
   const site = (kind: SiteKind, node: TS.Node, line: number, hit = true, clock = true) =>
     sites.push({ kind, at: startOf(node), slot: slotOf(line), hit, clock });
 
-  /** Lines where something may allocate (a call, a literal, `new`, iteration…): memory mode reads the heap after them. */
+  /**
+   * Lines where something may allocate (a call, a literal, `new`, iteration…): memory mode reads
+   * the heap after them. `costly`: lines that may take time (any call, profiled or not).
+   */
   const noisy = new Set<number>();
-  const quietExpression = (e: TS.Node | undefined) => isTrivial(ts, e, profiledNames);
+  const costly = new Set<number>();
+  const always = (line: number) => {
+    noisy.add(line);
+    costly.add(line);
+  };
   const mayAllocate = (line: number, ...parts: (TS.Node | undefined)[]) => {
-    if (!parts.every(quietExpression)) noisy.add(line);
+    if (!parts.every((p) => isTrivial(ts, p, profiledNames))) noisy.add(line);
+    if (!parts.every((p) => isTrivial(ts, p))) costly.add(line);
   };
 
   /**
@@ -196,7 +209,7 @@ function planFunction(
       // Entry plus one hit per iteration: n iterations show n + 1 hits, as Python's `for` does.
       if (fresh) site("stmt", s, line);
       site("iter", s, line);
-      noisy.add(line);
+      always(line);
       if (ts.isForOfStatement(s) && s.awaitModifier) site("forAwait", s.expression, line, false);
       visitBody(s.statement, line);
       scanExpressions(s.initializer);
@@ -221,7 +234,7 @@ function planFunction(
       if (s.catchClause) {
         const catchLine = lineAt(startOf(s.catchClause));
         if (catchLine !== line) site("catch", s.catchClause, catchLine);
-        noisy.add(catchLine);
+        always(catchLine);
         visitList(s.catchClause.block.statements, catchLine);
       }
       if (s.finallyBlock) {
@@ -232,16 +245,18 @@ function planFunction(
       return;
     }
     if (fresh) site("stmt", s, line);
-    if (!isQuietStatement(s)) noisy.add(line);
+    const parts = simpleStatementParts(s);
+    if (parts) mayAllocate(line, ...parts);
+    else always(line);
     scanExpressions(s);
   };
 
-  /** A simple statement whose own expressions cannot allocate. */
-  const isQuietStatement = (s: TS.Statement): boolean => {
-    if (ts.isExpressionStatement(s)) return quietExpression(s.expression);
-    if (ts.isReturnStatement(s)) return quietExpression(s.expression);
-    if (ts.isVariableStatement(s)) return initializerParts(s.declarationList).every(quietExpression);
-    return ts.isBreakOrContinueStatement(s) || ts.isEmptyStatement(s) || ts.isDebuggerStatement(s);
+  /** The expressions a simple statement evaluates, or undefined for any other statement. */
+  const simpleStatementParts = (s: TS.Statement): (TS.Node | undefined)[] | undefined => {
+    if (ts.isExpressionStatement(s) || ts.isReturnStatement(s)) return [s.expression];
+    if (ts.isVariableStatement(s)) return initializerParts(s.declarationList);
+    if (ts.isBreakOrContinueStatement(s) || ts.isEmptyStatement(s) || ts.isDebuggerStatement(s)) return [];
+    return undefined;
   };
 
   /** What a declaration list evaluates; a destructuring pattern counts as a call (it may iterate). */
@@ -264,7 +279,7 @@ function planFunction(
         return;
       }
       if (ts.isAwaitExpression(n)) sites.push({ kind: "await", at: startOf(n), slot: 0, hit: false, clock: true });
-      if (ts.isAwaitExpression(n) || ts.isYieldExpression(n)) noisy.add(lineAt(startOf(n)));
+      if (ts.isAwaitExpression(n) || ts.isYieldExpression(n)) always(lineAt(startOf(n)));
       if (ts.isYieldExpression(n)) {
         const kind: SiteKind = n.asteriskToken ? "delegate" : "yield";
         sites.push({ kind, at: startOf(n), slot: 0, hit: false, clock: true });
@@ -296,6 +311,7 @@ function planFunction(
     source: textLines.slice(firstLine - 1, lastLine),
     lines,
     quiet: lines.map((l, slot) => (slot > 0 && !noisy.has(l) ? slot : -1)).filter((slot) => slot > 0),
+    cheap: lines.map((l, slot) => (slot > 0 && !costly.has(l) ? slot : -1)).filter((slot) => slot > 0),
     kind: functionKind(ts, fn),
     at: startOf(fn),
     sites,
