@@ -1,9 +1,10 @@
 /*
  * `npm run bench`: what tsprof costs and how true its numbers are.
  *
- * Overhead: each workload is compiled twice (plain and instrumented) and both run alternately in
- * one child process; the reported figure is the median of the per-pair ratios. kernprof runs the
- * Python ports of three workloads the same way, when python3's line_profiler is installed.
+ * Overhead: each workload is compiled twice (plain and instrumented); each variant is timed in its
+ * own child process (see harness.ts for why), processes alternating A B, B A, …; the reported
+ * figure is the median over process pairs of median(profiled) / median(plain). kernprof runs the
+ * Python ports of three workloads alternately in one process, when python3's line_profiler is installed.
  * Fidelity: fixtures with known per-line costs; error in points of % Time.
  * Output: a table on stdout and bench/results/bench.json.
  */
@@ -15,7 +16,9 @@ import { mergeProfiles } from "../cli/profile";
 import { readLprof } from "../cli/read";
 
 const BENCH = path.join(ROOT, "bench");
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 9);
+/** Process pairs per workload and mode; runs timed in each process; untimed warm-up runs. */
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 
 interface Mode {
@@ -48,18 +51,30 @@ function nodeEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+/** Median run time of one variant, in its own process. */
+function timeVariant(dir: string, module: string, env: NodeJS.ProcessEnv): number {
+  const r = spawnSync(process.execPath, [path.join(__dirname, "harness.js"), module, String(RUNS), String(WARMUP)], { cwd: dir, encoding: "utf8", env });
+  if (r.status !== 0) throw new Error(`bench: ${path.basename(module)} failed: ${r.stderr}`);
+  return median((JSON.parse(r.stdout) as { times: number[] }).times);
+}
+
 function overhead(workload: string, mode: Mode): { ratio: number; plainMs: number } {
   const dir = makeProject("tsprof-bench-");
   const src = path.join(BENCH, "workloads", `${workload}.ts`);
   const source = fs.readFileSync(src, "utf8");
   const plain = compileTo(dir, "plain", source, src);
   const prof = compileTo(dir, "profiled", source, src);
-  const r = spawnSync(process.execPath, [path.join(__dirname, "harness.js"), plain, prof, String(PAIRS), String(WARMUP)], {
-    cwd: dir, encoding: "utf8", env: nodeEnv({ TSPROF_OUTPUT: path.join(dir, "out.lprof"), ...mode.env }),
-  });
-  if (r.status !== 0) throw new Error(`bench: ${workload} (${mode.name}) failed: ${r.stderr}`);
-  const t = JSON.parse(r.stdout) as { plain: number[]; profiled: number[] };
-  return { ratio: median(t.profiled.map((p, i) => p / t.plain[i])), plainMs: median(t.plain) };
+  const env = nodeEnv({ TSPROF_OUTPUT: path.join(dir, "out.lprof"), ...mode.env });
+  const ratios: number[] = [], plains: number[] = [];
+  for (let i = 0; i < PAIRS; i++) {
+    // A B, B A, …: drift in the machine's speed weighs on both sides alike.
+    const order = i % 2 === 0 ? [plain, prof] : [prof, plain];
+    const [first, second] = order.map((m) => timeVariant(dir, m, env));
+    const plainMs = order[0] === plain ? first : second;
+    plains.push(plainMs);
+    ratios.push((order[0] === prof ? first : second) / plainMs);
+  }
+  return { ratio: median(ratios), plainMs: median(plains) };
 }
 
 /** A Python line profiler's overhead on the ports (bench/python), when python3 has it installed. */
@@ -141,7 +156,7 @@ function main(): void {
   results.fidelity = fidelityRows;
 
   const lines: string[] = [];
-  lines.push(`Overhead: profiled / unprofiled time, median of ${PAIRS} alternating pairs (node ${process.version})`, "");
+  lines.push(`Overhead: profiled / unprofiled time (median of ${PAIRS} alternating process pairs, ${RUNS} runs each; node ${process.version})`, "");
   lines.push(`${"workload".padEnd(10)} ${"plain ms".padStart(9)} ${MODES.map((m) => m.name.padStart(9)).join(" ")} ${"kernprof".padStart(9)} ${"mem_prof".padStart(9)}`);
   for (const w of WORKLOADS) {
     const cells = MODES.map((m) => `${fmt(overheadRows[m.name][w].ratio)}x`.padStart(9)).join(" ");
