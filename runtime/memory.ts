@@ -14,14 +14,13 @@ import * as v8 from "node:v8";
  * 256 of 256 collections in a loop of small allocations, measured), or more than 1 MiB was
  * allocated, or the segment since the previous reading lasted more than 1 ms: a segment
  * allocating 16 MB of garbage runs several collections and can still end with no more memory in
- * use than it began with. The time comes from the caller, read without allocating: exact probes'
- * own clock, the sampler's ticks.
+ * use than it began with. The time comes from the caller, read without allocating: the sampler's
+ * ticks (memory mode always samples time).
  */
 
 /**
  * `[IN_USE]`: memory in use at the last reading, bytes; `[ALLOCATED]`: bytes allocated since
- * memory mode started (monotonic). In a typed array, not object fields: storing a double in a
- * field can box it, and every reading would allocate the very bytes it measures.
+ * memory mode started (monotonic). In a typed array, whose stores never allocate.
  */
 export const totals = new Float64Array(2);
 export const IN_USE = 0;

@@ -1,5 +1,4 @@
 import * as path from "node:path";
-import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 
 /*
@@ -90,5 +89,3 @@ export function popTo(d: number): void {
 export function show(d: number, slot: number): void {
   if (d <= MAX_DEPTH) Atomics.store(stack, d, slot);
 }
-
-export const now = () => performance.now();

@@ -1,5 +1,4 @@
 import * as path from "node:path";
-import { threadId } from "node:worker_threads";
 import { performance } from "node:perf_hooks";
 import { memory, settleMemory, startMemory } from "./memory";
 import { startSampler, tickMs, ticks } from "./sampler";
@@ -83,15 +82,13 @@ export function registerFunctions(file: string, metas: FunctionMeta[], options: 
   if (mode !== "off" && !memory.on && wantsMemory(options)) {
     startMemory();
     warmUpProbes(mode);
-    settleMemory(mode === "sampled" ? ticks[0] * tickMs : performance.now());
+    settleMemory(ticks[0] * tickMs);
   }
   const stats = metas.map(([name, firstLine, lines, source, kind, quiet, cheap]) =>
     new FunctionStats(file, name, firstLine, lines, source, kind, mode, quiet, cheap));
   if (s.enabled) s.functions.push(...stats);
   return stats;
 }
-
-export { threadId };
 
 function wantsMemory(options: RegisterOptions | undefined): boolean {
   return process.env.TSPROF_MEMORY === "1" || (options?.memory === true && process.env.TSPROF_MEMORY !== "0");

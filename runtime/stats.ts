@@ -7,7 +7,7 @@ export type TimingMode = "exact" | "sampled" | "off";
 
 /*
  * The hot path. Every probe is a method call on a per-invocation object; V8 inlines these
- * into the instrumented function and removes the allocation (measured: a probe costs one clock
+ * into the instrumented function, and often removes the object (measured: a probe costs one clock
  * read, ~41 ns on node 20 here; `performance.now()`, `process.hrtime()` and a bound `now` all
  * measure 40-41 ns, `hrtime.bigint()` 58 ns, so `performance.now()` it is). The one allocation
  * on the path is Node's: `performance.now()` returns a freshly boxed double (32 bytes a call,
@@ -109,7 +109,7 @@ export class Invocation extends Stepping {
   /** Probe totals when the current segment began. */
   g: number;
   k: number;
-  /** Bit `s` set: the `for…of` loop on slot `s` iterates an array (see `of`). */
+  /** Bit `s` set: `of` prepared the `for…of` loop on slot `s` (its steps are timed, or need not be). */
   ci = 0;
 
   constructor(readonly f: FunctionStats) {
@@ -165,7 +165,7 @@ export class Invocation extends Stepping {
     else this.hit(slot);
   }
 
-  /** The clock now runs for line `slot`, without a hit (a `for` initializer runs on its header line). */
+  /** The clock now runs for line `slot`, without a hit (a `for` initializer, a `for…of` iterator's step). */
   mark(slot: number): void {
     const c = performance.now();
     this.charge(c);
@@ -304,8 +304,8 @@ class SampledInvocation extends Stepping {
 
   /**
    * A `for…of`/`for…in` header, once per iteration: counted only. The iterator's step has already
-   * run (on the line the frame showed); publishing the header now would cost a store and show
-   * nothing, as the body's first line is published next.
+   * run (showing the header, for iterables `of` wrapped); publishing the header now would cost a
+   * store and show nothing, as the body's first line is published next.
    */
   iter(slot: number): void {
     if (this.t < 0) this.wake();
