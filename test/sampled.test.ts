@@ -66,3 +66,27 @@ console.log("ok");
   assert.ok(row && Number(row[1]) >= 5, view.stdout);
   assert.ok(fs.existsSync(r.output));
 });
+
+test("sampled mode in a worker thread: the worker samples its own lines into the same profile", () => {
+  const r = runProfiled(`${SPIN}
+import { Worker, isMainThread } from "node:worker_threads";
+/** @profile */
+function busy(who: string) {
+  spin(40);
+  return who;
+}
+if (isMainThread) {
+  console.log(busy("main"));
+  new Worker(__filename).on("exit", () => console.log("done"));
+} else {
+  console.log(busy("worker"));
+}
+`, { env: SAMPLED });
+  assert.equal(r.profiled.stdout, "main\nworker\ndone\n", r.profiled.stderr);
+  const runs = readLprof(r.output).runs;
+  assert.deepEqual(runs.map((run) => [run.threadId > 0, run.mode]).sort(), [[false, "sampled"], [true, "sampled"]]);
+  for (const run of runs) {
+    const line = run.functions.find((f) => f.name === "busy")!.lines.find((l) => l[0] === 11)!;
+    assert.ok(line[2] / 1e6 > 25, `thread ${run.threadId}: ${line[2] / 1e6} ms sampled`);
+  }
+});
