@@ -1,5 +1,5 @@
 import type * as TS from "typescript";
-import { createMarkContext, isDirective, isProfileDecorator, type ProfilableFunction } from "./marks";
+import { isDirective, type ProfilableFunction } from "./marks";
 import { SiteIndex, type FilePlan, type PlannedFunction, type ProbeSite } from "./plan";
 
 export interface EmitOptions {
@@ -22,7 +22,7 @@ export function emitInstrumented(
   options: EmitOptions = {},
 ): TS.SourceFile {
   const f = context.factory;
-  const mc = createMarkContext(ts, sf);
+  const decorators = new Set(plan.decorators);
   const sites = new SiteIndex(plan);
   const stateName = f.createUniqueName("__tsp_s");
   const loadName = f.createUniqueName("__tsp_load");
@@ -75,7 +75,7 @@ export function emitInstrumented(
   };
 
   const visit = (node: TS.Node): TS.VisitResult<TS.Node | undefined> => {
-    if (ts.isDecorator(node) && isProfileDecorator(mc, node)) return undefined;
+    if (ts.isDecorator(node) && node.pos >= 0 && decorators.has(startOf(node))) return undefined;
     const at = node.pos >= 0 ? startOf(node) : -1;
     const planned = at >= 0 ? sites.functionAt(at) : undefined;
     if (planned && ts.isFunctionLike(node)) return instrumentFunction(node as ProfilableFunction, planned);

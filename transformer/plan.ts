@@ -1,5 +1,5 @@
 import type * as TS from "typescript";
-import { createMarkContext, findMarkedFunctions, isDirective, isFunctionLike, type MarkContext, type ProfilableFunction } from "./marks";
+import { createMarkContext, findMarkedFunctions, isDirective, isFunctionLike, isProfileDecorator, type MarkContext, type ProfilableFunction } from "./marks";
 
 /**
  * Where a probe goes, and which line it counts.
@@ -63,6 +63,8 @@ export interface PlannedFunction {
 export interface FilePlan {
   fileName: string;
   functions: PlannedFunction[];
+  /** Source offsets of the `@profile` decorators, which the emitters remove (a compile-time mark). */
+  decorators: number[];
 }
 
 export interface PlanOptions {
@@ -80,7 +82,13 @@ export function planFile(ts: typeof TS, sf: TS.SourceFile, options: PlanOptions 
   // Functions declared in this file and profiled: calling one allocates only inside it, where its own lines read the heap.
   const profiledNames = new Set(marked.flatMap((m) => (ts.isFunctionDeclaration(m.node) && m.node.name ? [m.node.name.text] : [])));
   const functions = marked.map((m, index) => planFunction(mc, textLines, m.node, m.name, m.firstLine, index, profiledNames));
-  return { fileName: sf.fileName, functions };
+  const decorators: number[] = [];
+  const findDecorators = (node: TS.Node): void => {
+    if (ts.isDecorator(node) && isProfileDecorator(mc, node)) decorators.push(node.getStart(sf));
+    ts.forEachChild(node, findDecorators);
+  };
+  if (functions.length > 0) findDecorators(sf);
+  return { fileName: sf.fileName, functions, decorators };
 }
 
 function functionKind(ts: typeof TS, fn: ProfilableFunction): FunctionKind {
