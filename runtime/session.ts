@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { memory, settleMemory, startMemory } from "./memory";
+import { settleMemory, startMemory } from "./memory";
 import { startSampler, tickMs, ticks } from "./sampler";
 import { FunctionStats, warmUpProbes, type TimingMode } from "./stats";
 
@@ -77,13 +77,17 @@ export type FunctionMeta = [
 export function registerFunctions(file: string, metas: FunctionMeta[], options: RegisterOptions | undefined): FunctionStats[] {
   const s = session();
   if (options?.output && s.configuredOutput === undefined) s.configuredOutput = options.output;
-  s.mode ??= chooseMode(s, options);
-  const mode = s.mode;
-  if (mode !== "off" && !memory.on && wantsMemory(options)) {
-    startMemory();
-    warmUpProbes(mode);
-    settleMemory(ticks[0] * tickMs);
+  // Timing and memory are decided once, at the first registration, for every function of the
+  // thread: a run's rows must all have its columns.
+  if (s.mode === undefined) {
+    s.mode = chooseMode(s, options);
+    if (s.mode !== "off" && wantsMemory(options)) {
+      startMemory();
+      warmUpProbes(s.mode);
+      settleMemory(ticks[0] * tickMs);
+    }
   }
+  const mode = s.mode;
   const stats = metas.map(([name, firstLine, lines, source, kind, quiet, cheap]) =>
     new FunctionStats(file, name, firstLine, lines, source, kind, mode, quiet, cheap));
   if (s.enabled) s.functions.push(...stats);

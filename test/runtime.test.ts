@@ -208,3 +208,30 @@ if (process.argv[2] === "child") {
   const fn = fnNamed(mergeProfiles([file]), "task");
   assert.equal(fn.lines.get(7)?.hits, 33);
 });
+
+test("modules built with different plugin options: the first registration decides for the thread; the file stays valid", () => {
+  const dir = makeProject();
+  const main = `import { late } from "./late";
+/** @profile */
+function early() {
+  return 1;
+}
+console.log(early() + late());
+`;
+  const late = `/** @profile */
+export function late() {
+  return [1, 2, 3].length;
+}
+`;
+  for (const [name, source, options] of [["main", main, {}], ["late", late, { memory: true }]] as const) {
+    const src = path.join(dir, `${name}.ts`);
+    fs.writeFileSync(src, source);
+    fs.writeFileSync(path.join(dir, `${name}.js`), compile(source, src, options));
+  }
+  const out = path.join(dir, "out.lprof");
+  const r = runNode(["main.js"], { cwd: dir, env: profEnv(out) });
+  assert.equal(r.stdout, "4\n", r.stderr);
+  const run = readLprof(out).runs[0];
+  assert.deepEqual(run.columns, ["line", "hits", "time", "wait", "nested", "calls"]);
+  assert.deepEqual(mergeProfiles([readLprof(out)]).functions.map((f) => f.name).sort(), ["early", "late"]);
+});
