@@ -64,8 +64,12 @@ const EXTRA_COLUMNS = {
 } satisfies Record<string, ExtraColumn>;
 
 function extraColumns(options: ReportOptions): ExtraColumn[] {
-  const wanted = { ...options, memory: options.memory, allocated: options.memory };
-  return (Object.keys(EXTRA_COLUMNS) as (keyof typeof EXTRA_COLUMNS)[]).filter((k) => wanted[k]).map((k) => EXTRA_COLUMNS[k]);
+  const c = EXTRA_COLUMNS;
+  return [
+    ...(options.wait ? [c.wait] : []),
+    ...(options.samples ? [c.samples] : []),
+    ...(options.memory ? [c.memory, c.allocated] : []),
+  ];
 }
 
 /** One function's block, exactly as line_profiler's `show_func` lays it out (plus requested extra columns). */
