@@ -12,8 +12,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { compile, makeProject, ROOT } from "../test/helpers";
-import { mergeProfiles } from "../cli/profile";
-import { readLprof } from "../cli/read";
+import { mergeProfiles } from "../report/profile";
+import { readLprof } from "../report/read";
 
 const BENCH = path.join(ROOT, "bench");
 /** Process pairs per workload and mode; runs timed in each process; untimed warm-up runs. */

@@ -1,5 +1,5 @@
 import { formatHelp, parseArgs, UsageError, type CommandSpec } from "./args";
-import { LprofError } from "./read";
+import { LprofError } from "../report/read";
 
 interface Command {
   spec: CommandSpec;

@@ -8,8 +8,8 @@ import { programEnv, runChild, splitNodeCommand } from "../loader/launch";
 import { semanticOptions } from "../loader/tsconfig";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofFile } from "../runtime/lprof";
 import { parseArgs, UsageError, type CommandSpec } from "./args";
-import { mergeProfiles } from "./profile";
-import { formatReport } from "./report";
+import { mergeProfiles } from "../report/profile";
+import { formatReport } from "../report/line-report";
 import { useColor } from "./tty";
 import { parseUnit } from "./view";
 

@@ -1,7 +1,7 @@
 import { parseArgs, UsageError, type CommandSpec } from "./args";
-import { mergeProfiles } from "./profile";
-import { readLprof } from "./read";
-import { formatMemoryReport, formatReport } from "./report";
+import { mergeProfiles } from "../report/profile";
+import { readLprof } from "../report/read";
+import { formatMemoryReport, formatReport } from "../report/line-report";
 import { useColor } from "./tty";
 
 export const viewSpec: CommandSpec = {

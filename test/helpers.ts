@@ -4,8 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as ts from "typescript";
 import { createTransformer, type TransformOptions } from "../transformer/index";
-import { mergeProfiles, type Profile } from "../cli/profile";
-import { readLprof } from "../cli/read";
+import { mergeProfiles, type Profile } from "../report/profile";
+import { readLprof } from "../report/read";
 
 /** The repository root (tests run from dist/test). */
 export const ROOT = path.resolve(__dirname, "..", "..");

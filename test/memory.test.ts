@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { fnNamed, runProfiled, tsprof } from "./helpers";
-import { readLprof } from "../cli/read";
+import { readLprof } from "../report/read";
 
 const PROGRAM = `
 declare function gc(): void;

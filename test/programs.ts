@@ -3,7 +3,7 @@
  * line shares every timing mode must get right.
  */
 import { fnNamed, type runProfiled } from "./helpers";
-import { totalTime } from "../cli/profile";
+import { totalTime } from "../report/profile";
 
 /** `spin(ms)` busy-waits; `sleep(ms)` suspends. Seven lines, so programs built on it know their line numbers. */
 export const SPIN = `

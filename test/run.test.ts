@@ -9,8 +9,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, test } from "node:test";
-import { mergeProfiles } from "../cli/profile";
-import { readLprof } from "../cli/read";
+import { mergeProfiles } from "../report/profile";
+import { readLprof } from "../report/read";
 import { moduleFormat } from "../loader/format";
 import { CLI, compile, makeProject, ROOT, runNode, type RunResult } from "./helpers";
 

@@ -8,8 +8,8 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { compile, fnNamed, makeProject, profEnv, runNode, tsprof } from "./helpers";
-import { mergeProfiles } from "../cli/profile";
-import { readLprof } from "../cli/read";
+import { mergeProfiles } from "../report/profile";
+import { readLprof } from "../report/read";
 
 const PROGRAM = `
 /** @profile */

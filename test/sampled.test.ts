@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import { expectedHits, fnNamed, hitsByLine, runProfiled, tsprof } from "./helpers";
 import { cases } from "./hit-cases";
 import { coarseShares, COARSE, SPIN } from "./programs";
-import { readLprof } from "../cli/read";
+import { readLprof } from "../report/read";
 
 const SAMPLED = { TSPROF_TIMING: "sampled" };
 

@@ -7,8 +7,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expectedHits, hitsByLine, makeProject, profEnv, ROOT, runNode, tsprof } from "./helpers";
-import { mergeProfiles } from "../cli/profile";
-import { readLprof } from "../cli/read";
+import { mergeProfiles } from "../report/profile";
+import { readLprof } from "../report/read";
 
 const TSPC = path.join(ROOT, "node_modules", "ts-patch", "bin", "tspc.js");
 const TSC = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");

@@ -9,8 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofFile, type LprofFunction, type LprofLine } from "../runtime/lprof";
-import { mergeProfiles } from "../cli/profile";
-import { formatFunction } from "../cli/report";
+import { mergeProfiles } from "../report/profile";
+import { formatFunction } from "../report/line-report";
 import { tsprof } from "./helpers";
 
 const SOURCE = ["/** @profile */", "function foo(n: number) {", "  let s = 0;", "  for (let i = 0; i < n; i++) {", "    s += i;", "  }", "  return s;", "}"];

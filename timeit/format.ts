@@ -1,4 +1,4 @@
-import { formatG } from "../cli/printf";
+import { formatG } from "../report/printf";
 
 /*
  * Times as `python -m timeit` prints them: `%.3g` and a unit word, `4.45 usec`. The unit is the

@@ -1,4 +1,4 @@
-import { formatG } from "../cli/printf";
+import { formatG } from "../report/printf";
 import { autoUnit, formatTime, loops, type TimeUnit } from "./format";
 import type { Measurement } from "./measure";
 import type { Snippets } from "./snippet";
