@@ -1,12 +1,12 @@
 import { parseArgs, UsageError, type CommandSpec } from "./args";
 import { mergeProfiles } from "../report/profile";
-import { readLprof } from "../report/read";
+import { readAnyProfile } from "../report/read-any";
 import { formatMemoryReport, formatReport } from "../report/line-report";
 import { useColor } from "./tty";
 
 export const viewSpec: CommandSpec = {
   usage: "tsprof view [options] FILE.lprof...",
-  summary: "Print the line-by-line report of one or more .lprof files (several files are merged: hits and times add up per line).",
+  summary: "Print the line-by-line report of one or more .lprof files, tsprof's or kernprof's (several files are merged: hits and times add up per line).",
   options: [
     { name: "unit", short: "u", type: "string", valueName: "UNIT", description: "time unit of the Time and Per Hit columns: seconds (1e-3) or ns, us, ms, s (default 1e-6)" },
     { name: "skip-zero", short: "z", type: "boolean", description: "hide functions that were never called" },
@@ -46,7 +46,7 @@ export function view(argv: string[]): number {
   if (positionals.length === 0) throw new UsageError("no .lprof file given (for example: tsprof view out.lprof)");
   const outputUnit = values.unit !== undefined ? parseUnit(values.unit as string) : undefined;
   const precision = values.precision !== undefined ? parsePrecision(values.precision as string) : undefined;
-  const files = positionals.map(readLprof);
+  const files = positionals.map(readAnyProfile);
   const profile = mergeProfiles(files, { raw: values.raw === true });
   if (values.memory === true) {
     process.stdout.write(formatMemoryReport(profile, { precision, skipZero: values["skip-zero"] === true, sort: values.sort === true }));
