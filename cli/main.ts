@@ -20,6 +20,10 @@ const COMMANDS: Record<string, () => Command> = {
     const m = require("./timeit") as typeof import("./timeit");
     return { spec: m.timeitSpec, run: m.timeitCommand };
   },
+  html: () => {
+    const m = require("./html") as typeof import("./html");
+    return { spec: m.htmlSpec, run: m.htmlCommand };
+  },
   export: () => {
     const m = require("./export") as typeof import("./export");
     return { spec: m.exportSpec, run: m.exportCommand };
@@ -38,6 +42,7 @@ const mainSpec: CommandSpec = {
     "  view     print the line-by-line report of .lprof files",
     "  run      run a .ts/.js program with line profiling, no build step (tsprof run -v app.ts)",
     "  timeit   time a statement, as python -m timeit (autorange, best of 5, JIT-aware warnings)",
+    "  html     write a self-contained HTML report: heat-mapped source, sortable functions",
     "  export   convert .lprof files: kernprof pickle, speedscope, istanbul coverage, a JSON table",
     "",
     "Profile a program: mark functions with /** @profile */, add { \"transform\": \"tsprof/transformer\" }",

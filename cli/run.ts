@@ -30,6 +30,7 @@ export const runSpec: CommandSpec = {
     { name: "sample", type: "boolean", description: "sampled timing: exact hits, times estimated by a sampler (docs/sampling.md)" },
     { name: "rate", type: "string", valueName: "HZ", description: "with --sample: samples per second (default 4000)" },
     { name: "memory", type: "boolean", description: "also measure memory per line (docs/memory.md)" },
+    { name: "html", type: "boolean", description: "also write an HTML report beside the profile (app.ts.html)" },
     { name: "help", short: "h", type: "boolean", description: "show this help" },
   ],
   epilog: [
@@ -60,6 +61,7 @@ interface RunPlan {
   quiet: boolean;
   unit?: number;
   skipZero: boolean;
+  html: boolean;
   config: LoaderConfig;
 }
 
@@ -124,6 +126,7 @@ function plan(argv: string[]): RunPlan {
     quiet: values.quiet === true,
     unit: values.unit !== undefined ? parseUnit(values.unit as string) : undefined,
     skipZero: values["skip-zero"] === true,
+    html: values.html === true,
     config: {
       runtime: path.join(__dirname, "..", "runtime", "index.js"),
       all: values.all === true,
@@ -208,6 +211,7 @@ function finish(p: RunPlan, session: string, started: number, succeeded: boolean
   const rel = path.relative(process.cwd(), p.output);
   const shown = rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p.output;
   if (!p.quiet) process.stdout.write(`Wrote profile results to '${shown}'\n`);
+  if (p.html) writeHtml(p, profile, shown);
   if (p.view) {
     process.stdout.write(formatReport(mergeProfiles([profile]), { outputUnit: p.unit, skipZero: p.skipZero, color: useColor(undefined) }));
   } else if (!p.quiet) {
@@ -215,4 +219,16 @@ function finish(p: RunPlan, session: string, started: number, succeeded: boolean
     const tsprof = process.env.npm_command === "exec" ? "npx tsprof" : "tsprof";
     process.stdout.write(`Inspect results with:\n${tsprof} view ${shown.includes(" ") ? JSON.stringify(shown) : shown}\n`);
   }
+}
+
+function writeHtml(p: RunPlan, profile: LprofFile, shown: string): void {
+  const { htmlPathFor, writeHtmlReport } = require("./html") as typeof import("./html");
+  const out = htmlPathFor(p.output);
+  try {
+    writeHtmlReport([profile], out, { title: `tsprof: ${path.basename(p.script)}`, outputUnit: p.unit });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    return;
+  }
+  if (!p.quiet) process.stdout.write(`Wrote HTML report to '${htmlPathFor(shown)}'\n`);
 }
