@@ -4,6 +4,7 @@
  * own so Python and TypeScript profiles are viewed (and merged) by one tool.
  */
 import * as fs from "node:fs";
+import { dirname, isAbsolute, join } from "node:path";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofFile, type LprofFunction } from "../runtime/lprof";
 import { parsePickle, PickleError, PyDict, PyObject, PyTuple, type PyValue } from "./pickle";
 import { PickleWriter, type PickleValue } from "./pickle-write";
@@ -78,7 +79,7 @@ export function readLineStats(file: string, bytes: Uint8Array): LprofFile {
     value = parsePickle(bytes, LINE_STATS_CLASSES);
   } catch (e) {
     if (!(e instanceof PickleError)) throw e;
-    throw new LprofError(`tsprof: ${file} is a pickle tsprof will not read (${e.message}, byte ${e.offset}); tsprof reads line_profiler's .lprof files, as data only`);
+    throw new LprofError(`tsprof: ${file} is a pickle tsprof will not read (${e.message}; opcode at byte ${e.offset}); tsprof reads line_profiler's .lprof files, as data only`);
   }
   const bad = (what: string) => new LprofError(`tsprof: ${file} is a pickle but not line_profiler's LineStats (${what}); pass a .lprof written by kernprof`);
   const state = value instanceof PyObject ? value.state : undefined;
@@ -98,7 +99,8 @@ export function readLineStats(file: string, bytes: Uint8Array): LprofFile {
       return cells as number[];
     });
     lines.sort((a, b) => a[0] - b[0]);
-    if (!sources.has(path)) sources.set(path, readSourceLines(path));
+    // A relative name is kernprof's "as given": found from here, or else from the pickle's folder.
+    if (!sources.has(path)) sources.set(path, readSourceLines(path) ?? (isAbsolute(path) ? undefined : readSourceLines(join(dirname(file), path))));
     const last = lines.length ? lines[lines.length - 1][0] : first;
     return { file: path, name, line: first, kind: "sync", source: functionBlock(sources.get(path), first, last), lines };
   });

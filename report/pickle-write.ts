@@ -63,7 +63,7 @@ export class PickleWriter {
   }
 
   value(v: PickleValue): void {
-    if (typeof v === "number") return void (Number.isSafeInteger(v) ? this.int(v) : this.float(v));
+    if (typeof v === "number") return void (Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? this.int(v) : this.float(v));
     if (typeof v === "string") return this.string(v);
     if (Array.isArray(v)) {
       this.op(0x5d); // EMPTY_LIST

@@ -71,7 +71,7 @@ export function parsePickle(bytes: Uint8Array, allowed: ReadonlySet<string>): Py
     need(8);
     const n = view.getBigUint64(pos, true);
     pos += 8;
-    if (n > BigInt(bytes.length)) fail("a length past the end of the file");
+    if (n > BigInt(bytes.length)) fail(`truncated at byte ${bytes.length}`);
     return Number(n);
   };
   const take = (n: number) => {

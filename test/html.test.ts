@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { tsprof, makeProject, runNode, ROOT } from "./helpers";
-import { bigProfile, lprof, sampledProfile, sampleProfile, tempDir, writeJson } from "./html-fixture";
+import { bigProfile, sampledProfile, sampleProfile, tempDir, writeJson } from "./html-fixture";
 import { decodePng, findChromium, launch, NO_CHROMIUM, type Page } from "./chromium";
 
 const dir = tempDir("tsprof-html-");
@@ -168,5 +168,4 @@ test("tsprof run --html writes the report beside the profile", () => {
   const data = JSON.parse(/<script id="tsprof-data" type="application\/json">(.*?)<\/script>/s.exec(text)![1]);
   assert.equal(data.files[0], "app.ts");
   assert.deepEqual(data.functions[0][6].map((row: number[]) => [row[0], row[1]]), [[3, 1], [4, 1001], [5, 1]]);
-  void lprof;
 });
