@@ -40,15 +40,18 @@ function lineRange(fn: FunctionProfile, line: number): Range {
 
 export function exportIstanbul(profile: Profile): IstanbulCoverage {
   const out: IstanbulCoverage = {};
+  const counts = new Map<string, { statements: number; functions: number }>();
   for (const fn of profile.functions) {
     const cov = (out[fn.file] ??= { path: fn.file, statementMap: {}, fnMap: {}, branchMap: {}, s: {}, f: {}, b: {} });
+    let n = counts.get(fn.file);
+    if (!n) counts.set(fn.file, (n = { statements: 0, functions: 0 }));
     const lines = [...fn.lines].sort(([a], [b]) => a - b);
     for (const [line, t] of lines) {
-      const id = String(Object.keys(cov.s).length);
+      const id = String(n.statements++);
       cov.statementMap[id] = lineRange(fn, line);
       cov.s[id] = t.hits;
     }
-    const id = String(Object.keys(cov.f).length);
+    const id = String(n.functions++);
     const last = fn.line + Math.max(0, fn.source.length - 1);
     const declLine = fn.source.findIndex((l, i) => i > 0 || !/^\s*(\/\*\*|@)/.test(l)) + fn.line;
     cov.fnMap[id] = {

@@ -57,7 +57,7 @@ export function reportClient(data: ReportData): void {
   };
   const sampledRuns = data.runs.filter((r) => r.mode === "sampled");
   addMeta("Functions", `${fns.length.toLocaleString("en-US")} (${fns.filter((f) => f.hits > 0).length.toLocaleString("en-US")} called)`);
-  addMeta("Total time", `${secs(grand)} in profiled functions`);
+  addMeta("Time", `${secs(grand)}: the profiled functions' times, summed (a function's time includes the profiled functions it calls)`);
   addMeta("Timing", data.modes.map((m) => (m === "sampled" ? "sampled (times are estimates; hits are exact)" : m === "exact" ? "exact (a clock read per line, probe cost subtracted)" : m)).join(", ") || "exact");
   if (sampledRuns.length && sampledRuns[0].rate) addMeta("Sampler rate", `${sampledRuns[0].rate} Hz`);
   if (data.memory) addMeta("Memory", "measured per line");
@@ -79,7 +79,7 @@ export function reportClient(data: ReportData): void {
     { key: "file", label: "File:line", num: false },
     { key: "hits", label: "Hits", num: true },
     { key: "time", label: `Time (${data.unitLabel})`, num: true },
-    { key: "percent", label: "% Total", num: true },
+    { key: "percent", label: "% of sum", num: true },
     ...(fns.some((f) => f.wait > 0) ? [{ key: "wait" as Key, label: `Wait (${data.unitLabel})`, num: true }] : []),
     ...(data.memory ? [{ key: "allocated" as Key, label: "Allocated", num: true }] : []),
   ];
@@ -253,4 +253,6 @@ export function reportClient(data: ReportData): void {
   const initial = fromHash ? fns[Number(fromHash[1])] : view[0];
   if (initial) select(initial);
   doc.body.dataset.ready = String(Math.round(performance.now()));
+  // The second frame callback runs once the first frame (layout and paint) is done.
+  requestAnimationFrame(() => requestAnimationFrame(() => (doc.body.dataset.painted = String(Math.round(performance.now())))));
 }

@@ -51,7 +51,8 @@ dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace; overfl
 .badge.exact { background: #e6f4ea; color: #1e6b33; }
 .summary { margin: 0 0 8px; color: var(--muted); font-size: 13px; white-space: pre-wrap; }
 table.lines { border-collapse: collapse; font: 13px/1.35 ui-monospace, "DejaVu Sans Mono", monospace; }
-table.lines th { position: sticky; top: 0; background: #f6f8fa; padding: 2px 8px; border-bottom: 1px solid var(--line); font-weight: 600; }
+#source { overflow-x: auto; }
+table.lines th { white-space: nowrap; position: sticky; top: 0; background: #f6f8fa; padding: 2px 8px; border-bottom: 1px solid var(--line); font-weight: 600; }
 table.lines td { padding: 0 8px; white-space: pre; }
 table.lines td.code { text-align: left; }
 table.lines th.code { text-align: left; }
