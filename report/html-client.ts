@@ -239,6 +239,18 @@ export function reportClient(data: ReportData): void {
     table.append(body);
     box.append(table);
   };
+  // Up and down arrows (or j and k) move the selection through the list as it is sorted.
+  doc.addEventListener("keydown", (e) => {
+    const step = e.key === "ArrowDown" || e.key === "j" ? 1 : e.key === "ArrowUp" || e.key === "k" ? -1 : 0;
+    if (!step || e.target === filter || e.altKey || e.ctrlKey || e.metaKey || !view.length) return;
+    const at = selected ? view.indexOf(selected) : -1;
+    const i = at < 0 ? 0 : Math.min(view.length - 1, Math.max(0, at + step));
+    if (view[i] === selected) return;
+    e.preventDefault();
+    if (i * ROW < scroller.scrollTop) scroller.scrollTop = i * ROW;
+    else if ((i + 1) * ROW > scroller.scrollTop + scroller.clientHeight) scroller.scrollTop = (i + 1) * ROW - scroller.clientHeight;
+    select(view[i]);
+  });
   if (data.memory) {
     const toggle = $("heat");
     toggle.hidden = false;

@@ -110,6 +110,9 @@ test("Chromium: clicking headers sorts the list; clicking a function shows its s
   assert.deepEqual(shown.head, ["Line #", "Hits", "Time", "Per Hit", "% Time", "Wait", "Line Contents"]);
   assert.deepEqual(shown.hot, ["23", "4", "8.0", "2.0", "98.2", "5000.0", "  for (const u of urls) out.push(await get(u));"]);
   assert.match(shown.summary, /wait: 5\.000 ms \(suspended at await\/yield; not in total time\)/);
+  // The arrow keys walk the list in its sorted order.
+  const afterKey = await page!.evaluate<string>(`(document.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowDown" })), document.querySelector("#source h2").firstChild.textContent)`);
+  assert.equal(afterKey, "foo");
   // Filtering narrows the list.
   assert.deepEqual(await page!.evaluate(`(() => { const f = document.getElementById("filter"); f.value = "cart"; f.dispatchEvent(new Event("input")); return ${names}; })()`), ["Cart.bar"]);
 });
@@ -168,4 +171,14 @@ test("tsprof run --html writes the report beside the profile", () => {
   const data = JSON.parse(/<script id="tsprof-data" type="application\/json">(.*?)<\/script>/s.exec(text)![1]);
   assert.equal(data.files[0], "app.ts");
   assert.deepEqual(data.functions[0][6].map((row: number[]) => [row[0], row[1]]), [[3, 1], [4, 1001], [5, 1]]);
+});
+
+test("kernprof's own .lprof pickles make a report too, their source read from the files they name", () => {
+  const r = tsprof(["html", "wl.py.lprof", "-o", path.join(dir, "kernprof.html")], { cwd: path.join(ROOT, "fixtures", "kernprof") });
+  assert.equal(r.status, 0, r.stderr);
+  const text = fs.readFileSync(path.join(dir, "kernprof.html"), "utf8");
+  const data = JSON.parse(/<script id="tsprof-data" type="application\/json">(.*?)<\/script>/s.exec(text)![1]);
+  assert.deepEqual(data.functions.map((f: unknown[]) => [f[0], f[2], (f[5] as string[])[1], (f[6] as number[][]).map((row) => row[1])]),
+    [["foo", 4, "def foo(n):", [1, 20000, 20000, 1]], ["count", 13, "    def count(self, words):", [3, 18, 18, 3]]]);
+  assert.equal(data.unit, 1e-9);
 });
