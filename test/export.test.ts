@@ -16,6 +16,7 @@ import type { Table } from "../report/export-json";
 import * as libCoverage from "istanbul-lib-coverage";
 import * as libReport from "istanbul-lib-report";
 import * as reports from "istanbul-reports";
+import Ajv from "ajv";
 
 const dir = tempDir("tsprof-export-");
 const KERNPROF = path.join(ROOT, "fixtures", "kernprof");
@@ -121,6 +122,11 @@ test("--to speedscope: a profile per function, lines as frames weighted by their
   run(["export", "--to", "speedscope", "out.lprof"]);
   const file = JSON.parse(fs.readFileSync(path.join(dir, "out.speedscope.json"), "utf8")) as SpeedscopeFile;
   assert.equal(file.$schema, "https://www.speedscope.app/file-format-schema.json");
+  // speedscope's own schema, from its npm package, says the file is one it opens.
+  const schema = JSON.parse(fs.readFileSync(require.resolve("speedscope/dist/release/file-format-schema.json"), "utf8"));
+  const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+  assert.ok(validate(file), JSON.stringify(validate.errors));
+  assert.ok(!validate({ ...file, profiles: [{ ...file.profiles[0], unit: "furlongs" }] }), "the schema rejects what speedscope would");
   assert.equal(file.profiles.length, 1 + profile.functions.length);
   for (const p of file.profiles) {
     assert.equal(p.type, "sampled");
