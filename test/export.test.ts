@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ROOT, tsprof } from "./helpers";
+import { makeProject, ROOT, runNode, tsprof } from "./helpers";
 import { sampleProfile, tempDir, writeJson } from "./html-fixture";
 import { mergeProfiles } from "../report/profile";
 import { readAnyProfile } from "../report/read-any";
@@ -42,6 +42,11 @@ function reportRows(text: string): Map<string, string[]> {
     else if (fn && /^\s+\d+\s+\d+\s/.test(line)) out.get(fn)!.push(line.slice(0, 47).trim().split(/\s+/).join(" "));
   }
   return out;
+}
+
+/** Each function's numeric rows, whether or not the viewer found its source (then it names no function). */
+function reportBlocks(text: string): string[] {
+  return text.split("\nTotal time: ").slice(1).map((block) => [...reportRows(`Function: f at line 1\n${block}`).values()].pop()!.join(" | ")).sort();
 }
 
 test("tsprof view prints kernprof's own .lprof pickle exactly as python -m line_profiler does", () => {
@@ -212,4 +217,42 @@ test("pickled numbers survive any size: hits past 2^31, times past 2^53 ns are w
   assert.equal(py.stdout, `[[(3, 3000000000, ${2 ** 53 + 2}), (4, 255, 65536), (5, 70000, 2147483648)]] 1e-09\n`);
   const back = mergeProfiles([readAnyProfile(path.join(dir, "big.pickle.lprof"))]).functions.find((f) => f.name === "foo")!;
   assert.deepEqual([...back.lines].map(([l, t]) => [l, t.hits, t.time]), [[3, 3_000_000_000, 2 ** 53 + 2], [4, 255, 65_536], [5, 70_000, 2 ** 31]]);
+});
+
+test("a real run: tsprof run, export --to kernprof, and Python's viewer agree on every row", { skip: PYTHON ? false : NO_PYTHON }, () => {
+  const project = makeProject("tsprof-export-run-");
+  fs.writeFileSync(path.join(project, "app.ts"), `class Words {
+  counts = new Map<string, number>();
+  /** @profile */
+  add(text: string) {
+    for (const w of text.split(/[^a-z']+/)) this.counts.set(w, (this.counts.get(w) ?? 0) + 1);
+  }
+  /** @profile */
+  top(n: number) {
+    const all = [...this.counts];
+    all.sort((a, b) => b[1] - a[1]);
+    return all.slice(0, n);
+  }
+}
+/** @profile */
+function main() {
+  const words = new Words();
+  for (let i = 0; i < 50; i++) words.add("it was the best of times it was the worst of times");
+  return words.top(2);
+}
+console.log(JSON.stringify(main()));
+`);
+  const r = runNode([path.join(ROOT, "bin", "tsprof.js"), "run", "-q", "app.ts"], { cwd: project });
+  assert.equal(r.status, 0, r.stderr);
+  run(["export", "--to", "kernprof", "app.ts.lprof"], project);
+  const py = spawnSync(PYTHON!, ["-m", "line_profiler", "app.ts.pickle.lprof"], { cwd: project, encoding: "utf8" });
+  assert.equal(py.status, 0, py.stderr);
+  const view = run(["view", "app.ts.lprof"], project).stdout;
+  assert.deepEqual(reportBlocks(py.stdout), reportBlocks(view));
+  const ours = reportRows(view);
+  assert.deepEqual([...ours.keys()].sort(), ["Words.add", "Words.top", "main"]);
+  assert.equal(ours.get("main")!.find((row) => row.startsWith("17 "))!.split(" ")[1], "51");
+  // Words.add's regular expression holds a lone quote, which Python's tokenizer cannot follow.
+  assert.match(py.stdout, /Could not find file app\.ts\.pickle\.lprof\.src\/app\.ts\/line-3\.ts/);
+  assert.match(py.stdout, /File: app\.ts\.pickle\.lprof\.src\/app\.ts\/line-7\.ts\nFunction: Words\.top at line 7\n/);
 });
