@@ -68,7 +68,18 @@ export function reportClient(data: ReportData): void {
     addMeta("Node", r.node);
     addMeta("Started", r.start);
     addMeta("Duration", `${r.duration.toFixed(3)} s${r.complete ? "" : " (written before the program ended)"}`);
-    if (data.runs.length > 1) addMeta("Runs", `${data.runs.length} processes and threads, merged`);
+    if (data.runs.length > 1) {
+      const runs = el("details");
+      runs.append(el("summary", "", `${data.runs.length} processes and threads, merged`));
+      const list = el("ol", "runs");
+      for (const x of data.runs) {
+        list.append(el("li", "", `pid ${x.pid}${x.threadId ? ` thread ${x.threadId}` : ""} · ${x.mode} · ${x.duration.toFixed(3)} s${x.complete ? "" : " (not finished)"} · ${x.command}`));
+      }
+      runs.append(list);
+      const dd = el("dd");
+      dd.append(runs);
+      meta.append(el("dt", "", "Runs"), dd);
+    }
   }
   addMeta("Time unit", `${data.unitLabel} (Time and Per Hit columns)`);
 

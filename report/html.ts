@@ -27,6 +27,7 @@ h2 { font-size: 16px; margin: 16px 0 4px; }
 h2 .where { color: var(--muted); font-weight: normal; font-size: 13px; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0 0 12px; font-size: 13px; }
 dt { color: var(--muted); }
+ol.runs { margin: 4px 0; padding-left: 20px; }
 dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace; overflow-wrap: anywhere; }
 .toolbar { display: flex; gap: 12px; align-items: center; margin: 8px 0; }
 .toolbar input[type=search] { width: 280px; padding: 4px 6px; }

@@ -256,3 +256,21 @@ console.log(JSON.stringify(main()));
   assert.match(py.stdout, /Could not find file app\.ts\.pickle\.lprof\.src\/app\.ts\/line-3\.ts/);
   assert.match(py.stdout, /File: app\.ts\.pickle\.lprof\.src\/app\.ts\/line-7\.ts\nFunction: Words\.top at line 7\n/);
 });
+
+test("kernprof pickles of every protocol line_profiler may write (2 to 5) read the same", { skip: PYTHON ? false : NO_PYTHON }, () => {
+  const work = tempDir("tsprof-protocols-");
+  fs.copyFileSync(path.join(KERNPROF, "wl.py"), path.join(work, "wl.py"));
+  const py = spawnSync(PYTHON!, ["-c", `import pickle
+from line_profiler import load_stats
+stats = load_stats(${JSON.stringify(path.join(KERNPROF, "wl.py.lprof"))})
+for p in (2, 3, 4, 5):
+    with open(f"p{p}.lprof", "wb") as f:
+        pickle.dump(stats, f, p)
+`], { cwd: work, encoding: "utf8" });
+  assert.equal(py.status, 0, py.stderr);
+  const expected = fs.readFileSync(path.join(KERNPROF, "wl.py.report.txt"), "utf8");
+  for (const p of [2, 3, 4, 5]) {
+    assert.equal(fs.readFileSync(path.join(work, `p${p}.lprof`))[1], p);
+    assert.equal(run(["view", `p${p}.lprof`], work).stdout, expected, `protocol ${p}`);
+  }
+});

@@ -143,6 +143,18 @@ test("Chromium: sampled functions are marked, and memory heat can be chosen", { 
   assert.equal(seen.hotByMemory, "3");
 });
 
+test("Chromium: a profile of several processes lists each run", { skip: chromium ? false : NO_CHROMIUM }, async () => {
+  const two = sampleProfile();
+  two.runs.push({ ...two.runs[0], id: "2-0-1", pid: 4343, threadId: 1, duration: 0.5, argv: ["/usr/bin/node", "worker.js"] });
+  writeJson(path.join(dir, "two.lprof"), two);
+  html(["two.lprof"]);
+  await page!.goto(pathToFileURL(path.join(dir, "two.html")).href, "document.body.dataset.ready");
+  const runs = await page!.evaluate<string[]>(`[...document.querySelectorAll("ol.runs li")].map((li) => li.textContent)`);
+  assert.deepEqual(runs, ["pid 4242 · exact · 2.500 s · /usr/bin/node /work/app/main.ts --fast", "pid 4343 thread 1 · exact · 0.500 s · /usr/bin/node worker.js"]);
+  // Hits of the same function in both runs add up, as tsprof view merges them.
+  assert.equal(await page!.evaluate(`document.querySelector(".fn-row").children[2].textContent`), "4006");
+});
+
 test("Chromium: 10,000 functions load without freezing: only visible rows are in the DOM", { skip: chromium ? false : NO_CHROMIUM }, async () => {
   writeJson(path.join(dir, "big.lprof"), bigProfile(10_000));
   html(["big.lprof"]);
