@@ -146,6 +146,7 @@ export function reportClient(data: ReportData): void {
     spacer.style.height = `${view.length * ROW}px`;
     drawn = "";
     draw();
+    if (showAll) drawSource();
   };
   let drawn = "";
   const rowsBox = $("fn-rows");
@@ -181,14 +182,42 @@ export function reportClient(data: ReportData): void {
     selected = f;
     drawn = "";
     draw();
-    drawSource();
+    if (showAll) {
+      // All sources are drawn in list order: draw down to this one and bring it into view.
+      batch?.(view.indexOf(f));
+      doc.querySelector(`#source section[data-index="${f.index}"]`)?.scrollIntoView();
+    } else drawSource();
     history.replaceState(null, "", `#fn=${f.index}`);
   };
+  // One section per drawn function; with "all sources", sections are added as the page scrolls near its end.
+  let showAll = false;
+  let more: IntersectionObserver | undefined;
   const drawSource = () => {
-    const f = selected;
     const box = $("source");
+    more?.disconnect();
     box.replaceChildren();
-    if (!f) return;
+    if (!showAll) {
+      if (selected) box.append(functionSource(selected));
+      return;
+    }
+    let next = 0;
+    const sentinel = el("div", "more");
+    box.append(sentinel);
+    batch = (upTo = next + 9) => {
+      for (const end = Math.min(view.length, upTo + 1); next < end; next++) sentinel.before(functionSource(view[next]));
+      if (next >= view.length) {
+        more?.disconnect();
+        sentinel.remove();
+      }
+    };
+    batch();
+    more = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && batch!(), { rootMargin: "600px" });
+    more.observe(sentinel);
+  };
+  let batch: ((upTo?: number) => void) | undefined;
+  const functionSource = (f: Fn): HTMLElement => {
+    const box = el("section", "fn-source");
+    box.dataset.index = String(f.index);
     const [name, , first, kind, , source, rows] = f.data;
     const byLine = new Map(rows.map((r) => [r[0], r]));
     const title = el("h2", "", `${name}`);
@@ -249,7 +278,12 @@ export function reportClient(data: ReportData): void {
     });
     table.append(body);
     box.append(table);
+    return box;
   };
+  $("all").addEventListener("change", (e) => {
+    showAll = (e.target as HTMLInputElement).checked;
+    drawSource();
+  });
   // Up and down arrows (or j and k) move the selection through the list as it is sorted.
   doc.addEventListener("keydown", (e) => {
     const step = e.key === "ArrowDown" || e.key === "j" ? 1 : e.key === "ArrowUp" || e.key === "k" ? -1 : 0;

@@ -59,7 +59,8 @@ table.lines td.code { text-align: left; }
 table.lines th.code { text-align: left; }
 table.lines tr.ran { background: rgba(255, 90, 20, calc(var(--heat, 0) * 0.75)); }
 table.lines tr.hottest td:first-child { box-shadow: inset 4px 0 #c2185b; }
-#heat { font-size: 13px; }
+#heat, .toolbar label { font-size: 13px; }
+.fn-source { margin-bottom: 20px; }
 `;
 
 const BODY = `
@@ -68,6 +69,7 @@ const BODY = `
 <div class="toolbar">
   <input id="filter" type="search" placeholder="Filter functions by name or file" aria-label="Filter functions">
   <span id="count"></span>
+  <label><input id="all" type="checkbox"> all sources, in list order</label>
   <span id="heat" hidden>Heat by <label><input type="radio" name="heat" value="time" checked> time</label> <label><input type="radio" name="heat" value="memory"> memory allocated</label></span>
 </div>
 <div class="fn-table" role="table" aria-label="Profiled functions">

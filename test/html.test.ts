@@ -113,6 +113,11 @@ test("Chromium: clicking headers sorts the list; clicking a function shows its s
   // The arrow keys walk the list in its sorted order.
   const afterKey = await page!.evaluate<string>(`(document.dispatchEvent(new KeyboardEvent("keydown", { key: "ArrowDown" })), document.querySelector("#source h2").firstChild.textContent)`);
   assert.equal(afterKey, "foo");
+  // "All sources" shows every function's source, heat-mapped, in the list's order.
+  const all = await page!.evaluate<any>(`(() => { const box = document.getElementById("all"); box.checked = true; box.dispatchEvent(new Event("change"));
+    return [...document.querySelectorAll("#source section")].map((s) => [s.querySelector("h2").firstChild.textContent, s.querySelector("tr.hottest")?.dataset.line ?? null]); })()`);
+  assert.deepEqual(all, [["Cart.bar", "13"], ["fetchAll", "23"], ["foo", "5"], ["never", null]]);
+  await page!.evaluate(`(() => { const box = document.getElementById("all"); box.checked = false; box.dispatchEvent(new Event("change")); })()`);
   // Filtering narrows the list.
   assert.deepEqual(await page!.evaluate(`(() => { const f = document.getElementById("filter"); f.value = "cart"; f.dispatchEvent(new Event("input")); return ${names}; })()`), ["Cart.bar"]);
 });
@@ -170,6 +175,11 @@ test("Chromium: 10,000 functions load without freezing: only visible rows are in
   const lightest = await page!.evaluate<string>(`(() => { const fns = JSON.parse(document.getElementById("tsprof-data").textContent).functions;
     let best = null, bestTime = Infinity; for (const f of fns) { const t = f[6].reduce((a, r) => a + r[2], 0); if (t < bestTime) { bestTime = t; best = f[0]; } } return best; })()`);
   assert.equal(end.last, lightest);
+  // All sources: drawn ten at a time as the page nears its end, never all 10,000 at once.
+  const drawn = await page!.evaluate<number[]>(`new Promise((done) => { const box = document.getElementById("all"); box.checked = true; box.dispatchEvent(new Event("change"));
+    const first = document.querySelectorAll("#source section").length; window.scrollTo(0, document.body.scrollHeight);
+    setTimeout(() => requestAnimationFrame(() => done([first, document.querySelectorAll("#source section").length])), 300); })`);
+  assert.ok(drawn[0] >= 10 && drawn[0] <= 40 && drawn[1] > drawn[0] && drawn[1] < 200, String(drawn));
   process.stdout.write(`10,000 functions: ${(size / 1e6).toFixed(1)} MB, ready ${seen.ready} ms after navigation start\n`);
 });
 
