@@ -75,10 +75,12 @@ export async function launch(binary: string, width = 1200, height = 900): Promis
       return r.result.value as T;
     },
     async goto(url, readyExpression = "true") {
-      const loaded = new Promise<void>((resolve) => {
+      const loaded = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${url} did not load within 60 s`)), 60_000);
         const l = (msg: any) => {
           if (msg.method === "Page.loadEventFired" && msg.sessionId === sessionId) {
             listeners.splice(listeners.indexOf(l), 1);
+            clearTimeout(timer);
             resolve();
           }
         };
