@@ -40,9 +40,10 @@ export function syntaxError(ts: typeof TS, file: string, d: TS.Diagnostic): Synt
 export function compileFile(file: string, source: string, format: ModuleFormat): string | undefined {
   if (isTsprofFile(file)) return undefined;
   const typescript = isTypeScript(file);
+  const config = loaderConfig();
+  if (config.calls) return compileForCalls(file, source, format);
   const selection = selectionFor(file, source);
   if (!typescript && !selection) return undefined;
-  const config = loaderConfig();
   // ES modules import the runtime by URL (a bare absolute path is not portable there).
   const runtime = format === "module" ? pathToFileURL(config.runtime).href : config.runtime;
   const transform = selection && { runtime, all: selection.all, names: selection.names && [...selection.names].sort() };
@@ -55,8 +56,21 @@ export function compileFile(file: string, source: string, format: ModuleFormat):
   return code ?? undefined;
 }
 
+/** `tsprof prof`: the user's own files get the function-profile transform; node_modules run as they are. */
+function compileForCalls(file: string, source: string, format: ModuleFormat): string | undefined {
+  const config = loaderConfig();
+  const own = !inNodeModules(file);
+  if (!own && !isTypeScript(file)) return undefined;
+  const key = cacheKey(source, [config.fingerprint, file, format, JSON.stringify([{ calls: own }, config.compilerOptions])]);
+  const hit = cacheGet(config.cacheDir, key);
+  if (hit !== undefined) return hit === "" ? undefined : hit;
+  const code = transpile(file, source, format, undefined, own);
+  if (code !== null) cachePut(config.cacheDir, key, code ?? "");
+  return code ?? undefined;
+}
+
 /** Compiled code; undefined: run the file as it is; null: as it is, and do not remember that (a warning was shown). */
-function transpile(file: string, source: string, format: ModuleFormat, transform: { runtime: string; all: boolean; names?: Set<string> } | undefined): string | undefined | null {
+function transpile(file: string, source: string, format: ModuleFormat, transform: { runtime: string; all: boolean; names?: Set<string> } | undefined, calls = false): string | undefined | null {
   const ts = require("typescript") as typeof TS;
   const typescript = isTypeScript(file);
   let changed = false;
@@ -72,6 +86,11 @@ function transpile(file: string, source: string, format: ModuleFormat, transform
         return out;
       };
     });
+  }
+  if (calls) {
+    const { createCallsTransformer } = require("../transformer/calls") as typeof import("../transformer/calls");
+    before.push(createCallsTransformer(ts));
+    changed = true;
   }
   const result = ts.transpileModule(source, {
     fileName: file,

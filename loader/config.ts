@@ -23,6 +23,8 @@ export interface LoaderConfig {
   compilerOptions: Record<string, unknown>;
   /** tsprof and TypeScript versions: part of every cache key. */
   fingerprint: string;
+  /** `tsprof prof`: every function of the user's own files gets call counters and a clock (transformer/calls.ts). */
+  calls?: boolean;
 }
 
 let cached: LoaderConfig | undefined;
@@ -40,6 +42,7 @@ export function loaderConfig(): LoaderConfig {
     cacheDir: parsed.cacheDir ?? "",
     compilerOptions: parsed.compilerOptions ?? {},
     fingerprint: parsed.fingerprint ?? fingerprint(),
+    calls: parsed.calls ?? false,
   };
   return cached;
 }
