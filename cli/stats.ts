@@ -26,7 +26,7 @@ export const statsSpec: CommandSpec = {
   epilog: [
     "Examples:",
     "  tsprof stats -s time app.prof                 sort_stats(\"time\").print_stats()",
-    "  tsprof stats -s cum -r 10 -r parse app.prof   the first 10 by cumulative time, then those matching parse",
+    "  tsprof stats -s cumu -r 10 -r parse app.prof   the first 10 by cumulative time, then those matching parse",
     "  tsprof stats --callers -r fib app.prof        who calls fib",
     "  tsprof stats a.prof b.prof --dump all.prof    merge two runs",
     "  tsprof stats --flame app.svg app.prof         a flame graph",

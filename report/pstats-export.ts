@@ -28,7 +28,7 @@ export function callTree(stats: Stats): TreeNode {
       callees.get(caller)!.push([key, ct]);
     }
   }
-  let roots = [...stats.stats].filter(([, s]) => s.callers.size === 0).map(([k]) => k);
+  let roots = [...stats.stats].filter(([, s]) => ![...s.callers.keys()].some((c) => stats.stats.has(c))).map(([k]) => k);
   if (roots.length === 0 && stats.stats.size) roots = [[...stats.stats].sort((a, b) => b[1].ct - a[1].ct)[0][0]];
   const total = roots.reduce((sum, k) => sum + stats.stats.get(k)!.ct, 0);
   const minimum = total * 1e-4;

@@ -88,7 +88,20 @@ export function parseRestriction(word: string): Restriction | Error {
   return word;
 }
 
-const f8 = (x: number) => x.toFixed(3).padStart(8);
+/**
+ * `%.3f` as Python prints it. toFixed rounds exact binary ties up, Python to even; at three
+ * decimals the only exact ties are odd multiples of 1/16 (0.0625 → 0.062, 0.1875 → 0.188).
+ */
+export function fixed3(x: number): string {
+  const sixteenths = x * 16;
+  if (Number.isInteger(sixteenths) && sixteenths % 2 !== 0) {
+    const down = Math.floor(x * 1000);
+    return ((down % 2 === 0 ? down : down + 1) / 1000).toFixed(3);
+  }
+  return x.toFixed(3);
+}
+
+const f8 = (x: number) => fixed3(x).padStart(8);
 
 /** Python's repr of a restriction, for "List reduced from … due to restriction <…>". */
 function reprRestriction(r: Restriction): string {
@@ -221,7 +234,9 @@ export class Stats {
       list = [...this.stats.keys()];
       msg = "   Random listing order was used\n";
     }
-    for (const sel of restrictions) {
+    for (const raw of restrictions) {
+      // A number with a fraction is pstats' float restriction.
+      const sel: Restriction = typeof raw === "number" && !Number.isInteger(raw) ? { fraction: raw } : raw;
       const before = list.length;
       if (typeof sel === "string") {
         let rex: RegExp;
@@ -251,7 +266,7 @@ export class Stats {
     if (this.files.length) out += "\n";
     out += `         ${this.totalCalls} function calls `;
     if (this.totalCalls !== this.primCalls) out += `(${this.primCalls} primitive calls) `;
-    out += `in ${this.totalTt.toFixed(3)} seconds\n\n`;
+    out += `in ${fixed3(this.totalTt)} seconds\n\n`;
     const { list, msg } = this.printList(restrictions);
     if (list.length === 0) return out;
     out += `${msg}\n`;

@@ -182,12 +182,13 @@ export function snapshot(): ProfFunction[] {
     const callers: ProfCaller[] = [];
     for (const [caller, e] of edges[id]) {
       const oe = openEdges.get(e);
-      callers.push([caller, e.calls, e.prims, ((e.tt + (oe?.tt ?? 0)) / 1000), ((e.ct + (oe?.ct ?? 0)) / 1000)]);
+      callers.push([caller, e.calls, e.prims, Math.max(0, e.tt + (oe?.tt ?? 0)) / 1000, (e.ct + (oe?.ct ?? 0)) / 1000]);
     }
     return {
       file: info.file, line: info.line, name: info.name, kind: info.kind,
       ncalls: calls[id], pcalls: prims[id],
-      tottime: (tot[id] + (o?.tt ?? 0)) / 1000,
+      // Sums of differences can end a hair below zero; a time is never negative.
+      tottime: Math.max(0, tot[id] + (o?.tt ?? 0)) / 1000,
       cumtime: (cum[id] + (o?.ct ?? 0)) / 1000,
       wait: wait[id] / 1000,
       callers,
