@@ -25,12 +25,12 @@ export const statsSpec: CommandSpec = {
   ],
   epilog: [
     "Examples:",
-    "  tsprof stats -s time app.prof                 sort_stats(\"time\").print_stats()",
+    "  tsprof stats -s time app.prof                  sort_stats(\"time\").print_stats()",
     "  tsprof stats -s cumu -r 10 -r parse app.prof   the first 10 by cumulative time, then those matching parse",
-    "  tsprof stats --callers -r fib app.prof        who calls fib",
-    "  tsprof stats a.prof b.prof --dump all.prof    merge two runs",
-    "  tsprof stats --flame app.svg app.prof         a flame graph",
-    "  echo 'sort time\\nstats 5' | tsprof stats -i app.prof",
+    "  tsprof stats --callers -r fib app.prof         who calls fib",
+    "  tsprof stats a.prof b.prof --dump all.prof     merge two runs",
+    "  tsprof stats --flame app.svg app.prof          a flame graph",
+    "  printf 'sort time\\nstats 5\\n' | tsprof stats -i app.prof",
   ].join("\n"),
 };
 

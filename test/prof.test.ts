@@ -257,6 +257,21 @@ describe("tsprof prof", () => {
     assert.ok(fibRect.w > image.width * 0.3, `fib, the bulk of the time, is ${fibRect.w}px wide of ${image.width}`);
   });
 
+  test("ES modules, with top-level await", () => {
+    fs.writeFileSync(path.join(dir, "esm.mts"), [
+      "export function sq(x: number): number { return x * x; }",
+      "const r = await Promise.resolve(3);",
+      "console.log(sq(r), [1, 2].map(sq).join());",
+      "",
+    ].join("\n"));
+    const r = prof(["prof", "esm.mts"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.stdout.startsWith("9 1,4\n"), r.stdout);
+    assert.equal(row(r.stdout, "sq")[0], "3");
+    assert.equal(row(r.stdout, "<module>")[0], "1");
+    assert.match(r.stdout, / esm\.mts:1\(sq\)\n/);
+  });
+
   test("bad input: one line, exit 2", () => {
     const cases: Array<[string[], RegExp]> = [
       [["prof"], /^tsprof prof: no script given; for example: tsprof prof app\.ts/],
