@@ -90,6 +90,52 @@ else {
 }
 `;
 
+// Constructs the transform must keep working: private and static members, a static block,
+// overloads, accessors, computed names, async generators with for await, rejected awaits,
+// arguments, this, hoisted inner functions, labels, directives, default export.
+const SYNTAX = `"use strict";
+abstract class Shape {
+  static count = 0;
+  static { Shape.count = 1; }
+  #secret = 2;
+  abstract area(): number;
+  #hidden(): number { return this.#secret; }
+  reveal() { return this.#hidden(); }
+  static make(): number { return Shape.count; }
+  ["comp" + "uted"]() { return "c"; }
+}
+class Sq extends Shape {
+  constructor(private s: number) { super(); }
+  area() { return this.s ** 2; }
+  override reveal() { return super.reveal() + 1; }
+}
+function over(x: string): string;
+function over(x: number): number;
+function over(x: any) { return x; }
+const obj = {
+  get v() { return 5; },
+  set v(_x: number) {},
+  m() { return this.v; },
+  arrow: () => ({ a: 1 }),
+};
+async function* agen() { yield 1; await null; yield 2; }
+const aarrow = async (x: number) => { await null; return x * 2; };
+function outer(cb = () => 7) { return cb(); }
+function args() { return arguments.length; }
+function thisy(this: { k: number }) { return this.k; }
+function hoisted() { return inner(); function inner() { return "in"; } }
+label: for (const i of [1, 2]) { if (i === 1) continue label; }
+async function main() {
+  const sq = new Sq(3);
+  const out: unknown[] = [sq.area(), sq.reveal(), Shape.make(), (sq as any).computed(), over(1), over("a"), obj.m(), obj.arrow().a];
+  for await (const v of agen()) out.push(v);
+  out.push(await aarrow(4), outer(), args.call(null, 1, 2, 3 as never), thisy.call({ k: 9 }), hoisted(), typeof (function named() {}).name);
+  try { await Promise.reject(new Error("rej")); } catch (e) { out.push((e as Error).message); }
+  console.log(JSON.stringify(out));
+}
+export default main();
+`;
+
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith("TSPROF") || k === "NODE_OPTIONS") delete env[k];
@@ -255,6 +301,22 @@ describe("tsprof prof", () => {
     const at = (x: number, y: number) => [...image.pixels.subarray((y * image.width + x) * 4, (y * image.width + x) * 4 + 3)];
     assert.deepEqual(at(Math.round(fibRect.x + fibRect.w / 2), fibRect.y + 2), fill);
     assert.ok(fibRect.w > image.width * 0.3, `fib, the bulk of the time, is ${fibRect.w}px wide of ${image.width}`);
+  });
+
+  test("every kind of function keeps its behaviour, and is counted", () => {
+    fs.writeFileSync(path.join(dir, "syntax.ts"), SYNTAX);
+    const r = prof(["prof", "-s", "line", "syntax.ts"]);
+    assert.equal(r.status, 0, r.stderr);
+    const plain = path.join(dir, "syntax-plain.js");
+    fs.writeFileSync(plain, compile(SYNTAX, path.join(dir, "syntax.ts"), { plain: true }));
+    const expected = runNode([plain]);
+    assert.equal(expected.stdout, '[9,3,1,"c",1,"a",5,1,1,2,8,7,3,9,"in","string","rej"]\n', expected.stderr);
+    assert.ok(r.stdout.startsWith(expected.stdout), r.stdout);
+    for (const [name, n] of [["Shape.#hidden", "1"], ["Shape.make", "1"], ["Sq.constructor", "1"], ["Sq.reveal", "1"], ["Shape.reveal", "1"],
+      ["over", "2"], ["get v", "1"], ["m", "1"], ["arrow", "1"], ["agen", "1"], ["aarrow", "1"], ["outer.<anonymous>", "1"], ["hoisted.inner", "1"], ["main", "1"]]) {
+      assert.equal(row(r.stdout, name)[0], n, name);
+    }
+    assert.ok(!r.stdout.includes("(set v)"), "never called: no row");
   });
 
   test("ES modules, with top-level await", () => {
