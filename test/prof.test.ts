@@ -5,7 +5,7 @@
  * behaviour unchanged, the tsprof/profile API, and the exports parsing as their formats.
  */
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
@@ -317,6 +317,28 @@ describe("tsprof prof", () => {
       assert.equal(row(r.stdout, name)[0], n, name);
     }
     assert.ok(!r.stdout.includes("(set v)"), "never called: no row");
+  });
+
+  test("a server stopped by SIGINT: the report is printed, and the process ends by the signal", async () => {
+    fs.writeFileSync(path.join(dir, "server.ts"), [
+      "let n = 0;",
+      "function tick() { if (++n === 3) console.log(\"ready\"); }",
+      "setInterval(tick, 5);",
+      "",
+    ].join("\n"));
+    const child = spawn(process.execPath, [CLI, "prof", "server.ts"], { cwd: dir, env: cleanEnv() });
+    let out = "";
+    // "close": after the process ended and its output was read to the end.
+    const ended = new Promise<NodeJS.Signals | null>((resolve) => child.on("close", (_code, signal) => resolve(signal)));
+    await new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => {
+      out += d;
+      if (out.includes("ready\n")) resolve();
+    }));
+    child.kill("SIGINT");
+    const signal = await ended;
+    assert.equal(signal, "SIGINT");
+    assert.match(out, /^ready\n {9}\d+ function calls in \d+\.\d{3} seconds\n/);
+    assert.ok(Number(row(out, "tick")[0]) >= 3, out);
   });
 
   test("ES modules, with top-level await", () => {
