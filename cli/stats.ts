@@ -94,7 +94,14 @@ async function browse(files: string[]): Promise<number> {
   const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal });
   let stopped = false;
+  let interrupted = false;
   await new Promise<void>((resolve) => {
+    // Ctrl-C leaves the browser at once, as KeyboardInterrupt leaves pstats' (no "Goodbye.").
+    rl.on("SIGINT", () => {
+      interrupted = stopped = true;
+      process.stdout.write("\n");
+      rl.close();
+    });
     rl.setPrompt(browser.prompt);
     rl.prompt();
     rl.on("line", (line) => {
@@ -114,6 +121,6 @@ async function browse(files: string[]): Promise<number> {
       resolve();
     });
   });
-  process.stdout.write("Goodbye.\n");
-  return 0;
+  if (!interrupted) process.stdout.write("Goodbye.\n");
+  return interrupted ? 130 : 0;
 }
