@@ -20,6 +20,7 @@ export const profSpec: CommandSpec = {
   options: [
     { name: "outfile", short: "o", type: "string", valueName: "FILE", description: "write the profile to FILE (read it with tsprof stats FILE) instead of printing the report" },
     { name: "sort", short: "s", type: "string", multiple: true, valueName: "SORT", description: `sort the report by SORT (default stdname); repeatable; one of: ${Object.keys(SORT_KEYS).join(", ")} (unique prefixes accepted)` },
+    { name: "node-modules", type: "boolean", description: "also profile the JavaScript of node_modules (compiled once, then cached)" },
     { name: "help", short: "h", type: "boolean", description: "show this help" },
   ],
   epilog: [
@@ -90,6 +91,7 @@ function plan(argv: string[]): ProfPlan {
       compilerOptions,
       fingerprint: fingerprint(),
       calls: true,
+      callsNodeModules: values["node-modules"] === true,
     },
   };
 }

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type * as TS from "typescript";
 import { cacheGet, cacheKey, cachePut } from "./cache";
-import { loaderConfig } from "./config";
+import { loaderConfig, TSPROF_ROOT, typescriptDir } from "./config";
 import { inNodeModules, isTsprofFile, isTypeScript, type ModuleFormat } from "./format";
 import { createMatcher, type FileSelection } from "./match";
 
@@ -56,10 +56,19 @@ export function compileFile(file: string, source: string, format: ModuleFormat):
   return code ?? undefined;
 }
 
-/** `tsprof prof`: the user's own files get the function-profile transform; node_modules run as they are. */
+let ownDeps: string[] | undefined;
+/** Where tsprof's own dependencies are: its nested node_modules, and the TypeScript it resolves (hoisted by npm, often). */
+function isTsprofDependency(file: string): boolean {
+  ownDeps ??= [path.join(TSPROF_ROOT, "node_modules") + path.sep, typescriptDir() + path.sep];
+  return ownDeps.some((d) => file.startsWith(d));
+}
+
+/** `tsprof prof`: the user's own files get the function-profile transform; node_modules too with `--node-modules`. */
 function compileForCalls(file: string, source: string, format: ModuleFormat): string | undefined {
   const config = loaderConfig();
-  const own = !inNodeModules(file);
+  // tsprof's own dependencies (the TypeScript it compiles with) are never profiled: compiling them
+  // would need them loaded first.
+  const own = !inNodeModules(file) || (config.callsNodeModules === true && !isTsprofDependency(file));
   if (!own && !isTypeScript(file)) return undefined;
   const key = cacheKey(source, [config.fingerprint, file, format, JSON.stringify([{ calls: own }, config.compilerOptions])]);
   const hit = cacheGet(config.cacheDir, key);

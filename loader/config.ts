@@ -25,6 +25,8 @@ export interface LoaderConfig {
   fingerprint: string;
   /** `tsprof prof`: every function of the user's own files gets call counters and a clock (transformer/calls.ts). */
   calls?: boolean;
+  /** `tsprof prof --node-modules`: the JavaScript of node_modules too. */
+  callsNodeModules?: boolean;
 }
 
 let cached: LoaderConfig | undefined;
@@ -43,6 +45,7 @@ export function loaderConfig(): LoaderConfig {
     compilerOptions: parsed.compilerOptions ?? {},
     fingerprint: parsed.fingerprint ?? fingerprint(),
     calls: parsed.calls ?? false,
+    callsNodeModules: parsed.callsNodeModules ?? false,
   };
   return cached;
 }

@@ -341,6 +341,33 @@ describe("tsprof prof", () => {
     assert.ok(Number(row(out, "tick")[0]) >= 3, out);
   });
 
+  test("--node-modules: libraries' functions get rows of their own", () => {
+    const lib = path.join(dir, "node_modules", "slug");
+    fs.mkdirSync(lib, { recursive: true });
+    fs.writeFileSync(path.join(lib, "package.json"), JSON.stringify({ name: "slug", version: "1.0.0", main: "index.js" }));
+    fs.writeFileSync(path.join(lib, "index.js"), [
+      "function lower(s) { return s.toLowerCase(); }",
+      "exports.slugify = function slugify(s) { return lower(s).replace(/\\s+/g, \"-\"); };",
+      "",
+    ].join("\n"));
+    fs.writeFileSync(path.join(dir, "uses-lib.ts"), [
+      "import { slugify } from \"slug\";",
+      "for (const t of [\"A b\", \"C d\", \"E f\"]) console.log(slugify(t));",
+      "",
+    ].join("\n"));
+    const withLibs = prof(["prof", "--node-modules", "uses-lib.ts"]);
+    assert.equal(withLibs.status, 0, withLibs.stderr);
+    assert.ok(withLibs.stdout.startsWith("a-b\nc-d\ne-f\n"), withLibs.stdout);
+    assert.equal(row(withLibs.stdout, "slugify")[0], "3");
+    assert.equal(row(withLibs.stdout, "lower")[0], "3");
+    const callers = prof(["prof", "-o", "lib.prof", "--node-modules", "uses-lib.ts"]);
+    assert.equal(callers.status, 0, callers.stderr);
+    assert.match(loadStats(path.join(dir, "lib.prof")).stripDirs().printCallers("lower"), /index\.js:1\(lower\) +<- +3 .* index\.js:2\(slugify\)\n/);
+    const without = prof(["prof", "uses-lib.ts"]);
+    assert.equal(without.status, 0, without.stderr);
+    assert.ok(!without.stdout.includes("(slugify)"), "by default, node_modules run as they are");
+  });
+
   test("ES modules, with top-level await", () => {
     fs.writeFileSync(path.join(dir, "esm.mts"), [
       "export function sq(x: number): number { return x * x; }",
