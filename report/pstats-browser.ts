@@ -30,14 +30,17 @@ const WITH_RESTRICTIONS = new Set(["callees", "callers", "stats"]);
 export class ProfileBrowser {
   prompt = "% ";
   stats: Stats | undefined;
+  private lastCommand = "";
 
   /** `load(file)` reads a profile; it throws an Error whose message is shown. */
   constructor(private readonly load: (file: string) => Stats) {}
 
   /** Runs one command line; `stop` ends the browser. */
   exec(line: string): { out: string; stop: boolean } {
-    const trimmed = line.trim();
+    // An empty line repeats the last command, as in Python's cmd module.
+    const trimmed = line.trim() || this.lastCommand;
     if (!trimmed) return { out: "", stop: false };
+    this.lastCommand = trimmed;
     const m = /^(\S+)\s*(.*)$/.exec(trimmed)!;
     let [, cmd, arg] = m;
     if (cmd === "?") cmd = "help";

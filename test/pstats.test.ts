@@ -249,6 +249,9 @@ describe("the .prof file", () => {
     assert.match(chunk(12), /^Fraction argument must be in \[0, 1\]\n/);
     assert.match(chunk(13), /gone\.prof: no such file/);
     assert.doesNotMatch(out.split(prompt).at(-1)!, /function calls/, "nothing runs after quit");
+    // An empty line repeats the last command, as in Python's cmd.
+    const again = tsprof(["stats", "-i", file], { input: "stats 1\n\nquit\n" });
+    assert.equal(again.stdout.split("List reduced from 9 to 1 due to restriction <1>").length - 1, 2, again.stdout);
     // End of input quits too.
     const eof = tsprof(["stats", "-i", file], { input: "stats 1\n" });
     assert.equal(eof.status, 0);
