@@ -47,8 +47,12 @@ async function later(ms: number) {
   await new Promise((r) => setTimeout(r, ms));
   return ms;
 }
+function helper(): number { return 1; }
+async function recover() {
+  try { await Promise.reject(new Error("no")); } catch { return helper(); }
+}
 async function main() {
-  console.log(fib(20), isEven(10), isOdd(7));
+  console.log(fib(20), isEven(10), isOdd(7), await recover());
   const d = new Derived();
   console.log(d.describe(1, 2, 3), [...count(4)].join(" "), withDefault());
   for (let i = 0; i < 3; i++) {
@@ -174,7 +178,7 @@ describe("tsprof prof", () => {
     const expected = runNode([plain]);
     assert.equal(expected.status, 0, expected.stderr);
     assert.equal(main.stdout, expected.stdout, "with -o, only the program's own output");
-    assert.match(expected.stdout, /^6765 true true\nDERIVED:3:3 0 2 4 6 3,6\nboom 0\nboom 1\nboom 2\n300\ndone\n$/);
+    assert.match(expected.stdout, /^6765 true true 1\nDERIVED:3:3 0 2 4 6 3,6\nboom 0\nboom 1\nboom 2\n300\ndone\n$/);
   });
 
   test("exact ncalls and primitive calls: recursion (fib(20): 21891/1) and mutual recursion", () => {
@@ -188,22 +192,24 @@ describe("tsprof prof", () => {
       ["withDefault.<anonymous>", "2"], ["later", "1"]] as const) {
       assert.equal(row(report, name)[0], calls, name);
     }
-    assert.match(report, /\n\n {9}21926 function calls \(21 primitive calls\) in \d+\.\d{3} seconds\n\n {3}Random listing order was used\n\n {3}ncalls {2}tottime {2}percall {2}cumtime {2}percall filename:lineno\(function\)\n/);
+    assert.match(report, /\n\n {9}21928 function calls \(23 primitive calls\) in \d+\.\d{3} seconds\n\n {3}Random listing order was used\n\n {3}ncalls {2}tottime {2}percall {2}cumtime {2}percall filename:lineno\(function\)\n/);
   });
 
   test("callers and callees: every edge with its own ncalls/primitive", () => {
     const s = loadStats(path.join(dir, "program.prof")).stripDirs().sort("stdname");
     const callers = s.printCallers("fib|isEven|isOdd");
-    assert.match(callers, /\nprogram\.ts:2\(fib\) +<- 21890\/2 +\d+\.\d{3} +\d+\.\d{3}  program\.ts:2\(fib\)\n +1 +\d+\.\d{3} +\d+\.\d{3}  program\.ts:35\(main\)\n/);
-    assert.match(callers, /\nprogram\.ts:5\(isEven\) +<- +9\/2 .*program\.ts:6\(isOdd\)\n +1 .*program\.ts:35\(main\)\n/);
-    assert.match(callers, /\nprogram\.ts:6\(isOdd\) +<- +8\/2 .*program\.ts:5\(isEven\)\n +1 .*program\.ts:35\(main\)\n/);
+    assert.match(callers, /\nprogram\.ts:2\(fib\) +<- 21890\/2 +\d+\.\d{3} +\d+\.\d{3}  program\.ts:2\(fib\)\n +1 +\d+\.\d{3} +\d+\.\d{3}  program\.ts:39\(main\)\n/);
+    assert.match(callers, /\nprogram\.ts:5\(isEven\) +<- +9\/2 .*program\.ts:6\(isOdd\)\n +1 .*program\.ts:39\(main\)\n/);
+    assert.match(callers, /\nprogram\.ts:6\(isOdd\) +<- +8\/2 .*program\.ts:5\(isEven\)\n +1 .*program\.ts:39\(main\)\n/);
+    // A rejected await: the catch block puts recover's frame back, so helper's caller is recover.
+    assert.match(s.printCallers("helper"), /program\.ts:35\(helper\) +<- +1 .*program\.ts:36\(recover\)\n/);
     const callees = s.printCallees("\\(main\\)");
     const lines = callees.split("\n").filter((l) => /\d+\.\d{3}  /.test(l)).map((l) => l.replace(/^.*->/, "").trim().split(/\s+/));
     assert.deepEqual(lines.map((l) => [l[0], l[3]]), [
       ["1", "program.ts:2(fib)"], ["1", "program.ts:5(isEven)"], ["1", "program.ts:6(isOdd)"], ["1", "program.ts:15(Derived.constructor)"],
       ["1", "program.ts:19(Derived.describe)"], ["1", "program.ts:21(count)"], ["3", "program.ts:25(thrower)"], ["1", "program.ts:28(withDefault)"],
       // Default parameter values run before the callee's frame opens: their calls are the caller's.
-      ["2", "program.ts:28(withDefault.<anonymous>)"], ["1", "program.ts:31(later)"],
+      ["2", "program.ts:28(withDefault.<anonymous>)"], ["1", "program.ts:31(later)"], ["1", "program.ts:36(recover)"],
     ], "what main calls, by file and line as pstats sorts them (the getter is called by describe)");
   });
 
@@ -219,9 +225,9 @@ describe("tsprof prof", () => {
     assert.equal(printed.status, 0, printed.stderr);
     const [output, report] = [printed.stdout.slice(0, printed.stdout.indexOf("done\n") + 5), printed.stdout.slice(printed.stdout.indexOf("done\n") + 5)];
     assert.equal(output, main.stdout);
-    assert.match(report, /^ {9}21926 function calls \(21 primitive calls\) in \d+\.\d{3} seconds\n\n {3}Ordered by: cumulative time\n\n {3}ncalls {2}tottime {2}percall {2}cumtime {2}percall filename:lineno\(function\)\n/);
+    assert.match(report, /^ {9}21928 function calls \(23 primitive calls\) in \d+\.\d{3} seconds\n\n {3}Ordered by: cumulative time\n\n {3}ncalls {2}tottime {2}percall {2}cumtime {2}percall filename:lineno\(function\)\n/);
     const cumtimes = report.split("\n").filter((l) => /^ +[\d/]+ +\d+\.\d{3} /.test(l)).map((l) => Number(l.trim().split(/\s+/)[3]));
-    assert.equal(cumtimes.length, 16);
+    assert.equal(cumtimes.length, 18);
     assert.deepEqual(cumtimes, [...cumtimes].sort((a, b) => b - a), "descending cumtime");
     assert.ok(!report.includes(dir), "directories stripped, as cProfile's own report");
   });

@@ -71,6 +71,20 @@ function instrumentCalls(ts: typeof TS, context: TS.TransformationContext, sf: T
       const suspended = f.updateYieldExpression(node, node.asteriskToken, call("suspend", [F, inner ?? f.createVoidZero()]));
       return call("resume", [F, suspended]);
     }
+    if (suspending && ts.isTryStatement(node)) {
+      // An await whose promise rejects never reaches its resume: the catch (or finally) that
+      // runs next puts the frame back on the stack (a no-op when it is already there).
+      const resumeFirst = (block: TS.Block) => f.updateBlock(block, [
+        f.createExpressionStatement(call("resume", [F, f.createVoidZero()])),
+        ...ts.visitNodes(block.statements, inFrame, ts.isStatement),
+      ]);
+      const tryBlock = ts.visitNode(node.tryBlock, inFrame, ts.isBlock)!;
+      const catchClause = node.catchClause && f.updateCatchClause(node.catchClause,
+        node.catchClause.variableDeclaration && ts.visitNode(node.catchClause.variableDeclaration, inFrame, ts.isVariableDeclaration),
+        resumeFirst(node.catchClause.block));
+      const finallyBlock = node.finallyBlock && resumeFirst(node.finallyBlock);
+      return f.updateTryStatement(node, tryBlock, catchClause, finallyBlock);
+    }
     return ts.visitEachChild(node, visitor(suspending), context);
   };
   const plain = visitor(false);
