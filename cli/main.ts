@@ -16,6 +16,14 @@ const COMMANDS: Record<string, () => Command> = {
     const m = require("./run") as typeof import("./run");
     return { spec: m.runSpec, run: m.runCommand };
   },
+  prof: () => {
+    const m = require("./prof") as typeof import("./prof");
+    return { spec: m.profSpec, run: m.profCommand };
+  },
+  stats: () => {
+    const m = require("./stats") as typeof import("./stats");
+    return { spec: m.statsSpec, run: m.statsCommand };
+  },
   timeit: () => {
     const m = require("./timeit") as typeof import("./timeit");
     return { spec: m.timeitSpec, run: m.timeitCommand };
@@ -41,6 +49,8 @@ const mainSpec: CommandSpec = {
     "commands:",
     "  view     print the line-by-line report of .lprof files",
     "  run      run a .ts/.js program with line profiling, no build step (tsprof run -v app.ts)",
+    "  prof     run a .ts/.js program with a function-level profile, as python -m cProfile (tsprof prof app.ts)",
+    "  stats    read function profiles: sort, restrict, callers/callees, merge, browse, export (as python -m pstats)",
     "  timeit   time a statement, as python -m timeit (autorange, best of 5, JIT-aware warnings)",
     "  html     write a self-contained HTML report: heat-mapped source, sortable functions",
     "  export   convert .lprof files: kernprof pickle, speedscope, istanbul coverage, a JSON table",

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type * as TS from "typescript";
 import { cacheGet, cacheKey, cachePut } from "./cache";
-import { loaderConfig } from "./config";
+import { loaderConfig, TSPROF_ROOT, typescriptDir } from "./config";
 import { inNodeModules, isTsprofFile, isTypeScript, type ModuleFormat } from "./format";
 import { createMatcher, type FileSelection } from "./match";
 
@@ -40,9 +40,10 @@ export function syntaxError(ts: typeof TS, file: string, d: TS.Diagnostic): Synt
 export function compileFile(file: string, source: string, format: ModuleFormat): string | undefined {
   if (isTsprofFile(file)) return undefined;
   const typescript = isTypeScript(file);
+  const config = loaderConfig();
+  if (config.calls) return compileForCalls(file, source, format);
   const selection = selectionFor(file, source);
   if (!typescript && !selection) return undefined;
-  const config = loaderConfig();
   // ES modules import the runtime by URL (a bare absolute path is not portable there).
   const runtime = format === "module" ? pathToFileURL(config.runtime).href : config.runtime;
   const transform = selection && { runtime, all: selection.all, names: selection.names && [...selection.names].sort() };
@@ -55,8 +56,30 @@ export function compileFile(file: string, source: string, format: ModuleFormat):
   return code ?? undefined;
 }
 
+let ownDeps: string[] | undefined;
+/** Where tsprof's own dependencies are: its nested node_modules, and the TypeScript it resolves (hoisted by npm, often). */
+function isTsprofDependency(file: string): boolean {
+  ownDeps ??= [path.join(TSPROF_ROOT, "node_modules") + path.sep, typescriptDir() + path.sep];
+  return ownDeps.some((d) => file.startsWith(d));
+}
+
+/** `tsprof prof`: the user's own files get the function-profile transform; node_modules too with `--node-modules`. */
+function compileForCalls(file: string, source: string, format: ModuleFormat): string | undefined {
+  const config = loaderConfig();
+  // tsprof's own dependencies (the TypeScript it compiles with) are never profiled: compiling them
+  // would need them loaded first.
+  const own = !inNodeModules(file) || (config.callsNodeModules === true && !isTsprofDependency(file));
+  if (!own && !isTypeScript(file)) return undefined;
+  const key = cacheKey(source, [config.fingerprint, file, format, JSON.stringify([{ calls: own }, config.compilerOptions])]);
+  const hit = cacheGet(config.cacheDir, key);
+  if (hit !== undefined) return hit === "" ? undefined : hit;
+  const code = transpile(file, source, format, undefined, own);
+  if (code !== null) cachePut(config.cacheDir, key, code ?? "");
+  return code ?? undefined;
+}
+
 /** Compiled code; undefined: run the file as it is; null: as it is, and do not remember that (a warning was shown). */
-function transpile(file: string, source: string, format: ModuleFormat, transform: { runtime: string; all: boolean; names?: Set<string> } | undefined): string | undefined | null {
+function transpile(file: string, source: string, format: ModuleFormat, transform: { runtime: string; all: boolean; names?: Set<string> } | undefined, calls = false): string | undefined | null {
   const ts = require("typescript") as typeof TS;
   const typescript = isTypeScript(file);
   let changed = false;
@@ -72,6 +95,11 @@ function transpile(file: string, source: string, format: ModuleFormat, transform
         return out;
       };
     });
+  }
+  if (calls) {
+    const { createCallsTransformer } = require("../transformer/calls") as typeof import("../transformer/calls");
+    before.push(createCallsTransformer(ts));
+    changed = true;
   }
   const result = ts.transpileModule(source, {
     fileName: file,

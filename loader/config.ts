@@ -23,6 +23,10 @@ export interface LoaderConfig {
   compilerOptions: Record<string, unknown>;
   /** tsprof and TypeScript versions: part of every cache key. */
   fingerprint: string;
+  /** `tsprof prof`: every function of the user's own files gets call counters and a clock (transformer/calls.ts). */
+  calls?: boolean;
+  /** `tsprof prof --node-modules`: the JavaScript of node_modules too. */
+  callsNodeModules?: boolean;
 }
 
 let cached: LoaderConfig | undefined;
@@ -40,6 +44,8 @@ export function loaderConfig(): LoaderConfig {
     cacheDir: parsed.cacheDir ?? "",
     compilerOptions: parsed.compilerOptions ?? {},
     fingerprint: parsed.fingerprint ?? fingerprint(),
+    calls: parsed.calls ?? false,
+    callsNodeModules: parsed.callsNodeModules ?? false,
   };
   return cached;
 }

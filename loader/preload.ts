@@ -94,6 +94,7 @@ function install(): void {
     wrapRunMain();
   }
   if (threads.isMainThread) reportSyntaxErrors();
+  if (loaderConfig().calls) (require("../runtime/calls-writer") as typeof import("../runtime/calls-writer")).installProf();
 }
 
 // Node's hooks thread (node 20–22.14) runs preloads too; it only needs the hooks module itself.

@@ -112,7 +112,7 @@ function isStale(lock: string): boolean {
 }
 
 /** Runs `fn` holding `<file>.lock`, so concurrent writers merge instead of overwriting each other. */
-function withLock<T>(file: string, fn: () => T): T {
+export function withLock<T>(file: string, fn: () => T): T {
   const lock = `${file}.lock`;
   const deadline = Date.now() + 15_000;
   for (;;) {

@@ -1,0 +1,27 @@
+/*
+ * Child process of `npm run bench:prof`: sets up one way of profiling (BENCH_PROF_MODE), then
+ * times the workload module as harness.ts does.
+ *   plain       nothing
+ *   calls       the recorder instrumented code calls (tsprof prof's deterministic mode)
+ *   v8-sampler  V8's CPU profiler, in-process through `inspector`, 100 µs interval
+ *   v8-counts   V8's precise coverage with call counts (exact counts from V8 instead of counters)
+ */
+import * as inspector from "node:inspector";
+import { recorder } from "../runtime/calls";
+
+const mode = process.env.BENCH_PROF_MODE ?? "plain";
+if (mode === "calls") recorder();
+if (mode === "v8-sampler" || mode === "v8-counts") {
+  const session = new inspector.Session();
+  session.connect();
+  session.post("Profiler.enable");
+  if (mode === "v8-sampler") {
+    session.post("Profiler.setSamplingInterval", { interval: 100 });
+    session.post("Profiler.start");
+  } else {
+    session.post("Profiler.startPreciseCoverage", { callCount: true, detailed: false });
+  }
+  // Kept referenced until exit, so the profiler runs for the whole timing.
+  (globalThis as { __benchSession?: inspector.Session }).__benchSession = session;
+}
+require("./harness");

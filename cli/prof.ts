@@ -1,0 +1,147 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { defaultCacheDir } from "../loader/cache";
+import { fingerprint, type LoaderConfig } from "../loader/config";
+import { runInProcess } from "../loader/in-process";
+import { programEnv, runChild, splitNodeCommand } from "../loader/launch";
+import { semanticOptions } from "../loader/tsconfig";
+import { PROF_OUTPUT_ENV } from "../runtime/calls-writer";
+import type { ProfFile } from "../runtime/prof-format";
+import { readProf, statsFromProf } from "../report/pstats-read";
+import { sortKeyTable, SORT_KEYS } from "../report/pstats";
+import { parseArgs, UsageError, type CommandSpec } from "./args";
+
+export const profSpec: CommandSpec = {
+  usage: "tsprof prof [-o FILE] [-s SORT] [--] [node-options] SCRIPT [args...]",
+  summary: "Run a TypeScript or JavaScript program with a function-level profile, no build step: what python -m cProfile is to Python. "
+    + "Every function of your own files is counted exactly and timed (deterministic clock at entry and exit); the report is printed "
+    + "when the program ends, in cProfile's layout, or written to FILE for tsprof stats.",
+  options: [
+    { name: "outfile", short: "o", type: "string", valueName: "FILE", description: "write the profile to FILE (read it with tsprof stats FILE) instead of printing the report" },
+    { name: "sort", short: "s", type: "string", multiple: true, valueName: "SORT", description: `sort the report by SORT (default stdname); repeatable; one of: ${Object.keys(SORT_KEYS).join(", ")} (unique prefixes accepted)` },
+    { name: "node-modules", type: "boolean", description: "also profile the JavaScript of node_modules (compiled once, then cached)" },
+    { name: "help", short: "h", type: "boolean", description: "show this help" },
+  ],
+  epilog: [
+    "Node options go after --. Child processes and worker threads are profiled into the same profile.",
+    "",
+    "Examples:",
+    "  tsprof prof app.ts                       print the report, ordered by standard name",
+    "  tsprof prof -s cumulative app.ts input   ordered by cumulative time",
+    "  tsprof prof -o app.prof app.ts && tsprof stats -s time app.prof",
+  ].join("\n"),
+};
+
+const ENTRY_EXTENSIONS = [".ts", ".mts", ".cts", ".js", ".mjs", ".cjs"];
+
+class ProfError extends Error {}
+
+interface ProfPlan {
+  nodeArgs: string[];
+  script: string;
+  args: string[];
+  output: string;
+  keep: boolean;
+  sort: string[];
+  config: LoaderConfig;
+}
+
+function plan(argv: string[]): ProfPlan {
+  const { values, positionals, rest } = parseArgs(argv, profSpec, true);
+  let command;
+  try {
+    command = positionals.length ? { nodeArgs: [], script: positionals[0], args: rest } : splitNodeCommand(rest);
+  } catch (e) {
+    throw new ProfError((e as Error).message);
+  }
+  if (command.script === undefined) throw new UsageError("no script given; for example: tsprof prof app.ts");
+  const script = path.resolve(command.script);
+  if (!fs.existsSync(script)) throw new ProfError(`${command.script}: no such file (looked in ${process.cwd()}); check the script's path`);
+  const ext = path.extname(script);
+  if (ext && !ENTRY_EXTENSIONS.includes(ext) && fs.statSync(script).isFile()) {
+    throw new ProfError(`${command.script}: cannot run ${ext} files; the script must be one of ${ENTRY_EXTENSIONS.join(" ")}`);
+  }
+  const sort = (values.sort as string[] | undefined)?.flatMap((s) => s.split(",")).filter(Boolean) ?? ["stdname"];
+  const table = sortKeyTable();
+  for (const k of sort) if (!table.has(k)) throw new UsageError(`invalid sort key "${k}" for -s; keys (unique prefixes accepted): ${Object.keys(SORT_KEYS).join(", ")}`);
+  let compilerOptions: Record<string, unknown>;
+  try {
+    compilerOptions = semanticOptions(path.dirname(script)).options;
+  } catch (e) {
+    throw new ProfError((e as Error).message);
+  }
+  const keep = typeof values.outfile === "string";
+  const output = keep ? path.resolve(values.outfile as string) : path.join(os.tmpdir(), `tsprof-${process.pid}-${Date.now()}.prof`);
+  if (keep) {
+    try {
+      fs.mkdirSync(path.dirname(output), { recursive: true });
+    } catch (e) {
+      throw new ProfError(`cannot create the directory of ${output} (${(e as NodeJS.ErrnoException).code}); pass another path with -o`);
+    }
+  }
+  return {
+    nodeArgs: command.nodeArgs, script, args: command.args, output, keep, sort,
+    config: {
+      runtime: path.join(__dirname, "..", "runtime", "index.js"),
+      all: false,
+      patterns: [],
+      cwd: process.cwd(),
+      cacheDir: process.env.TSPROF_CACHE_DIR ?? defaultCacheDir(path.dirname(script)),
+      compilerOptions,
+      fingerprint: fingerprint(),
+      calls: true,
+      callsNodeModules: values["node-modules"] === true,
+    },
+  };
+}
+
+/** `tsprof prof`: the program's exit code. */
+export async function profCommand(argv: string[]): Promise<number> {
+  let p: ProfPlan;
+  try {
+    p = plan(argv);
+  } catch (e) {
+    if (!(e instanceof ProfError) && !(e instanceof UsageError)) throw e;
+    const hint = e instanceof UsageError ? " (see tsprof prof --help)" : "";
+    process.stderr.write(`tsprof prof: ${(e as Error).message}${hint}\n`);
+    return 2;
+  }
+  const session = `${process.pid}-${Date.now()}`;
+  // TSPROF=0: the line profiler's runtime stays out of it (nothing of it is instrumented here).
+  const settings = { [PROF_OUTPUT_ENV]: p.output, TSPROF: "0" };
+  const env = programEnv(process.env, { output: p.output, id: session, settings }, p.config);
+  fs.rmSync(p.output, { force: true });
+  if (p.nodeArgs.length === 0) {
+    for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
+    Object.assign(process.env, env);
+    runInProcess(p.script, p.args, () => finish(p, session));
+    return new Promise<number>(() => {});
+  }
+  const { code, signal } = await runChild([...p.nodeArgs, p.script, ...p.args], env);
+  finish(p, session);
+  if (signal) {
+    await new Promise((flushed) => process.stdout.write("", flushed));
+    process.kill(process.pid, signal);
+    return 128 + (os.constants.signals[signal] ?? 0);
+  }
+  return code ?? 1;
+}
+
+function finish(p: ProfPlan, session: string): void {
+  let prof: ProfFile;
+  try {
+    prof = readProf(p.output);
+  } catch (e) {
+    if (fs.existsSync(p.output)) process.stderr.write(`tsprof prof: ${(e as Error).message}\n`);
+    return;
+  }
+  const runs = prof.runs.filter((r) => r.session === session);
+  if (!p.keep) fs.rmSync(p.output, { force: true });
+  if (p.keep) return;
+  // A program that profiles itself (tsprof/profile) prints its own reports.
+  if (runs.some((r) => (r as { selfProfiled?: boolean }).selfProfiled)) return;
+  // As cProfile's own report: directories stripped, sorted by -s.
+  const stats = statsFromProf({ ...prof, runs }).stripDirs().sort(...p.sort);
+  process.stdout.write(stats.printStats());
+}

@@ -1,0 +1,7 @@
+function foo() {
+  let sum = 0;
+  for (let i = 0; i < 10000; i++) sum += i;
+  return sum;
+}
+
+foo();

@@ -1,0 +1,11 @@
+import { run, Stats } from "tsprof/profile";
+
+function foo() {
+  let sum = 0;
+  for (let i = 0; i < 10000; i++) sum += i;
+  return sum;
+}
+
+run(foo, "foo.prof");
+const p = new Stats("foo.prof");
+p.sortStats("time").printStats();

@@ -1,0 +1,85 @@
+/**
+ * Writes the thread's function profile into the `.prof` file `tsprof prof` names in
+ * `TSPROF_PROF_OUTPUT`, merged as `.lprof` runs are: under a lock, runs of the same session
+ * (this process tree: children and workers) kept beside ours, earlier executions replaced.
+ */
+import * as fs from "node:fs";
+import { performance } from "node:perf_hooks";
+import { isMainThread, threadId } from "node:worker_threads";
+import { recorder } from "./calls";
+import { PROF_FORMAT, PROF_VERSION, type ProfFile, type ProfRun } from "./prof-format";
+
+export const PROF_OUTPUT_ENV = "TSPROF_PROF_OUTPUT";
+
+/** This thread's run, as the file stores it. */
+export function profRun(session: string): ProfRun & { selfProfiled?: boolean } {
+  const t = performance.now();
+  const start = performance.timeOrigin;
+  const r = recorder();
+  return {
+    id: `${process.pid}-${threadId}-${Math.round(start)}`,
+    session,
+    pid: process.pid,
+    threadId,
+    argv: process.argv.slice(),
+    cwd: process.cwd(),
+    node: process.version,
+    start: new Date(start).toISOString(),
+    end: new Date(start + t).toISOString(),
+    duration: t / 1000,
+    mode: "deterministic",
+    ...(r.selfProfiled ? { selfProfiled: true } : {}),
+    functions: r.snapshot(),
+  };
+}
+
+function runsToKeep(file: string, run: ProfRun): ProfRun[] {
+  let existing: ProfFile;
+  try {
+    existing = JSON.parse(fs.readFileSync(file, "utf8")) as ProfFile;
+  } catch {
+    return [];
+  }
+  if (!existing || existing.format !== PROF_FORMAT || !Array.isArray(existing.runs)) return [];
+  return existing.runs.filter((r) => r && r.id !== run.id && r.session === run.session);
+}
+
+/** Writes (merging, atomically) this thread's run into `file`; never throws. */
+export function writeProf(file: string, session: string): void {
+  try {
+    const run = profRun(session);
+    const { withLock } = require("./writer") as typeof import("./writer");
+    withLock(file, () => {
+      const data: ProfFile = { format: PROF_FORMAT, version: PROF_VERSION, runs: [...runsToKeep(file, run), run] };
+      const tmp = `${file}.${process.pid}-${threadId}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify(data));
+      fs.renameSync(tmp, file);
+    });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    process.stderr.write(`tsprof: could not write the profile to ${file} (${err.code ?? err.message}); pass a writable path with -o\n`);
+  }
+}
+
+let hooked = false;
+
+/** In a process run by `tsprof prof`: installs the recorder and writes the profile however the thread ends. */
+export function installProf(): void {
+  const file = process.env[PROF_OUTPUT_ENV];
+  recorder();
+  if (!file || hooked) return;
+  hooked = true;
+  const session = process.env.TSPROF_SESSION || `${process.pid}`;
+  process.on("exit", () => writeProf(file, session));
+  if (isMainThread) {
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+      const handler = () => {
+        writeProf(file, session);
+        // Then step aside, so the program's own listeners (or Node's default) decide, as without tsprof.
+        process.removeListener(signal, handler);
+        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      };
+      process.on(signal, handler);
+    }
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The function profile file (`.prof`), written by the recorder and read by `tsprof stats`.
+ * Documented in docs/prof-format.md; keep the two in step, and bump the version on any change
+ * a reader of the previous version would misread.
+ */
+export const PROF_FORMAT = "tsprof-prof";
+export const PROF_VERSION = 1;
+
+/** One caller of a function: `[caller index, ncalls, primitive calls, tottime, cumtime]` (seconds). */
+export type ProfCaller = [caller: number, ncalls: number, pcalls: number, tottime: number, cumtime: number];
+
+export interface ProfFunction {
+  /** Original source path (absolute), or `~` for built-ins. */
+  file: string;
+  /** First line, 1-based, of the original source; 0 for built-ins. */
+  line: number;
+  name: string;
+  kind?: string;
+  /** Every call, recursive ones included. */
+  ncalls: number;
+  /** Calls made while the function was not already running (not recursive). */
+  pcalls: number;
+  /** Seconds in the function itself, its callees excluded. */
+  tottime: number;
+  /** Seconds in the function and its callees (outermost calls only, so recursion is counted once). */
+  cumtime: number;
+  /** Seconds suspended at `await`/`yield` (in neither tottime nor cumtime). */
+  wait?: number;
+  /** Callers, by index into the run's functions; -1 is no instrumented caller. */
+  callers: ProfCaller[];
+}
+
+export interface ProfRun {
+  id: string;
+  session: string;
+  pid: number;
+  threadId: number;
+  argv: string[];
+  cwd: string;
+  node: string;
+  start: string;
+  end: string;
+  /** Seconds the thread ran. */
+  duration: number;
+  /** How times were taken: `deterministic` (a clock at entry and exit). */
+  mode: string;
+  functions: ProfFunction[];
+}
+
+export interface ProfFile {
+  format: typeof PROF_FORMAT;
+  version: number;
+  runs: ProfRun[];
+}
