@@ -82,9 +82,14 @@ export function takeSnapshot(): HeapSnapshot {
     session!.off("HeapProfiler.addHeapSnapshotChunk", onChunk);
   }
   const total = Number(process.hrtime.bigint() - start) / 1e6;
+  // The inspector session is an object of class Session: never count it as the program's.
+  if (own.size === 0) own.add(idOf(session));
   last = { pauseMs: total, parseMs: Number(parseNs) / 1e6, nodes: snapshot.nodeCount, edges: snapshot.edgeCount, bytes: parser.bytes };
   return snapshot;
 }
+
+/** Snapshot ids of this module's own objects, left out of counts. */
+const own = new Set<number>();
 
 const HOLDER = Symbol.for("tsprof.objgraph.holder");
 type Holder = { in?: unknown; out?: unknown[] };
@@ -150,7 +155,7 @@ export interface TypeOptions {
 
 /** Objects per type: `{ Object: 2087, Array: 1402, … }` (objgraph's `typestats`). */
 export function typestats(options: TypeOptions = {}): Record<string, number> {
-  return Object.fromEntries(typeStats(takeSnapshot(), options.internals));
+  return Object.fromEntries(typeStats(takeSnapshot(), options.internals, own));
 }
 
 /** Number of live objects of a type (`count("Foo")`). */
@@ -187,7 +192,7 @@ const peaks = new Map<string, number>();
  * biggest growth first.
  */
 export function growth(options: LimitOptions = {}): [string, number, number][] {
-  const stats = typeStats(takeSnapshot(), options.internals);
+  const stats = typeStats(takeSnapshot(), options.internals, own);
   const rows: [string, number, number][] = [];
   for (const [type, c] of stats) {
     const before = peaks.get(type) ?? 0;
@@ -216,7 +221,7 @@ export interface NewIdsOptions extends LimitOptions {
 
 /** Ids of objects that appeared since the last call, per type; prints objgraph's table. */
 export function getNewIds(options: NewIdsOptions = {}): Map<string, Set<number>> {
-  const current = idsByType(takeSnapshot(), options.internals);
+  const current = idsByType(takeSnapshot(), options.internals, own);
   const old = knownIds ?? new Map<string, Set<number>>();
   const fresh = new Map<string, Set<number>>();
   const rows: [string, number, number, number, number][] = [];
@@ -246,7 +251,7 @@ export function getNewIds(options: NewIdsOptions = {}): Map<string, Set<number>>
 export function byType(type: string, options: TypeOptions = {}): unknown[] {
   const s = takeSnapshot();
   const internals = options.internals || type.startsWith("(");
-  const ids = idsByType(s, internals).get(type) ?? new Set();
+  const ids = idsByType(s, internals, own).get(type) ?? new Set();
   const out: unknown[] = [];
   for (const id of ids) {
     const o = at(id);
@@ -364,8 +369,8 @@ async function show(objs: unknown[], backwards: boolean, options: GraphOptions):
   const starts = nodesOf(s, objs);
   const maxDepth = options.maxDepth ?? 3;
   // The array of starting objects holds them all: objgraph leaves it out, and so does this.
-  const own = s.nodeById(idOf(objs));
-  const walkOptions: WalkOptions = { maxDepth, tooMany: options.tooMany, filter: options.filter, prototypes: options.prototypes, ignore: new Set(own < 0 ? [] : [own]) };
+  const list = s.nodeById(idOf(objs));
+  const walkOptions: WalkOptions = { maxDepth, tooMany: options.tooMany, filter: options.filter, prototypes: options.prototypes, ignore: new Set(list < 0 ? [] : [list]) };
   // objgraph stops at modules; the global object is JavaScript's nearest equivalent.
   if (backwards) walkOptions.stop = (n) => n.type === "global" || n.type === "Window";
   const sub = walk(s, starts, backwards, walkOptions);

@@ -29,5 +29,14 @@ export async function writeGraph(dot: string, file: string): Promise<void> {
   if (!format) throw new Error(`cannot tell the image format of ${file}: use .png, .svg or .dot`);
   if (format === "dot") return fs.writeFileSync(file, dot);
   const svg = await dotToSvg(dot);
-  fs.writeFileSync(file, format === "svg" ? svg : svgToPng(svg));
+  fs.writeFileSync(file, format === "svg" ? svg : svgToPng(forPng(svg)));
+}
+
+/**
+ * Graphviz sizes boxes by its own table of Times metrics; resvg draws with the fonts installed.
+ * Liberation Serif has Times' metrics, so labels fit their boxes where it is installed (without it,
+ * DejaVu's wider letters can overrun a long label by a few pixels).
+ */
+function forPng(svg: string): string {
+  return svg.replace(/font-family="Times,serif"/g, 'font-family="Liberation Serif,Times New Roman,Times,serif"');
 }

@@ -42,6 +42,7 @@ export function typeName(s: HeapSnapshot, n: number): string {
     return name || "Object";
   }
   if (STRING_TYPES.has(t)) return "String";
+  if (t === "synthetic") return s.nodeName(n).startsWith("(") ? s.nodeName(n) : "(root)";
   return SIMPLE[t] ?? `(${t})`;
 }
 
@@ -56,9 +57,10 @@ export function isVisible(s: HeapSnapshot, n: number): boolean {
 }
 
 /** Nodes per developer-facing type, most numerous first (internal types only with `internals`). */
-export function typeStats(s: HeapSnapshot, internals = false): Map<string, number> {
+export function typeStats(s: HeapSnapshot, internals = false, exclude?: Set<number>): Map<string, number> {
   const counts = new Map<string, number>();
   for (let n = 0; n < s.nodeCount; n++) {
+    if (exclude?.has(s.nodeId(n))) continue;
     const t = typeName(s, n);
     if (!internals && (t.startsWith("(") )) continue;
     counts.set(t, (counts.get(t) ?? 0) + 1);
@@ -67,9 +69,10 @@ export function typeStats(s: HeapSnapshot, internals = false): Map<string, numbe
 }
 
 /** Snapshot ids of the nodes of each type. */
-export function idsByType(s: HeapSnapshot, internals = false): Map<string, Set<number>> {
+export function idsByType(s: HeapSnapshot, internals = false, exclude?: Set<number>): Map<string, Set<number>> {
   const out = new Map<string, Set<number>>();
   for (let n = 0; n < s.nodeCount; n++) {
+    if (exclude?.has(s.nodeId(n))) continue;
     const t = typeName(s, n);
     if (!internals && t.startsWith("(")) continue;
     let set = out.get(t);
@@ -91,15 +94,25 @@ export function repr(s: HeapSnapshot, n: number): string {
   if (STRING_TYPES.has(t)) return quote(s.nodeName(n));
   if (t === "closure") return `${s.nodeName(n) || "(anonymous)"}()`;
   if (t === "number" || t === "bigint" || t === "regexp") return s.nodeName(n);
+  if (t === "synthetic") return "";
   if (t !== "object") return s.nodeName(n);
   if (type === "Array") return plural(countEdges(s, n, "element"), "item");
-  if (COLLECTIONS.has(type)) return plural(refs(s, n).length, type.endsWith("Map") ? "entry" : "item", type.endsWith("Map") ? "entries" : undefined);
+  if (COLLECTIONS.has(type)) {
+    const members = refs(s, n);
+    const keys = members.filter((r) => r.label === "key").length;
+    return plural(keys || members.length, type.endsWith("Map") ? "entry" : "item", type.endsWith("Map") ? "entries" : undefined);
+  }
   const keys: string[] = [];
   for (let e = s.firstEdge[n]; e < s.firstEdge[n + 1]; e++) {
     const et = s.edgeType(e);
     if ((et === "property" && s.edgeName(e) !== "__proto__") || (type === "(scope)" && et === "context")) keys.push(s.edgeName(e));
   }
-  const shown = keys.slice(0, 4).join(", ") + (keys.length > 4 ? ", …" : "");
+  let shown = "";
+  for (const k of keys) {
+    const next = shown ? `${shown}, ${k}` : k;
+    if (next.length > 28) { shown = shown ? `${shown}, …` : `${k.slice(0, 27)}…`; break; }
+    shown = next;
+  }
   return `{${shown}}`;
 }
 
