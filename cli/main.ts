@@ -20,6 +20,10 @@ const COMMANDS: Record<string, () => Command> = {
     const m = require("./timeit") as typeof import("./timeit");
     return { spec: m.timeitSpec, run: m.timeitCommand };
   },
+  heap: () => {
+    const m = require("./heap") as typeof import("./heap");
+    return { spec: m.heapSpec, run: m.heapCommand };
+  },
 };
 
 const mainSpec: CommandSpec = {
@@ -34,6 +38,7 @@ const mainSpec: CommandSpec = {
     "  view     print the line-by-line report of .lprof files",
     "  run      run a .ts/.js program with line profiling, no build step (tsprof run -v app.ts)",
     "  timeit   time a statement, as python -m timeit (autorange, best of 5, JIT-aware warnings)",
+    "  heap     object counts, growth and retainer chains of V8 heap snapshots, as objgraph",
     "",
     "Profile a program: mark functions with /** @profile */, add { \"transform\": \"tsprof/transformer\" }",
     "to compilerOptions.plugins, build with tspc and run it; then: tsprof view out.lprof",

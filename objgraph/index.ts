@@ -16,9 +16,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { HeapSnapshot, HeapSnapshotParser } from "../report/heap-snapshot";
-import { describe, describePath, idsByType, refs, rootPath, typeStats, walk, type HeapNode, type WalkOptions } from "../report/heap-graph";
-import { formatDot } from "../report/heap-dot";
+import { describe, describePath, idsByType, refs, rootPath, typeStats, type HeapNode, type WalkOptions } from "../report/heap-graph";
+import { chainDot, walkDot } from "../report/heap-dot";
 import { imageFormat, writeGraph } from "../report/graphviz";
+import { formatCounts, formatGrowth } from "../report/heap-text";
 
 export type { HeapNode } from "../report/heap-graph";
 
@@ -178,10 +179,7 @@ export function mostCommonTypes(options: LimitOptions = {}): [string, number][] 
 
 /** Prints the most numerous types, objgraph's `%-*s %i` layout. */
 export function showMostCommonTypes(options: LimitOptions = {}): void {
-  const rows = mostCommonTypes(options);
-  if (!rows.length) return;
-  const width = Math.max(...rows.map(([t]) => t.length));
-  (options.file ?? process.stdout).write(rows.map(([t, c]) => `${t.padEnd(width)} ${c}\n`).join(""));
+  (options.file ?? process.stdout).write(formatCounts(mostCommonTypes(options)));
 }
 
 const peaks = new Map<string, number>();
@@ -204,10 +202,7 @@ export function growth(options: LimitOptions = {}): [string, number, number][] {
 
 /** Prints `growth()` as objgraph does: `type  count  +delta`. */
 export function showGrowth(options: LimitOptions = {}): void {
-  const rows = growth(options);
-  if (!rows.length) return;
-  const width = Math.max(...rows.map(([t]) => t.length));
-  (options.file ?? process.stdout).write(rows.map(([t, c, d]) => `${t.padEnd(width)}${String(c).padStart(9)} ${`+${d}`.padStart(9)}\n`).join(""));
+  (options.file ?? process.stdout).write(formatGrowth(growth(options)));
 }
 
 let knownIds: Map<string, Set<number>> | undefined;
@@ -373,40 +368,15 @@ async function show(objs: unknown[], backwards: boolean, options: GraphOptions):
   const walkOptions: WalkOptions = { maxDepth, tooMany: options.tooMany, filter: options.filter, prototypes: options.prototypes, ignore: new Set(list < 0 ? [] : [list]) };
   // objgraph stops at modules; the global object is JavaScript's nearest equivalent.
   if (backwards) walkOptions.stop = (n) => n.type === "global" || n.type === "Window";
-  const sub = walk(s, starts, backwards, walkOptions);
-  const dot = formatDot({
-    nodes: sub.nodes.map((n) => ({ node: describe(s, n), depth: sub.depth.get(n)! })),
-    edges: sub.edges.map((e) => ({ from: s.nodeId(e.from), to: s.nodeId(e.to), label: e.label })),
-    starts: starts.map((n) => s.nodeId(n)),
-    skipped: new Map([...sub.skipped].map(([n, k]) => [s.nodeId(n), k])),
-    maxDepth,
-    backwards,
-    highlight: options.highlight,
-  });
-  return present(dot, sub.nodes.length, options);
+  const { dot, nodes } = walkDot(s, starts, backwards, { ...walkOptions, highlight: options.highlight });
+  return present(dot, nodes, options);
 }
 
 /** Draws chains found by `findBackrefChain`/`findRefChain`, objgraph's `show_chain`. */
 export function showChain(chains: HeapNode[] | HeapNode[][], options: Pick<GraphOptions, "filename" | "highlight" | "file"> = {}): Promise<GraphResult> {
   const list = (Array.isArray(chains[0]) ? chains : [chains]) as HeapNode[][];
-  const nodes = new Map<number, { node: HeapNode; depth: number }>();
-  const edges: { from: number; to: number; label: string }[] = [];
-  const seen = new Set<string>();
-  const longest = Math.max(1, ...list.map((c) => c.length - 1));
-  for (const chain of list) {
-    chain.forEach((node, i) => {
-      if (!nodes.has(node.id)) nodes.set(node.id, { node, depth: chain.length - 1 - i });
-      if (i === 0) return;
-      const key = `${chain[i - 1].id}>${node.id}`;
-      if (seen.has(key)) return;
-      seen.add(key);
-      edges.push({ from: chain[i - 1].id, to: node.id, label: node.edge ?? "" });
-    });
-  }
-  const starts = list.map((c) => c[c.length - 1].id);
-  const dot = formatDot({ nodes: [...nodes.values()], edges: edges.map((e) => e), starts, maxDepth: longest, highlight: options.highlight, backwards: false });
-  // Edges are written under their source node; formatDot groups by source when not backwards.
-  return present(dot, nodes.size, options);
+  const { dot, nodes } = chainDot(list, options.highlight);
+  return present(dot, nodes, options);
 }
 
 async function present(dot: string, count: number, options: Pick<GraphOptions, "filename" | "file">): Promise<GraphResult> {

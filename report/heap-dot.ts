@@ -3,7 +3,8 @@
  * depth, the starting objects in red letters, `N more references` boxes where a node had too many,
  * highlighted nodes in blue. Labels are type, short description and size.
  */
-import type { HeapNode } from "./heap-graph";
+import { describe, walk, type HeapNode, type WalkOptions } from "./heap-graph";
+import type { HeapSnapshot } from "./heap-snapshot";
 
 export interface DotGraph {
   /** Nodes in visiting order, with their depth from the starting objects. */
@@ -87,4 +88,40 @@ export function formatDot(graph: DotGraph): string {
   }
   out.push("}");
   return out.join("\n") + "\n";
+}
+
+/** The DOT of objgraph's walk from `starts` (node ordinals), forwards or backwards; and its node count. */
+export function walkDot(s: HeapSnapshot, starts: number[], backwards: boolean, options: WalkOptions & { highlight?(node: HeapNode): boolean } = {}): { dot: string; nodes: number } {
+  const maxDepth = options.maxDepth ?? 3;
+  const sub = walk(s, starts, backwards, { ...options, maxDepth });
+  const dot = formatDot({
+    nodes: sub.nodes.map((n) => ({ node: describe(s, n), depth: sub.depth.get(n)! })),
+    edges: sub.edges.map((e) => ({ from: s.nodeId(e.from), to: s.nodeId(e.to), label: e.label })),
+    starts: starts.map((n) => s.nodeId(n)),
+    skipped: new Map([...sub.skipped].map(([n, k]) => [s.nodeId(n), k])),
+    maxDepth,
+    backwards,
+    highlight: options.highlight,
+  });
+  return { dot, nodes: sub.nodes.length };
+}
+
+/** The DOT of retainer chains (root first), objgraph's `show_chain`; and its node count. */
+export function chainDot(chains: HeapNode[][], highlight?: (node: HeapNode) => boolean): { dot: string; nodes: number } {
+  const nodes = new Map<number, { node: HeapNode; depth: number }>();
+  const edges: { from: number; to: number; label: string }[] = [];
+  const seen = new Set<string>();
+  const longest = Math.max(1, ...chains.map((c) => c.length - 1));
+  for (const chain of chains) {
+    chain.forEach((node, i) => {
+      if (!nodes.has(node.id)) nodes.set(node.id, { node, depth: chain.length - 1 - i });
+      if (i === 0) return;
+      const key = `${chain[i - 1].id}>${node.id}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      edges.push({ from: chain[i - 1].id, to: node.id, label: node.edge ?? "" });
+    });
+  }
+  const starts = chains.map((c) => c[c.length - 1].id);
+  return { dot: formatDot({ nodes: [...nodes.values()], edges, starts, maxDepth: longest, highlight }), nodes: nodes.size };
 }

@@ -353,3 +353,25 @@ export function walk(s: HeapSnapshot, starts: number[], backwards: boolean, opti
   }
   return { nodes, depth, edges, skipped, starts };
 }
+
+/**
+ * Nodes reachable from the GC roots without the stack and handle scopes: what stays alive once
+ * the running code returns. New objects outside it are in flight, not leaks.
+ */
+export function heldBeyondStack(s: HeapSnapshot): Uint8Array {
+  const held = new Uint8Array(s.nodeCount);
+  const queue: number[] = [0];
+  held[0] = 1;
+  while (queue.length) {
+    const n = queue.pop()!;
+    for (let e = s.firstEdge[n]; e < s.firstEdge[n + 1]; e++) {
+      if (s.edgeType(e) === "weak") continue;
+      const to = s.edgeTo(e);
+      if (held[to]) continue;
+      if (s.nodeType(to) === "synthetic" && LATE_ROOTS.has(s.nodeName(to))) continue;
+      held[to] = 1;
+      queue.push(to);
+    }
+  }
+  return held;
+}
