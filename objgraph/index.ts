@@ -15,7 +15,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { HeapSnapshot, HeapSnapshotParser } from "../report/heap-snapshot";
+import { readHeapSnapshot, type HeapSnapshot } from "../report/heap-snapshot";
 import { describe, describePath, idsByType, refs, rootPath, typeStats, type HeapNode, type WalkOptions } from "../report/heap-graph";
 import { chainDot, walkDot } from "../report/heap-dot";
 import { imageFormat, writeGraph } from "../report/graphviz";
@@ -27,12 +27,15 @@ type Inspector = typeof import("node:inspector");
 let session: import("node:inspector").Session | undefined;
 
 /** A synchronous inspector call: an in-process session answers before `post` returns. */
+function connect(): import("node:inspector").Session {
+  const inspector = require("node:inspector") as Inspector;
+  session = new inspector.Session();
+  session.connect();
+  return session;
+}
+
 function post<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}): T {
-  if (!session) {
-    const inspector = require("node:inspector") as Inspector;
-    session = new inspector.Session();
-    session.connect();
-  }
+  session ??= connect();
   let result: unknown;
   let error: Error | null = null;
   let answered = false;
@@ -44,7 +47,7 @@ function post<T = Record<string, unknown>>(method: string, params: Record<string
 
 /** How long the last snapshot stopped the program. */
 export interface SnapshotInfo {
-  /** Milliseconds the program was paused, in all (V8's heap walk and serialization, plus parsing). */
+  /** Milliseconds the program was paused, in all (V8's heap walk and writing, plus parsing). */
   pauseMs: number;
   /** Of which, milliseconds spent parsing the snapshot's text. */
   parseMs: number;
@@ -61,31 +64,36 @@ export function lastSnapshot(): SnapshotInfo | undefined {
   return last;
 }
 
-/** Takes a heap snapshot of this thread's heap (V8 collects garbage first). */
+let taken = 0;
+
+/**
+ * Takes a heap snapshot of this thread's heap (V8 collects garbage first). It goes through a
+ * temporary file, `v8.writeHeapSnapshot()`: the inspector's `takeHeapSnapshot` answers
+ * synchronously on Node 20 but only on a later tick from Node 22 on, and objgraph's calls are
+ * synchronous.
+ */
 export function takeSnapshot(): HeapSnapshot {
-  const parser = new HeapSnapshotParser("heap snapshot");
-  let parseNs = 0n;
-  const onChunk = (m: { params: { chunk: string } }) => {
-    const t = process.hrtime.bigint();
-    parser.write(Buffer.from(m.params.chunk, "utf8"));
-    parseNs += process.hrtime.bigint() - t;
-  };
-  post("HeapProfiler.enable");
-  session!.on("HeapProfiler.addHeapSnapshotChunk", onChunk);
+  const v8 = require("node:v8") as typeof import("node:v8");
+  const { threadId } = require("node:worker_threads") as typeof import("node:worker_threads");
+  const file = path.join(os.tmpdir(), `tsprof-objgraph-${process.pid}-${threadId}-${++taken}.heapsnapshot`);
+  // Objects get snapshot ids only by being in a snapshot: the session must exist before it.
+  session ??= connect();
   const start = process.hrtime.bigint();
   let snapshot: HeapSnapshot;
+  let written: bigint;
+  let bytes: number;
   try {
-    post("HeapProfiler.takeHeapSnapshot", { reportProgress: false, captureNumericValue: false });
-    const t = process.hrtime.bigint();
-    snapshot = parser.end();
-    parseNs += process.hrtime.bigint() - t;
+    v8.writeHeapSnapshot(file);
+    written = process.hrtime.bigint();
+    bytes = fs.statSync(file).size;
+    snapshot = readHeapSnapshot(file);
   } finally {
-    session!.off("HeapProfiler.addHeapSnapshotChunk", onChunk);
+    fs.rmSync(file, { force: true });
   }
-  const total = Number(process.hrtime.bigint() - start) / 1e6;
+  const end = process.hrtime.bigint();
+  last = { pauseMs: Number(end - start) / 1e6, parseMs: Number(end - written) / 1e6, nodes: snapshot.nodeCount, edges: snapshot.edgeCount, bytes };
   // The inspector session is an object of class Session: never count it as the program's.
   if (own.size === 0) own.add(idOf(session));
-  last = { pauseMs: total, parseMs: Number(parseNs) / 1e6, nodes: snapshot.nodeCount, edges: snapshot.edgeCount, bytes: parser.bytes };
   return snapshot;
 }
 
@@ -242,15 +250,46 @@ export function getNewIds(options: NewIdsOptions = {}): Map<string, Set<number>>
   return fresh;
 }
 
-/** The live objects of a type (`byType("Foo")`); strings and numbers come back as values. */
+/**
+ * The live objects of a type (`byType("Foo")`). Finding one object by its id walks the whole
+ * heap in V8, so objects are gathered by prototype instead: one `Runtime.queryObjects` per
+ * prototype, kept when their own prototype is it. Strings and numbers come back as values.
+ */
 export function byType(type: string, options: TypeOptions = {}): unknown[] {
   const s = takeSnapshot();
   const internals = options.internals || type.startsWith("(");
-  const ids = idsByType(s, internals, own).get(type) ?? new Set();
-  const out: unknown[] = [];
+  const ids = idsByType(s, internals, own).get(type) ?? new Set<number>();
+  const protos = new Set<number>();
+  let everyHasProto = ids.size > 0;
   for (const id of ids) {
-    const o = at(id);
-    if (o !== undefined) out.push(o);
+    const n = s.nodeById(id);
+    let proto = -1;
+    for (let e = s.firstEdge[n]; e < s.firstEdge[n + 1]; e++) {
+      if (s.edgeType(e) === "property" && s.edgeName(e) === "__proto__") { proto = s.nodeId(s.edgeTo(e)); break; }
+    }
+    if (proto < 0) { everyHasProto = false; break; }
+    protos.add(proto);
+  }
+  if (!everyHasProto) return [...ids].map(at).filter((o) => o !== undefined);
+  const h = holder();
+  const out: unknown[] = [];
+  try {
+    for (const proto of protos) {
+      const p = post<{ result: { objectId?: string } }>("HeapProfiler.getObjectByHeapObjectId", { objectId: String(proto), objectGroup: "tsprof-objgraph" });
+      if (!p.result.objectId) continue;
+      const q = post<{ objects: { objectId: string } }>("Runtime.queryObjects", { prototypeObjectId: p.result.objectId, objectGroup: "tsprof-objgraph" });
+      post("Runtime.callFunctionOn", {
+        objectId: q.objects.objectId,
+        functionDeclaration: `function (p) { globalThis[Symbol.for("tsprof.objgraph.holder")].out = this.filter((o) => Object.getPrototypeOf(o) === p); }`,
+        arguments: [{ objectId: p.result.objectId }],
+        silent: true,
+      });
+      out.push(...(h.out ?? []));
+      h.out = undefined;
+    }
+  } finally {
+    h.out = undefined;
+    post("Runtime.releaseObjectGroup", { objectGroup: "tsprof-objgraph" });
   }
   return out;
 }
