@@ -284,7 +284,7 @@ export function byType(type: string, options: TypeOptions = {}): unknown[] {
         arguments: [{ objectId: p.result.objectId }],
         silent: true,
       });
-      out.push(...(h.out ?? []));
+      for (const o of h.out ?? []) out.push(o);
       h.out = undefined;
     }
   } finally {
@@ -330,12 +330,13 @@ export interface ChainOptions {
 /**
  * The shortest chain of references from a GC root to `obj` (`predicate`: to the nearest node it
  * accepts instead), root first, each node with the reference that led to it. Stack roots are used
- * only when nothing else holds the object (the caller's own variables hold it too).
+ * only when nothing else holds the object (the caller's own variables hold it too). With no such
+ * chain, the chain is `[obj]`, as objgraph's.
  */
-export function findBackrefChain(obj: unknown, predicate?: (node: HeapNode) => boolean, _options: ChainOptions = {}): HeapNode[] {
+export function findBackrefChain(obj: unknown, predicate?: (node: HeapNode) => boolean, options: ChainOptions = {}): HeapNode[] {
   const s = takeSnapshot();
   const [n] = nodesOf(s, [obj]);
-  const path = rootPath(s, n, predicate && ((k) => predicate(describe(s, k))));
+  const path = rootPath(s, n, predicate && ((k) => predicate(describe(s, k))), options.maxDepth);
   return hand(path ? describePath(s, path) : [describe(s, n)]);
 }
 

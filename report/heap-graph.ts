@@ -32,8 +32,20 @@ const COLLECTIONS = new Set(["Map", "Set", "WeakMap", "WeakSet"]);
 /** Internal edges that never count as a reference a developer made. */
 const SKIPPED_INTERNAL = new Set(["map", "elements", "properties", "scope_info", "shared", "feedback_cell", "code", "native_context", "extension"]);
 
+const typeCache = new WeakMap<HeapSnapshot, Map<number, string>>();
+
 /** The developer-facing type of node `n`, or a parenthesized internal type. */
 export function typeName(s: HeapSnapshot, n: number): string {
+  // A type depends on V8's node type and name only: memoized, since counting asks for every node.
+  let cache = typeCache.get(s);
+  if (!cache) typeCache.set(s, (cache = new Map()));
+  const key = s.nodeNameIndex(n) * 32 + s.nodeTypeIndex(n);
+  let t = cache.get(key);
+  if (t === undefined) cache.set(key, (t = computeTypeName(s, n)));
+  return t;
+}
+
+function computeTypeName(s: HeapSnapshot, n: number): string {
   const t = s.nodeType(n);
   if (t === "object") {
     const name = s.nodeName(n);
@@ -98,9 +110,9 @@ export function repr(s: HeapSnapshot, n: number): string {
   if (t !== "object") return s.nodeName(n);
   if (type === "Array") return plural(countEdges(s, n, "element"), "item");
   if (COLLECTIONS.has(type)) {
-    const members = refs(s, n);
-    const keys = members.filter((r) => r.label === "key").length;
-    return plural(keys || members.length, type.endsWith("Map") ? "entry" : "item", type.endsWith("Map") ? "entries" : undefined);
+    let k = 0;
+    for (let e = s.firstEdge[n]; e < s.firstEdge[n + 1]; e++) if (isTable(s, n, e)) k += tableSize(s, n, s.edgeTo(e));
+    return plural(k, type.endsWith("Map") ? "entry" : "item", type.endsWith("Map") ? "entries" : undefined);
   }
   const keys: string[] = [];
   for (let e = s.firstEdge[n]; e < s.firstEdge[n + 1]; e++) {
@@ -157,7 +169,8 @@ export function refs(s: HeapSnapshot, n: number, prototypes = false): Ref[] {
   for (let e = s.firstEdge[n]; e < s.firstEdge[n + 1]; e++) {
     if (!isOwnRef(s, e, prototypes)) continue;
     const to = s.edgeTo(e);
-    if (isTable(s, n, e)) { out.push(...tableRefs(s, n, to)); continue; }
+    // A loop, not push(...): a Map's table can hold a million entries, past the argument limit.
+    if (isTable(s, n, e)) { for (const r of tableRefs(s, n, to)) out.push(r); continue; }
     if (isVisible(s, to)) out.push({ to, label: s.edgeType(e) === "internal" ? internalLabel(s.edgeName(e)) : s.edgeName(e) });
   }
   return out;
@@ -170,29 +183,64 @@ function internalLabel(name: string): string {
 /**
  * A Map's table holds entries of three slots (key, value, chain) after a header: a value is
  * labelled by its key. Keys share one slot residue modulo 3, found from any entry whose key and
- * value are both objects; a Set's (and a weak collection's) members get no label.
+ * value are both objects (-1 when none is); a Set's (and a weak collection's) members get no
+ * label. Tables can hold millions of slots: these scans allocate nothing per slot.
  */
-function tableRefs(s: HeapSnapshot, owner: number, table: number): Ref[] {
-  const isMap = typeName(s, owner) === "Map";
-  const slots = new Map<number, number>();
+function tableSlot(s: HeapSnapshot, e: number): number {
+  return s.edgeType(e) === "internal" ? Number(s.edgeName(e)) : NaN;
+}
+
+function keyResidue(s: HeapSnapshot, table: number): number {
+  let prev = NaN;
+  let prevVisible = false;
   for (let e = s.firstEdge[table]; e < s.firstEdge[table + 1]; e++) {
-    if (s.edgeType(e) !== "internal") continue;
-    const slot = Number(s.edgeName(e));
-    if (Number.isInteger(slot) && isVisible(s, s.edgeTo(e))) slots.set(slot, s.edgeTo(e));
+    const slot = tableSlot(s, e);
+    const visible = Number.isInteger(slot) && isVisible(s, s.edgeTo(e));
+    if (visible && prevVisible && slot === prev + 1) return prev % 3;
+    prev = slot;
+    prevVisible = visible;
   }
-  let keyResidue = -1;
-  if (isMap) for (const slot of slots.keys()) if (slots.has(slot + 1)) { keyResidue = slot % 3; break; }
+  return -1;
+}
+
+function tableLabel(s: HeapSnapshot, owner: number, table: number, e: number, residue: number): string {
+  if (typeName(s, owner) !== "Map") return "";
+  if (residue < 0) return "entry";
+  const slot = tableSlot(s, e);
+  if (slot % 3 === residue) return "key";
+  const before = e - 1;
+  if (before >= s.firstEdge[table] && tableSlot(s, before) === slot - 1 && isVisible(s, s.edgeTo(before))) return `get(${shortRepr(s, s.edgeTo(before))})`;
+  return "value";
+}
+
+function tableRefs(s: HeapSnapshot, owner: number, table: number): Ref[] {
+  const residue = typeName(s, owner) === "Map" ? keyResidue(s, table) : -1;
   const out: Ref[] = [];
-  for (const [slot, to] of slots) {
-    if (!isMap) out.push({ to, label: "" });
-    else if (keyResidue < 0) out.push({ to, label: "entry" });
-    else if (slot % 3 === keyResidue) out.push({ to, label: "key" });
-    else {
-      const key = slots.get(slot - 1);
-      out.push({ to, label: key !== undefined ? `get(${shortRepr(s, key)})` : "value" });
-    }
+  for (let e = s.firstEdge[table]; e < s.firstEdge[table + 1]; e++) {
+    if (!Number.isInteger(tableSlot(s, e)) || !isVisible(s, s.edgeTo(e))) continue;
+    out.push({ to: s.edgeTo(e), label: tableLabel(s, owner, table, e, residue) });
   }
   return out;
+}
+
+/** Entries of a Map (members of a Set) without listing them. */
+function tableSize(s: HeapSnapshot, owner: number, table: number): number {
+  const residue = typeName(s, owner) === "Map" ? keyResidue(s, table) : -1;
+  let k = 0;
+  for (let e = s.firstEdge[table]; e < s.firstEdge[table + 1]; e++) {
+    const slot = tableSlot(s, e);
+    if (Number.isInteger(slot) && (residue < 0 || slot % 3 === residue) && isVisible(s, s.edgeTo(e))) k++;
+  }
+  return k;
+}
+
+/** The label of the reference from a Map or Set to `target` through its table. */
+function labelThroughTable(s: HeapSnapshot, owner: number, table: number, target: number): string {
+  const residue = typeName(s, owner) === "Map" ? keyResidue(s, table) : -1;
+  for (let e = s.firstEdge[table]; e < s.firstEdge[table + 1]; e++) {
+    if (s.edgeTo(e) === target && Number.isInteger(tableSlot(s, e))) return tableLabel(s, owner, table, e, residue);
+  }
+  return "";
 }
 
 function shortRepr(s: HeapSnapshot, n: number): string {
@@ -211,8 +259,7 @@ export function backrefs(s: HeapSnapshot, n: number, prototypes = false): Ref[] 
     for (const e2 of s.retainers(from)) {
       const owner = s.edgeSource(e2);
       if (!isTable(s, owner, e2)) continue;
-      const ref = tableRefs(s, owner, from).find((r) => r.to === n);
-      out.push({ to: owner, label: ref?.label ?? "" });
+      out.push({ to: owner, label: labelThroughTable(s, owner, from, n) });
     }
   }
   return out;
@@ -222,22 +269,23 @@ export function backrefs(s: HeapSnapshot, n: number, prototypes = false): Ref[] 
 const LATE_ROOTS = new Set(["(Stack roots)", "(Handle scope)"]);
 
 /**
- * Shortest retainer chain from the snapshot's root to node `target`, ignoring weak references;
- * stack and handle-scope roots are used only when nothing else holds the node. Returns node
- * ordinals, root first, or undefined when the node is unreachable.
+ * Shortest retainer chain from the snapshot's root (or the nearest node `until` accepts) to node
+ * `target`, at most `maxDepth` references long, ignoring weak references; stack and handle-scope
+ * roots are used only when nothing else holds the node. Returns node ordinals, root first, or
+ * undefined when there is no such chain.
  */
-export function rootPath(s: HeapSnapshot, target: number, until?: (n: number) => boolean): number[] | undefined {
+export function rootPath(s: HeapSnapshot, target: number, until?: (n: number) => boolean, maxDepth = Infinity): number[] | undefined {
   for (const late of [false, true]) {
     const parent = new Int32Array(s.nodeCount).fill(-1);
     parent[target] = target;
     let queue = [target];
-    while (queue.length) {
+    for (let depth = 0; queue.length && depth <= maxDepth; depth++) {
       const next: number[] = [];
       for (const n of queue) {
         if (until ? until(n) && n !== target : n === 0) {
           const path = [n];
           for (let k = n; k !== target; ) path.push((k = parent[k]));
-          return until ? path : path;
+          return path;
         }
         for (const e of s.retainers(n)) {
           if (s.edgeType(e) === "weak") continue;
@@ -272,7 +320,7 @@ export function describePath(s: HeapSnapshot, path: number[]): HeapNode[] {
         break;
       }
       if (s.nodeType(prev) === "array" && i >= 2 && isTable(s, path[i - 2], edgeBetween(s, path[i - 2], prev))) {
-        label = tableRefs(s, path[i - 2], prev).find((r) => r.to === n)?.label ?? label;
+        label = labelThroughTable(s, path[i - 2], prev, n) || label;
         pending = [];
       }
     }

@@ -70,6 +70,9 @@ export class HeapSnapshot {
     }
   }
 
+  /** Index of the node's type in `nodeTypes`, and of its name in `strings`. */
+  nodeTypeIndex(n: number): number { return this.nodes[n * this.nodeFieldCount + this.typeOffset]; }
+  nodeNameIndex(n: number): number { return this.nodes[n * this.nodeFieldCount + this.nameOffset]; }
   nodeType(n: number): string { return this.nodeTypes[this.nodes[n * this.nodeFieldCount + this.typeOffset]]; }
   nodeName(n: number): string { return this.strings[this.nodes[n * this.nodeFieldCount + this.nameOffset]]; }
   nodeId(n: number): number { return this.nodes[n * this.nodeFieldCount + this.idOffset]; }

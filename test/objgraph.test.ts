@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { compile, makeProject, ROOT, runNode } from "./helpers";
 import { decodePng, share } from "./png-pixels";
 import type { HeapNode } from "../report/heap-graph";
+import * as objgraph from "../objgraph/index";
 
 const FIXTURES = path.join(ROOT, "fixtures", "objgraph");
 
@@ -165,4 +166,28 @@ if (isMainThread) {
   assert.deepEqual(m.job, ["Job", 40, 40]);
   assert.deepEqual(m.chain.slice(-2), ["Map:queue", "Job:entry"]);
   assert.match(m.chain[m.chain.length - 3], /^global:/);
+});
+
+test("showRefs options: maxDepth and tooMany cut the walk, filter drops nodes, highlight colours them, .dot writes DOT only", async () => {
+  const root = { kids: Array.from({ length: 15 }, (_, i) => ({ name: `kid${i}`, deep: { deeper: [i] } })) };
+  const said: string[] = [];
+  const file = { write: (t: string) => said.push(t) };
+  const dotFile = path.join(dir, "options.dot");
+  const r = await objgraph.showRefs([root], { filename: dotFile, maxDepth: 2, tooMany: 4, file, highlight: (n) => n.type === "Array" });
+  // root, its kids array, and 4 of the 15 kids: depth 2 is not walked further.
+  assert.equal(said.join(""), `Graph written to ${dotFile} (6 nodes)\n`);
+  assert.equal(r.nodes, 6);
+  assert.equal(r.image, undefined);
+  const kids = objgraph.idOf(root.kids);
+  assert.match(r.dot, new RegExp(`too_many_o${kids}\\[label="11 more references"`));
+  assert.match(r.dot, new RegExp(`o${kids}\\[fillcolor="0\\.6,0\\.6,[\\d.]+"\\];`));
+  assert.match(r.dot, new RegExp(`o${objgraph.idOf(root)}\\[fillcolor="0,0,1"\\];`));
+  assert.equal((r.dot.match(/ -> /g) ?? []).length, 5);
+  assert.equal(fs.readFileSync(dotFile, "utf8"), r.dot);
+
+  const filtered = await objgraph.showRefs([root], { filename: dotFile, file, filter: (n) => n.type !== "Array" });
+  assert.equal(filtered.nodes, 1);
+
+  const chain = objgraph.findRefChain(root, (n) => n.type === "String" && n.repr === '"kid3"');
+  assert.deepEqual(chain.map((n) => n.edge ?? ""), ["", "kids", "[3]", "name"]);
 });
