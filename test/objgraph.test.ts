@@ -11,7 +11,6 @@ import * as path from "node:path";
 import { compile, makeProject, ROOT, runNode } from "./helpers";
 import { decodePng, share } from "./png-pixels";
 import type { HeapNode } from "../report/heap-graph";
-import * as objgraph from "../objgraph/index";
 
 const FIXTURES = path.join(ROOT, "fixtures", "objgraph");
 
@@ -168,26 +167,34 @@ if (isMainThread) {
   assert.match(m.chain[m.chain.length - 3], /^global:/);
 });
 
-test("showRefs options: maxDepth and tooMany cut the walk, filter drops nodes, highlight colours them, .dot writes DOT only", async () => {
-  const root = { kids: Array.from({ length: 15 }, (_, i) => ({ name: `kid${i}`, deep: { deeper: [i] } })) };
-  const said: string[] = [];
-  const file = { write: (t: string) => said.push(t) };
-  const dotFile = path.join(dir, "options.dot");
-  const r = await objgraph.showRefs([root], { filename: dotFile, maxDepth: 2, tooMany: 4, file, highlight: (n) => n.type === "Array" });
-  // root, its kids array, and 4 of the 15 kids: depth 2 is not walked further.
-  assert.equal(said.join(""), `Graph written to ${dotFile} (6 nodes)\n`);
-  assert.equal(r.nodes, 6);
-  assert.equal(r.image, undefined);
-  const kids = objgraph.idOf(root.kids);
-  assert.match(r.dot, new RegExp(`too_many_o${kids}\\[label="11 more references"`));
-  assert.match(r.dot, new RegExp(`o${kids}\\[fillcolor="0\\.6,0\\.6,[\\d.]+"\\];`));
-  assert.match(r.dot, new RegExp(`o${objgraph.idOf(root)}\\[fillcolor="0,0,1"\\];`));
-  assert.equal((r.dot.match(/ -> /g) ?? []).length, 5);
-  assert.equal(fs.readFileSync(dotFile, "utf8"), r.dot);
-
-  const filtered = await objgraph.showRefs([root], { filename: dotFile, file, filter: (n) => n.type !== "Array" });
-  assert.equal(filtered.nodes, 1);
-
+test("showRefs options: maxDepth and tooMany cut the walk, filter drops nodes, highlight colours them, .dot writes DOT only", () => {
+  // In its own process: the test runner's heap holds the TypeScript compiler, a snapshot of 100 MB.
+  const program = path.join(dir, "options.js");
+  fs.writeFileSync(program, `
+const objgraph = require("tsprof/objgraph");
+const root = { kids: Array.from({ length: 15 }, (_, i) => ({ name: "kid" + i, deep: { deeper: [i] } })) };
+(async () => {
+  const said = [];
+  const file = { write: (t) => said.push(t) };
+  const r = await objgraph.showRefs([root], { filename: "options.dot", maxDepth: 2, tooMany: 4, file, highlight: (n) => n.type === "Array" });
+  const filtered = await objgraph.showRefs([root], { filename: "filtered.dot", file, filter: (n) => n.type !== "Array" });
   const chain = objgraph.findRefChain(root, (n) => n.type === "String" && n.repr === '"kid3"');
-  assert.deepEqual(chain.map((n) => n.edge ?? ""), ["", "kids", "[3]", "name"]);
+  console.log(JSON.stringify({ said, nodes: r.nodes, image: r.image ?? null, dot: r.dot, filtered: filtered.nodes,
+    kids: objgraph.idOf(root.kids), root: objgraph.idOf(root), chain: chain.map((n) => n.edge ?? "") }));
+})();
+`);
+  const run = runNode([program], { cwd: dir });
+  assert.equal(run.status, 0, run.stderr);
+  const r = JSON.parse(run.stdout) as { said: string[]; nodes: number; image: string | null; dot: string; filtered: number; kids: number; root: number; chain: string[] };
+  // root, its kids array, and 4 of the 15 kids: depth 2 is not walked further.
+  assert.deepEqual(r.said, ["Graph written to options.dot (6 nodes)\n", "Graph written to filtered.dot (1 nodes)\n"]);
+  assert.equal(r.nodes, 6);
+  assert.equal(r.image, null);
+  assert.match(r.dot, new RegExp(`too_many_o${r.kids}\\[label="11 more references"`));
+  assert.match(r.dot, new RegExp(`o${r.kids}\\[fillcolor="0\\.6,0\\.6,[\\d.]+"\\];`));
+  assert.match(r.dot, new RegExp(`o${r.root}\\[fillcolor="0,0,1"\\];`));
+  assert.equal((r.dot.match(/ -> /g) ?? []).length, 5);
+  assert.equal(fs.readFileSync(path.join(dir, "options.dot"), "utf8"), r.dot);
+  assert.equal(r.filtered, 1);
+  assert.deepEqual(r.chain, ["", "kids", "[3]", "name"]);
 });
