@@ -1,7 +1,6 @@
 /*
- * objgraph for V8: counts, growth and reference graphs of the running program's heap, from heap
- * snapshots taken in-process through the inspector (`HeapProfiler.takeHeapSnapshot`), whose
- * chunks go straight into tsprof's streaming parser: no file, and memory bounded by the graph.
+ * objgraph for V8: counts, growth and reference graphs of the running program's heap (this
+ * thread's: a worker sees its own), from heap snapshots read by tsprof's streaming parser.
  *
  * Live objects and snapshot nodes meet through V8's own object ids: once a snapshot has been
  * taken, `HeapProfiler.getHeapObjectId` gives a live object's node id, and
@@ -26,7 +25,6 @@ export type { HeapNode } from "../report/heap-graph";
 type Inspector = typeof import("node:inspector");
 let session: import("node:inspector").Session | undefined;
 
-/** A synchronous inspector call: an in-process session answers before `post` returns. */
 function connect(): import("node:inspector").Session {
   const inspector = require("node:inspector") as Inspector;
   session = new inspector.Session();
@@ -34,6 +32,7 @@ function connect(): import("node:inspector").Session {
   return session;
 }
 
+/** A synchronous inspector call: an in-process session answers these before `post` returns. */
 function post<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}): T {
   session ??= connect();
   let result: unknown;
