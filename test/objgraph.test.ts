@@ -100,6 +100,13 @@ test("leak recipe: showGrowth names the leaked class with its exact delta; the c
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.split("\n");
   assert.ok(lines.some((l) => /^Session +250 +\+250$/.test(l)), r.stdout);
+  // getNewIds' table, objgraph's columns: Type, Old_ids, Current_ids, New_ids, Count_Deltas.
+  const header = lines.findIndex((l) => l.startsWith("Type "));
+  assert.match(lines[header], /^Type +Old_ids +Current_ids +New_ids +Count_Deltas$/);
+  assert.match(lines[header - 1], /^=+$/);
+  assert.equal(lines[header - 1].length, lines[header].length);
+  const newRow = lines.slice(header + 2, header + 5).find((l) => l.startsWith("Session "));
+  assert.match(newRow ?? "", /^Session +0 +250 +\+250 +\+250$/);
   const info = JSON.parse(lines.find((l) => l.startsWith("{"))!) as { chain: HeapNode[]; count: number; live: number; newSessions: number; pause: { pauseMs: number; nodes: number; bytes: number } };
   assert.equal(info.count, 250);
   assert.equal(info.live, 250, "byType gives back the live instances");
