@@ -2,7 +2,7 @@
  * `tsprof heap` on snapshot files written by v8.writeHeapSnapshot(), and the streaming parser
  * under every way a file can arrive in pieces or broken.
  */
-import { test } from "node:test";
+import { after as cleanUp, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -13,6 +13,7 @@ import { runNode, tsprof } from "./helpers";
 import { decodePng } from "./png-pixels";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tsprof-heap-"));
+cleanUp(() => fs.rmSync(dir, { recursive: true, force: true }));
 const before = path.join(dir, "before.heapsnapshot");
 const after = path.join(dir, "after.heapsnapshot");
 fs.writeFileSync(path.join(dir, "cache.js"), `

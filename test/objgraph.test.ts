@@ -4,7 +4,7 @@
  * pictures checked by structure and pixels. Each program runs in its own process, so its heap
  * holds only what it made.
  */
-import { test } from "node:test";
+import { after, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -26,6 +26,7 @@ function project(): string {
 }
 
 const dir = project();
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** DOT edges as `from -label-> to`, nodes named by their label's first two lines (type, description). */
 function readDot(file: string): { nodes: string[]; edges: string[] } {
