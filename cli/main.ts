@@ -36,6 +36,10 @@ const COMMANDS: Record<string, () => Command> = {
     const m = require("./export") as typeof import("./export");
     return { spec: m.exportSpec, run: m.exportCommand };
   },
+  heap: () => {
+    const m = require("./heap") as typeof import("./heap");
+    return { spec: m.heapSpec, run: m.heapCommand };
+  },
 };
 
 const mainSpec: CommandSpec = {
@@ -54,6 +58,7 @@ const mainSpec: CommandSpec = {
     "  timeit   time a statement, as python -m timeit (autorange, best of 5, JIT-aware warnings)",
     "  html     write a self-contained HTML report: heat-mapped source, sortable functions",
     "  export   convert .lprof files: kernprof pickle, speedscope, istanbul coverage, a JSON table",
+    "  heap     object counts, growth and retainer chains of V8 heap snapshots, as objgraph",
     "",
     "Profile a program: mark functions with /** @profile */, add { \"transform\": \"tsprof/transformer\" }",
     "to compilerOptions.plugins, build with tspc and run it; then: tsprof view out.lprof",
