@@ -20,6 +20,10 @@ const COMMANDS: Record<string, () => Command> = {
     const m = require("./timeit") as typeof import("./timeit");
     return { spec: m.timeitSpec, run: m.timeitCommand };
   },
+  mprof: () => {
+    const m = require("./mprof") as typeof import("./mprof");
+    return { spec: m.mprofSpec, run: m.mprofCommand };
+  },
 };
 
 const mainSpec: CommandSpec = {
@@ -34,6 +38,7 @@ const mainSpec: CommandSpec = {
     "  view     print the line-by-line report of .lprof files",
     "  run      run a .ts/.js program with line profiling, no build step (tsprof run -v app.ts)",
     "  timeit   time a statement, as python -m timeit (autorange, best of 5, JIT-aware warnings)",
+  "  mprof    memory over time, as mprof: run, plot (PNG, SVG, HTML), list, clean, rm, peak",
     "",
     "Profile a program: mark functions with /** @profile */, add { \"transform\": \"tsprof/transformer\" }",
     "to compilerOptions.plugins, build with tspc and run it; then: tsprof view out.lprof",
