@@ -93,8 +93,8 @@ export async function mprofCommand(argv: string[]): Promise<number> {
   const sub = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
   if (!sub) throw new UsageError(`unknown mprof command "${name}"; commands: ${Object.keys(SUBCOMMANDS).join(", ")}`);
   try {
-    const help = name === "run" ? parseArgs(rest, sub.spec, true).values.help : rest.includes("-h") || rest.includes("--help");
-    if (help) {
+    // run reads its own options: from the script on, words are the program's.
+    if (name !== "run" && (rest.includes("-h") || rest.includes("--help"))) {
       process.stdout.write(formatHelp(sub.spec));
       return 0;
     }
@@ -132,6 +132,10 @@ async function runAction(argv: string[]): Promise<number> {
     throw e;
   }
   const { values, positionals, rest } = parsed;
+  if (values.help) {
+    process.stdout.write(formatHelp(runSpec));
+    return 0;
+  }
   let command;
   try {
     command = positionals.length ? { nodeArgs: [], script: positionals[0], args: rest } : splitNodeCommand(rest);

@@ -1,7 +1,7 @@
 /**
  * `tsprof mprof plot -o out.html`: one offline page, no network. It carries the plot model as
  * JSON and drawPlot's own source (mprof-plot.ts), and a few lines of script: drag to zoom into a
- * time window, the wheel to zoom around the pointer, double-click (or Reset) to see it all, and a
+ * time window, the wheel to zoom around the pointer, double-click (or Reset) to see it all, `#window=T0,T1` in the address to open a window, and a
  * readout of every curve's value under the pointer. A chart library was not worth its weight
  * here: the page redraws with the very function that draws the SVG and PNG.
  */
@@ -49,6 +49,9 @@ box.addEventListener("wheel", (ev) => {
 }, { passive: false });
 box.addEventListener("dblclick", () => { win = null; render(); });
 document.getElementById("reset").addEventListener("click", () => { win = null; render(); });
+// A link may open a window of its own: page.html#window=0.5,1.25
+const fromHash = /window=([-\d.e]+),([-\d.e]+)/.exec(location.hash);
+if (fromHash && Number(fromHash[2]) > Number(fromHash[1])) win = [Number(fromHash[1]), Number(fromHash[2])];
 render();
 `;
 
