@@ -70,23 +70,32 @@ function appendScratch(scratch: string, pid: number, series: Map<number, Series>
   let calls = 0;
   const main = series.get(pid) ?? { t: [], mem: [] };
   for (const name of fs.readdirSync(scratch).sort()) {
-    const text = fs.readFileSync(path.join(scratch, name), "utf8");
     if (name.startsWith("heap-")) {
-      for (const row of text.split("\n")) {
+      for (const row of fs.readFileSync(path.join(scratch, name), "utf8").split("\n")) {
         const [t, used, total, external] = row.split(" ").map(Number);
         if (Number.isFinite(external)) write(heapLine(t, used, total, external));
       }
-    } else if (name.startsWith("func-")) {
+    } else if (name.startsWith("func-") && name.endsWith(".bin")) {
       // A child's brackets sit on its own curve under -M, else on the program's.
       const own = series.get(Number(name.split("-")[1]));
       const s = own && own !== main && own.t.length ? own : main;
-      for (const row of text.split("\n")) {
-        const w = row.split(" ");
-        if (w.length < 5) continue;
-        const tStart = Number(w[2]), tEnd = Number(w[3]);
-        write(funcLine({ name: w[1], memStart: memAt(s, tStart), tStart, memEnd: memAt(s, tEnd), tEnd, level: Number(w[4]) }));
+      const base = path.join(scratch, name.slice(0, -".bin".length));
+      const bytes = fs.readFileSync(path.join(scratch, name));
+      // Copied: a Buffer need not start on an 8-byte boundary.
+      const records = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + Math.floor(bytes.length / 32) * 32));
+      const names = fs.readFileSync(`${base}.names`, "utf8").split("\n");
+      const origin = Number(fs.readFileSync(`${base}.origin`, "utf8"));
+      let batch = "";
+      for (let i = 0; i < records.length; i += 4) {
+        const tStart = (origin + records[i + 1]) / 1000, tEnd = (origin + records[i + 2]) / 1000;
+        batch += funcLine({ name: names[records[i]], memStart: memAt(s, tStart), tStart, memEnd: memAt(s, tEnd), tEnd, level: records[i + 3] });
         calls++;
+        if (batch.length > 1 << 16) {
+          write(batch);
+          batch = "";
+        }
       }
+      if (batch) write(batch);
     }
   }
   return calls;

@@ -61,20 +61,29 @@ export function bracket(f: FunctionStats): Invocation {
   return new BracketInvocation(id, performance.now(), depth++) as unknown as Invocation;
 }
 
-/** Appends the finished calls to this thread's file in the run's directory; never throws. */
+let fd = -1;
+let namesWritten = 0;
+
+/**
+ * Writes the finished calls to this thread's files in the run's directory: the records as raw
+ * doubles (formatting them here cost 3 µs a call, measured on the bench's recursion; a raw write
+ * costs nanoseconds a call), and the names they index. Never throws.
+ */
 export function flushBrackets(): void {
   const dir = process.env.TSPROF_MPROF_DIR;
   if (!dir || count === 0) return;
-  let text = "";
-  for (let r = 0; r < count; r++) {
-    const i = r * 4;
-    const t0 = (origin + records[i + 1]) / 1000, t1 = (origin + records[i + 2]) / 1000;
-    text += `FUNC ${names[records[i]]} ${t0.toFixed(4)} ${t1.toFixed(4)} ${records[i + 3]}\n`;
-  }
-  count = 0;
+  const base = path.join(dir, `func-${process.pid}-${threadId}`);
   try {
-    fs.appendFileSync(path.join(dir, `func-${process.pid}-${threadId}.txt`), text);
+    if (fd < 0) {
+      fd = fs.openSync(`${base}.bin`, "a");
+      fs.writeFileSync(`${base}.origin`, String(origin));
+    }
+    fs.writeSync(fd, new Uint8Array(records.buffer, 0, count * 4 * 8));
+    // Only when a function was added: a file write costs ~2 ms on a busy overlay filesystem.
+    if (names.length > namesWritten) fs.writeFileSync(`${base}.names`, names.join("\n"));
+    namesWritten = names.length;
   } catch {
     // The launcher is gone (killed): nobody would read the brackets.
   }
+  count = 0;
 }

@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { before, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { parseMprof, type FuncCall, type MprofData } from "../report/mprof-data";
 import { CLI, makeProject, ROOT, type RunResult } from "./helpers";
 import { countPixels, decodePng } from "./png";
@@ -27,8 +27,9 @@ function tsprof(dir: string, args: string[]): RunResult {
   return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
 }
 
-const dir = makeProject("tsprof-mprof-");
+const dir = makeProject("tsprof-mprof-test-");
 fs.cpSync(FIXTURES, dir, { recursive: true });
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** The last MEM sample at or before `t`. */
 function memBefore(d: MprofData, t: number): number {
@@ -234,8 +235,9 @@ describe("tsprof mprof run", () => {
 });
 
 describe("tsprof mprof list, rm, clean, peak", () => {
-  test("as mprof: indices oldest first, -1 the newest, --dry-run", () => {
+  test("as mprof: indices oldest first, -1 the newest, --dry-run", (t) => {
     const d = makeProject("tsprof-mprof-files-");
+    t.after(() => fs.rmSync(d, { recursive: true, force: true }));
     const sample = "CMDLINE app.ts\nMEM 10.000000 1000.0000\nMEM 30.500000 1000.1000\nMEM 20.000000 1000.2000\n";
     for (const n of ["20260101093000", "20260102101500", "20251231235959"]) fs.writeFileSync(path.join(d, `mprofile_${n}.dat`), sample);
     fs.writeFileSync(path.join(d, "other.dat"), sample);
@@ -255,8 +257,9 @@ describe("tsprof mprof list, rm, clean, peak", () => {
     assert.deepEqual(fs.readdirSync(d).filter((f) => f.endsWith(".dat")), ["other.dat"]);
   });
 
-  test("bad input: one line naming the problem, non-zero exit", () => {
+  test("bad input: one line naming the problem, non-zero exit", (t) => {
     const d = makeProject("tsprof-mprof-bad-");
+    t.after(() => fs.rmSync(d, { recursive: true, force: true }));
     fs.writeFileSync(path.join(d, "notes.dat"), "hello world\n");
     fs.writeFileSync(path.join(d, "cut.dat"), "CMDLINE app.ts\nMEM 10.0\n");
     fs.writeFileSync(path.join(d, "empty.dat"), "CMDLINE app.ts\n");
