@@ -227,7 +227,8 @@ export function drawPlot(m: PlotModel, view: PlotView): { svg: string; frame: Pl
     out.push(`<line x1="${X(t0)}" y1="${Y(s.intercept + s.slope * t0).toFixed(1)}" x2="${X(t1)}" y2="${Y(s.intercept + s.slope * t1).toFixed(1)}" stroke="#00a8a0" stroke-width="1" stroke-dasharray="5 3"/>`);
   }
   // The peak: mprof's two dashed red lines.
-  const px = X(m.peak.t).toFixed(1), py = Y(m.peak.v).toFixed(1);
+  // On pixel centres: crisp one-pixel dashes.
+  const px = (Math.round(X(m.peak.t)) + 0.5).toFixed(1), py = (Math.round(Y(m.peak.v)) + 0.5).toFixed(1);
   out.push(`<line x1="${L}" y1="${py}" x2="${R}" y2="${py}" stroke="#d00000" stroke-dasharray="6 4"/>`);
   out.push(`<line x1="${px}" y1="${T}" x2="${px}" y2="${B}" stroke="#d00000" stroke-dasharray="6 4"/>`);
   out.push(`</g>`);

@@ -154,7 +154,8 @@ describe("tsprof mprof run", () => {
     assert.deepEqual([img.width, img.height], [1100, 560]);
     const area = [73, 45, 869, 507] as const;
     const black = countPixels(img, ([r, g, b]) => r < 60 && g < 60 && b < 60, ...area);
-    const red = countPixels(img, ([r, g, b]) => r > 180 && g < 60 && b < 60, ...area);
+    const isRed = ([r, g, b]: [number, number, number]) => r > 150 && r - g > 90 && r - b > 90;
+    const red = countPixels(img, isRed, ...area);
     const teal = countPixels(img, ([r, g, b]) => r < 80 && g > 150 && b > 170, ...area);
     assert.ok(black > 500, `${black} curve pixels`);
     assert.ok(red > 300, `${red} peak-line pixels`);
@@ -162,7 +163,7 @@ describe("tsprof mprof run", () => {
     // The peak's horizontal line: a row mostly red dashes, at the curve's highest point.
     let peakRow = -1;
     for (let y = area[1]; y < area[3] && peakRow < 0; y++) {
-      if (countPixels(img, ([r, g, b]) => r > 180 && g < 60 && b < 60, area[0], y, area[2], y + 1) > 300) peakRow = y;
+      if (countPixels(img, isRed, area[0], y, area[2], y + 1) > 300) peakRow = y;
     }
     assert.ok(peakRow > 0, "a dashed red line across the plot");
     const curveTop = (() => {
@@ -209,7 +210,7 @@ describe("tsprof mprof run", () => {
     assert.ok(fs.existsSync(shot), `no screenshot: ${c.stderr}`);
     const img = decodePng(fs.readFileSync(shot));
     const black = countPixels(img, ([r, g, b]) => r < 60 && g < 60 && b < 60, 100, 90, 880, 550);
-    const red = countPixels(img, ([r, g, b]) => r > 180 && g < 60 && b < 60, 100, 90, 880, 550);
+    const red = countPixels(img, ([r, g, b]) => r > 150 && r - g > 90 && r - b > 90, 100, 90, 880, 550);
     const blue = countPixels(img, ([r, g, b]) => r < 60 && g > 90 && g < 150 && b > 150, 100, 90, 880, 550);
     assert.ok(black > 500 && red > 300 && blue > 200, `drawn by the page's script: ${black} black, ${red} red, ${blue} blue pixels`);
     // The page's own zoom: a window in the address redraws the axis.
