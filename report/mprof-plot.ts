@@ -160,7 +160,7 @@ export function drawPlot(m: PlotModel, view: PlotView): { svg: string; frame: Pl
   }
   for (const b of m.brackets) if (b.t1 > tEnd) tEnd = b.t1;
   const t0 = view.window ? view.window[0] : 0;
-  const t1 = view.window ? view.window[1] : tEnd || 1;
+  const t1 = view.window ? view.window[1] : (tEnd || 1) * 1.02;
   const span = t1 - t0 || 1;
   const v0 = 0;
   const vStep = nice(vMax * 1.08 || 1, 6);

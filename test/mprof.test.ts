@@ -258,6 +258,24 @@ describe("tsprof mprof list, rm, clean, peak", () => {
     assert.deepEqual(fs.readdirSync(d).filter((f) => f.endsWith(".dat")), ["other.dat"]);
   });
 
+  test("view --memory --stream FILE / -o FILE: the report in a file, as memory_profiler's stream=", (t) => {
+    const d = makeProject("tsprof-mprof-stream-");
+    t.after(() => fs.rmSync(d, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(d, "m.ts"), "/** @profile */\nfunction f() {\n  const a = new Array(100_000).fill(1.5);\n  return a.length;\n}\nconsole.log(f());\n");
+    assert.equal(tsprof(d, ["run", "--memory", "-q", "-o", "m.lprof", "m.ts"]).status, 0);
+    const shown = tsprof(d, ["view", "--memory", "--precision", "3", "m.lprof"]);
+    assert.match(shown.stdout, /Line # {4}Mem usage {4}Increment {2}Occurrences {3}Line Contents/);
+    for (const flag of ["--stream", "-o"]) {
+      const r = tsprof(d, ["view", "--memory", "--precision", "3", flag, `${flag}.txt`, "m.lprof"]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "");
+      assert.equal(fs.readFileSync(path.join(d, `${flag}.txt`), "utf8"), shown.stdout);
+    }
+    const bad = tsprof(d, ["view", "--memory", "-o", path.join(d, "no", "such", "dir", "x.txt"), "m.lprof"]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^tsprof view: cannot write .*x\.txt \(ENOENT\); pass a writable path with -o\n$/);
+  });
+
   test("bad input: one line naming the problem, non-zero exit", (t) => {
     const d = makeProject("tsprof-mprof-bad-");
     t.after(() => fs.rmSync(d, { recursive: true, force: true }));
