@@ -1,11 +1,12 @@
 /*
  * `npm run bench:mprof`: what `tsprof mprof run` costs the program it samples, on the bench
- * workloads, at 0.1 s and 0.01 s. Each workload's plain build is timed in its own process
- * (harness.ts), alternately bare and sampled as mprof run samples it: this process reads the
- * child's /proc/<pid>/statm every interval, and the child runs the heap sampler thread
- * (mprof-child.ts). The figure is the median over process pairs of median(sampled) /
- * median(bare). Brackets are measured apart: the instrumented build under mprof's runtime mode,
- * against the plain build, at 0.1 s. Output: a table and bench/results/mprof.json.
+ * workloads, at 0.1 s and 0.01 s. Sampling: each workload's plain build runs in a child
+ * (mprof-child.ts) whose heap sampler thread is alternately sampling and paused, block after
+ * block, while this process reads the child's /proc/<pid>/statm every interval, as mprof run
+ * does; the figure is the median over block pairs of mean(sampling) / mean(paused). One
+ * process, because separate processes differed by ±40% on this shared machine, far more than
+ * sampling costs. Brackets: the instrumented build under mprof's runtime mode against the plain
+ * build, in alternating processes (harness.ts). Output: a table and bench/results/mprof.json.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -35,8 +36,6 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 interface Variant {
   module: string;
-  /** Sampling interval in seconds, or none (bare). */
-  interval?: number;
   /** Instrumented build under mprof's runtime mode. */
   brackets?: boolean;
 }
@@ -44,21 +43,31 @@ interface Variant {
 /** Median run time of one variant, in its own process. */
 async function timeVariant(dir: string, v: Variant): Promise<number> {
   const scratch = fs.mkdtempSync(path.join(dir, "scratch-"));
-  const sampled = v.interval !== undefined;
-  const env = cleanEnv(sampled || v.brackets
-    ? { TSPROF_MPROF_DIR: scratch, TSPROF_MPROF_INTERVAL: String(v.interval ?? 0.1), ...(sampled ? { TSPROF_MPROF_HEAP: "1" } : {}) }
-    : {});
-  const script = path.join(__dirname, sampled ? "mprof-child.js" : "harness.js");
-  const child = spawn(process.execPath, [script, v.module, String(RUNS), String(WARMUP)], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
-  const sampler = sampled ? startSampler(child.pid!, { interval: v.interval!, includeChildren: false, multiprocess: false, write: () => {} }) : undefined;
+  const env = cleanEnv(v.brackets ? { TSPROF_MPROF_DIR: scratch } : {});
+  const child = spawn(process.execPath, [path.join(__dirname, "harness.js"), v.module, String(RUNS), String(WARMUP)], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "", err = "";
   child.stdout.on("data", (b) => (out += b));
   child.stderr.on("data", (b) => (err += b));
   const code = await new Promise<number | null>((r) => child.on("exit", r));
-  sampler?.stop();
   fs.rmSync(scratch, { recursive: true, force: true });
   if (code !== 0) throw new Error(`bench:mprof: ${path.basename(v.module)} failed: ${err}`);
   return median((JSON.parse(out) as { times: number[] }).times);
+}
+
+/** Sampling's cost on one workload at `interval`: block-pair ratios from one child process. */
+async function samplingRatio(dir: string, module: string, interval: number): Promise<{ ratio: number; plainMs: number }> {
+  const scratch = fs.mkdtempSync(path.join(dir, "scratch-"));
+  const env = cleanEnv({ TSPROF_MPROF_DIR: scratch, TSPROF_MPROF_INTERVAL: String(interval), TSPROF_MPROF_HEAP: "1" });
+  const child = spawn(process.execPath, [path.join(__dirname, "mprof-child.js"), module, String(PAIRS * 4)], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+  const sampler = startSampler(child.pid!, { interval, includeChildren: false, multiprocess: false, write: () => {} });
+  let out = "", err = "";
+  child.stdout.on("data", (b) => (out += b));
+  child.stderr.on("data", (b) => (err += b));
+  const code = await new Promise<number | null>((r) => child.on("exit", r));
+  sampler.stop();
+  fs.rmSync(scratch, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`bench:mprof: ${path.basename(module)} failed: ${err}`);
+  return { ratio: median((JSON.parse(out) as { ratios: number[] }).ratios), plainMs: NaN };
 }
 
 async function ratio(dir: string, bare: Variant, other: Variant): Promise<{ ratio: number; plainMs: number }> {
@@ -89,13 +98,15 @@ async function main(): Promise<void> {
     rows[w] = {};
     for (const interval of [0.1, 0.01]) {
       process.stderr.write(`bench:mprof: ${w} sampled every ${interval} s…\n`);
-      rows[w][`${interval}`] = await ratio(dir, bare, { module: plain, interval });
+      rows[w][`${interval}`] = await samplingRatio(dir, plain, interval);
     }
     process.stderr.write(`bench:mprof: ${w} with brackets…\n`);
     rows[w].brackets = await ratio(dir, bare, { module: prof, brackets: true });
+    rows[w]["0.1"].plainMs = rows[w]["0.01"].plainMs = rows[w].brackets.plainMs;
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  const lines = [`mprof run's cost: sampled / bare time (median of ${PAIRS} alternating process pairs, ${RUNS} runs each; node ${process.version})`, ""];
+  const lines = [`mprof run's cost on the program: time with / without (node ${process.version})`];
+  lines.push(`sampling: median of ${PAIRS * 4} block pairs (mean run time each) in one process; brackets: median of ${PAIRS} alternating process pairs, ${RUNS} runs each`, "");
   lines.push(`${"workload".padEnd(10)} ${"bare ms".padStart(9)} ${"T=0.1s".padStart(8)} ${"T=0.01s".padStart(8)} ${"brackets".padStart(9)}`);
   for (const w of WORKLOADS) {
     const r = rows[w];

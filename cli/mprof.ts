@@ -189,7 +189,7 @@ async function runAction(argv: string[]): Promise<number> {
   });
   const rel = path.relative(process.cwd(), output);
   const shown = rel && !rel.startsWith("..") ? rel : output;
-  process.stderr.write(`mprof: wrote ${shown} (${result.samples} samples, ${result.calls} profiled calls); draw it with: tsprof mprof plot ${shown}\n`);
+  process.stderr.write(`mprof: wrote ${shown} (${result.samples} samples, ${result.calls} profiled call${result.calls === 1 ? "" : "s"}); draw it with: tsprof mprof plot ${shown}\n`);
   if (result.signal) {
     await new Promise((flushed) => process.stdout.write("", flushed));
     process.kill(process.pid, result.signal);

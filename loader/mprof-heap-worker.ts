@@ -3,7 +3,9 @@ import * as fs from "node:fs";
 import { Session } from "node:inspector";
 import { workerData } from "node:worker_threads";
 
-const { file, interval } = workerData as { file: string; interval: number };
+const { file, interval, gate } = workerData as { file: string; interval: number; gate?: SharedArrayBuffer };
+// npm run bench:mprof turns sampling off and on within one process: its gate, 0 for off.
+const open = gate ? new Int32Array(gate) : undefined;
 const fd = fs.openSync(file, "a");
 const session = new Session();
 session.connectToMainThread();
@@ -12,7 +14,7 @@ let busy = false;
 
 function sample(): void {
   // One question at a time: a main thread stuck outside JavaScript (a sync read) answers late.
-  if (busy) return;
+  if (busy || (open && Atomics.load(open, 0) === 0)) return;
   busy = true;
   session.post("Runtime.evaluate", { expression: EXPRESSION, returnByValue: true, silent: true }, (err, res) => {
     busy = false;

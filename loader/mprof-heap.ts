@@ -13,14 +13,14 @@ import { Worker } from "node:worker_threads";
 export const HEAP_WORKER_MARK = "tsprofMprofHeap";
 
 /** Starts the heap sampler of this process, if the launcher asked for it (once, in the program's first process). */
-export function startHeapSampler(): void {
+export function startHeapSampler(gate?: SharedArrayBuffer): void {
   const dir = process.env.TSPROF_MPROF_DIR;
   if (!dir || process.env.TSPROF_MPROF_HEAP !== "1") return;
   // Child processes of the program have their RSS sampled, not their heaps.
   delete process.env.TSPROF_MPROF_HEAP;
   const interval = Number(process.env.TSPROF_MPROF_INTERVAL) || 0.1;
   const worker = new Worker(path.join(__dirname, "mprof-heap-worker.js"), {
-    workerData: { [HEAP_WORKER_MARK]: true, file: path.join(dir, `heap-${process.pid}.txt`), interval },
+    workerData: { [HEAP_WORKER_MARK]: true, file: path.join(dir, `heap-${process.pid}.txt`), interval, gate },
     stdout: false,
     stderr: false,
   });

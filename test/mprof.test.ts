@@ -119,6 +119,14 @@ describe("tsprof mprof run", () => {
     assert.ok(Math.max(...data.heap.used) < 40);
   });
 
+  test("a program killed by a signal: tsprof dies by it too, the samples and finished calls kept", () => {
+    const r = tsprof(dir, ["mprof", "run", "-T", "0.05", "-o", "die.dat", "die.ts"]);
+    assert.equal(r.signal, "SIGTERM", r.stderr);
+    const d = parseMprof(fs.readFileSync(path.join(dir, "die.dat"), "utf8"), "die.dat");
+    assert.ok(d.mem.t.length >= 3, `${d.mem.t.length} samples`);
+    assert.deepEqual(d.funcs.map((f) => f.name), ["die.work"]);
+  });
+
   test("--no-heap: resident memory only", () => {
     const r = tsprof(dir, ["mprof", "run", "--no-heap", "-o", "noheap.dat", "steps.ts", "warm"]);
     assert.equal(r.status, 0, r.stderr);
@@ -228,6 +236,16 @@ describe("tsprof mprof run", () => {
     assert.equal(theirs.stdout.split("\n")[0], ours.stdout.split("\n")[0]);
     const read = spawnSync(py, ["-c", "import sys, mprof; d = mprof.read_mprofile_file(sys.argv[1]); print(len(d['mem_usage']), sorted(d['func_timestamp']), d['cmd_line'].strip())", stepsFile], { cwd: dir, encoding: "utf8" });
     assert.equal(read.stdout, `${data.mem.t.length} ['steps.fill', 'steps.grow20', 'steps.grow50', 'steps.release'] steps.ts\n`);
+    // And the other way: Python's own file, with its FUNC line before CMDLINE, read by tsprof.
+    fs.writeFileSync(path.join(dir, "t.py"), "import time\n@profile\ndef f():\n    a = [0] * (10 * 1024 * 1024)\n    time.sleep(0.3)\n    return len(a)\nf()\n");
+    const pyRun = spawnSync(py, ["-m", "mprof", "run", "-o", "python.dat", "t.py"], { cwd: dir, encoding: "utf8" });
+    assert.equal(pyRun.status, 0, pyRun.stderr);
+    const pyPeak = spawnSync(py, ["-m", "mprof", "peak", "python.dat"], { cwd: dir, encoding: "utf8" });
+    assert.equal(tsprof(dir, ["mprof", "peak", "python.dat"]).stdout, pyPeak.stdout);
+    const pyData = parseMprof(fs.readFileSync(path.join(dir, "python.dat"), "utf8"), "python.dat");
+    assert.deepEqual(pyData.funcs.map((f) => f.name), ["__main__.f"]);
+    assert.equal(tsprof(dir, ["mprof", "plot", "-o", "from-python.svg", "python.dat"]).status, 0);
+    assert.ok(fs.readFileSync(path.join(dir, "from-python.svg"), "utf8").includes(">f ×1<"));
     if (spawnSync(py, ["-c", "import matplotlib"], { encoding: "utf8" }).status !== 0) return t.skip("matplotlib is not installed: mprof plot not tried (Debian: python3-matplotlib)");
     const plot = spawnSync(py, ["-m", "mprof", "plot", "-o", "python.png", stepsFile], { cwd: dir, encoding: "utf8", env: { ...process.env, MPLBACKEND: "Agg" } });
     assert.equal(plot.status, 0, plot.stderr);
