@@ -3,7 +3,7 @@ import { ALLOCATED, closeReading, IN_USE, memory, openReading, totals } from "./
 import { bracket } from "./mprof";
 import { popTo, push, reserveSlots, show, tickMs, ticks } from "./sampler";
 
-/** How a thread's probes measure time: a clock read per line, a sampler thread, or not at all (`TSPROF=0`). */
+/** How a thread's probes measure time: a clock read per line, a sampler thread, only calls' entry and exit (`tsprof mprof run`), or not at all (`TSPROF=0`). */
 export type TimingMode = "exact" | "sampled" | "mprof" | "off";
 
 /*
