@@ -267,7 +267,7 @@ async function plotAction(argv: string[]): Promise<number> {
   const model = plotModel(data, { title: values.title as string | undefined, slope: values.slope === true, functions: values["no-function-ts"] !== true });
   let bytes: string | Buffer;
   if (format === "html" || format === "htm") {
-    bytes = plotHtml(model, `tsprof ${(require("../../package.json") as { version: string }).version}`);
+    bytes = plotHtml(model, `tsprof ${(require("../../package.json") as { version: string }).version}`, window);
   } else {
     const { svg } = drawPlot(model, { width: 1100, height: 560, window });
     bytes = format === "svg" ? svg : (require("../report/svg-png") as typeof import("../report/svg-png")).svgToPng(svg, 1);

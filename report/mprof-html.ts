@@ -10,7 +10,7 @@ import { drawPlot, type PlotModel } from "./mprof-plot";
 const PAGE_SCRIPT = String.raw`
 const model = JSON.parse(document.getElementById("model").textContent);
 const box = document.getElementById("plot"), tip = document.getElementById("tip"), sel = document.getElementById("sel");
-let win = null, frame = null, dragFrom = null;
+let win = JSON.parse(document.getElementById("window").textContent), frame = null, dragFrom = null;
 const W = 1100, H = 560;
 function full() { let e = 0; for (const l of model.lines) for (const t of l.t) e = Math.max(e, t); for (const b of model.brackets) e = Math.max(e, b.t1); return [0, e || 1]; }
 function render() {
@@ -55,8 +55,8 @@ if (fromHash && Number(fromHash[2]) > Number(fromHash[1])) win = [Number(fromHas
 render();
 `;
 
-/** The page for `m`; `generator` names what wrote it. */
-export function plotHtml(m: PlotModel, generator: string): string {
+/** The page for `m`; `generator` names what wrote it; `window` is the time window it opens on (`-w`). */
+export function plotHtml(m: PlotModel, generator: string, window?: [number, number]): string {
   // `</script>` inside the JSON would end the element early.
   const json = JSON.stringify(m).replace(/</g, "\\u003c");
   const title = (m.title || "memory usage").replace(/&/g, "&amp;").replace(/</g, "&lt;");
@@ -80,6 +80,7 @@ body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 16px; color: #111;
 <div id="wrap"><div id="plot"></div><div id="sel"></div></div>
 <div id="tip"></div>
 <script type="application/json" id="model">${json}</script>
+<script type="application/json" id="window">${JSON.stringify(window ?? null)}</script>
 <script>
 const drawPlot = ${drawPlot.toString()};
 ${PAGE_SCRIPT}

@@ -224,6 +224,10 @@ describe("tsprof mprof run", () => {
     // The page's own zoom: a window in the address redraws the axis.
     const dom = spawnSync(chromium, [...flags, "--dump-dom", `file://${path.join(dir, "steps.html")}#window=0.5,1`], { encoding: "utf8", timeout: 90_000 });
     assert.match(dom.stdout, /<span id="range">0\.500 s – 1\.000 s<\/span>/);
+    // And -w: the page opens on that window.
+    assert.equal(tsprof(dir, ["mprof", "plot", "-w", "0.25,0.75", "-o", "win.html", stepsFile]).status, 0);
+    const opened = spawnSync(chromium, [...flags, "--dump-dom", `file://${path.join(dir, "win.html")}`], { encoding: "utf8", timeout: 90_000 });
+    assert.match(opened.stdout, /<span id="range">0\.250 s – 0\.750 s<\/span>/);
     fs.rmSync(profileDir, { recursive: true, force: true });
   });
 
