@@ -231,6 +231,53 @@ describe("tsprof mprof run", () => {
     fs.rmSync(profileDir, { recursive: true, force: true });
   });
 
+  test("plot: the HTML page's zoom and hover, driven through its own event handlers", () => {
+    assert.equal(tsprof(dir, ["mprof", "plot", "-o", "drive.html", stepsFile]).status, 0);
+    const html = fs.readFileSync(path.join(dir, "drive.html"), "utf8");
+    const scripts = [...html.matchAll(/<script(?: type="application\/json" id="(\w+)")?>([\s\S]*?)<\/script>/g)];
+    const json = Object.fromEntries(scripts.filter((m) => m[1]).map((m) => [m[1], m[2]]));
+    const code = scripts.find((m) => !m[1])![2];
+    // The little of the DOM the page touches: elements with handlers, styles and text.
+    const handlers: Record<string, (ev: Record<string, unknown>) => void> = {};
+    const el = (id: string) => ({
+      id, textContent: json[id] ?? "", innerHTML: "", style: {} as Record<string, string>,
+      firstElementChild: { getBoundingClientRect: () => ({ left: 0, top: 0, width: 1100, height: 560 }) },
+      addEventListener: (type: string, f: (ev: Record<string, unknown>) => void) => { handlers[`${id}:${type}`] = f; },
+    });
+    const els: Record<string, ReturnType<typeof el>> = {};
+    const document = { getElementById: (id: string) => (els[id] ??= el(id)) };
+    const window = { addEventListener: (type: string, f: (ev: Record<string, unknown>) => void) => { handlers[`window:${type}`] = f; } };
+    new Function("document", "window", "location", code)(document, window, { hash: "" });
+    const range = () => els.range.textContent;
+    const full = range();
+    assert.match(full, /^0\.000 s – \d+\.\d{3} s$/);
+    assert.ok(els.plot.innerHTML.startsWith("<svg"));
+    const g50 = data.funcs.find((f) => f.name === "steps.grow50")!;
+    const start = Math.min(...data.mem.t, ...data.heap.t);
+    // Hover in the middle of grow50's hold: the readout names the curves and the call in progress.
+    const end = Number(/– ([\d.]+) s/.exec(full)![1]);
+    const xOf = (t: number) => 72 + (t / end) * (870 - 72);
+    const tHold = g50.tEnd - start - 0.1;
+    handlers["plot:mousemove"]({ clientX: xOf(tHold), clientY: 200, pageX: 0, pageY: 0 });
+    assert.equal(els.tip.style.display, "block");
+    assert.match(els.tip.innerHTML, /RSS: \d+\.\d MiB/);
+    assert.match(els.tip.innerHTML, /V8 heap used: \d+\.\d MiB/);
+    assert.match(els.tip.innerHTML, /grow50 \(\d\.\d{3} s\)/);
+    const rss = Number(/RSS: ([\d.]+) MiB/.exec(els.tip.innerHTML)![1]);
+    assert.ok(Math.abs(rss - memBefore(data, start + tHold)) < 1, `readout ${rss} MiB`);
+    // Drag from 0.5 s to 1 s: the page zooms to that window.
+    handlers["plot:mousedown"]({ clientX: xOf(0.5), preventDefault() {} });
+    handlers["window:mouseup"]({ clientX: xOf(1) });
+    const [a, b] = /([\d.]+) s – ([\d.]+) s/.exec(range())!.slice(1).map(Number);
+    assert.ok(Math.abs(a - 0.5) < 0.02 && Math.abs(b - 1) < 0.02, range());
+    // The wheel zooms in around the pointer; a double-click shows everything again.
+    handlers["plot:wheel"]({ clientX: xOf(0.75), deltaY: -1, preventDefault() {} });
+    const [c, d] = /([\d.]+) s – ([\d.]+) s/.exec(range())!.slice(1).map(Number);
+    assert.ok(c > a && d < b && c < 0.75 && d > 0.75, range());
+    handlers["plot:dblclick"]({});
+    assert.equal(range(), full);
+  });
+
   test("Python's mprof reads tsprof's file", (t) => {
     const py = "/usr/bin/python3";
     if (spawnSync(py, ["-c", "import mprof"], { encoding: "utf8" }).status !== 0) return t.skip("Python's mprof is not installed (Debian: apt-get install python3-memory-profiler)");
