@@ -7,7 +7,7 @@ import { programEnv, splitNodeCommand } from "../loader/launch";
 import { mprofRun } from "../loader/mprof-run";
 import { canSample } from "../loader/mprof-sampler";
 import { semanticOptions } from "../loader/tsconfig";
-import { commandLine, MprofDataError, parseMprof, peakOf, type MprofData } from "../report/mprof-data";
+import { commandLine, MprofDataError, parseMprof, peakOf, pyFixed, type MprofData } from "../report/mprof-data";
 import { plotHtml } from "../report/mprof-html";
 import { drawPlot, plotModel } from "../report/mprof-plot";
 import { formatHelp, parseArgs, UsageError, type CommandSpec } from "./args";
@@ -316,9 +316,9 @@ function peakAction(argv: string[]): number {
   const { positionals, rest } = parseArgs(withIndices(argv), peakSpec);
   for (const file of chosenFiles([...positionals, ...rest], true)) {
     const d = readData(file);
-    process.stdout.write(`${file}\t${peakOf(d).mem.toFixed(3)} MiB\n`);
-    for (const [n, s] of d.children) process.stdout.write(`  Child ${n}\t\t\t${Math.max(...s.mem).toFixed(3)} MiB\n`);
-    if (d.heap.used.length) process.stdout.write(`  V8 heap used\t\t${Math.max(...d.heap.used).toFixed(3)} MiB\n`);
+    process.stdout.write(`${file}\t${pyFixed(peakOf(d).mem, 3)} MiB\n`);
+    for (const [n, s] of d.children) process.stdout.write(`  Child ${n}\t\t\t${pyFixed(Math.max(...s.mem), 3)} MiB\n`);
+    if (d.heap.used.length) process.stdout.write(`  V8 heap used\t\t${pyFixed(Math.max(...d.heap.used), 3)} MiB\n`);
   }
   return 0;
 }

@@ -129,6 +129,17 @@ export function peakOf(d: MprofData): { mem: number; t: number } {
   return { mem: d.mem.mem[best], t: d.mem.t[best] };
 }
 
+/**
+ * Python's `'{:.Nf}'.format(x)`: halves round to even where JavaScript's `toFixed` rounds them up
+ * (RSS comes in 4 KiB pages, so a peak of 21.0625 MiB is common: Python prints 21.062).
+ */
+export function pyFixed(x: number, digits: number): string {
+  const scaled = x * 10 ** digits;
+  const floor = Math.floor(scaled);
+  if (Math.abs(scaled) < 2 ** 52 && scaled - floor === 0.5) return ((floor % 2 === 0 ? floor : floor + 1) / 10 ** digits).toFixed(digits);
+  return x.toFixed(digits);
+}
+
 /** mprof's `CMDLINE`: words joined by spaces, those with blanks in single quotes. */
 export function commandLine(words: string[]): string {
   return words.map((w) => (/[ \t]/.test(w) ? `'${w}'` : w)).join(" ");

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { parseMprof, type FuncCall, type MprofData } from "../report/mprof-data";
+import { parseMprof, pyFixed, type FuncCall, type MprofData } from "../report/mprof-data";
 import { CLI, makeProject, ROOT, type RunResult } from "./helpers";
 import { countPixels, decodePng } from "./png";
 
@@ -343,6 +343,15 @@ describe("tsprof mprof list, rm, clean, peak", () => {
     const bad = tsprof(d, ["view", "--memory", "-o", path.join(d, "no", "such", "dir", "x.txt"), "m.lprof"]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /^tsprof view: cannot write .*x\.txt \(ENOENT\); pass a writable path with -o\n$/);
+  });
+
+  test("peak prints as Python's format does: halves to even", () => {
+    // RSS comes in 4 KiB pages: x.0625 MiB and the like are frequent, and are exact ties at 3 decimals.
+    assert.deepEqual([21.0625, 21.1875, 0.0625, 45.1171875, 30.5, 2.675].map((x) => pyFixed(x, 3)), ["21.062", "21.188", "0.062", "45.117", "30.500", "2.675"]);
+    const d = makeProject("tsprof-mprof-peak-");
+    fs.writeFileSync(path.join(d, "tie.dat"), "CMDLINE app.ts\nMEM 21.062500 1000.0000\nCHLD 0 3.187500 1000.0000\n");
+    assert.equal(tsprof(d, ["mprof", "peak", "tie.dat"]).stdout, "tie.dat\t21.062 MiB\n  Child 0\t\t\t3.188 MiB\n");
+    fs.rmSync(d, { recursive: true, force: true });
   });
 
   test("bad input: one line naming the problem, non-zero exit", (t) => {
