@@ -40,6 +40,10 @@ const COMMANDS: Record<string, () => Command> = {
     const m = require("./heap") as typeof import("./heap");
     return { spec: m.heapSpec, run: m.heapCommand };
   },
+  mprof: () => {
+    const m = require("./mprof") as typeof import("./mprof");
+    return { spec: m.mprofSpec, run: m.mprofCommand };
+  },
 };
 
 const mainSpec: CommandSpec = {
@@ -59,6 +63,7 @@ const mainSpec: CommandSpec = {
     "  html     write a self-contained HTML report: heat-mapped source, sortable functions",
     "  export   convert .lprof files: kernprof pickle, speedscope, istanbul coverage, a JSON table",
     "  heap     object counts, growth and retainer chains of V8 heap snapshots, as objgraph",
+  "  mprof    memory over time, as mprof: run, plot (PNG, SVG, HTML), list, clean, rm, peak",
     "",
     "Profile a program: mark functions with /** @profile */, add { \"transform\": \"tsprof/transformer\" }",
     "to compilerOptions.plugins, build with tspc and run it; then: tsprof view out.lprof",

@@ -1,5 +1,7 @@
 import { parseArgs, UsageError, type CommandSpec } from "./args";
 import { mergeProfiles } from "../report/profile";
+import * as fs from "node:fs";
+import { LprofError } from "../report/read";
 import { readAnyProfile } from "../report/read-any";
 import { formatMemoryReport, formatReport } from "../report/line-report";
 import { useColor } from "./tty";
@@ -18,9 +20,11 @@ export const viewSpec: CommandSpec = {
     { name: "precision", type: "string", valueName: "N", description: "decimals of MiB figures (default 1)" },
     { name: "raw", type: "boolean", description: "show times as measured, without subtracting the probes' own cost" },
     { name: "color", short: "r", type: "boolean", negatable: true, description: "color the report (default: only when stdout is a terminal)" },
+    { name: "output", short: "o", type: "string", valueName: "FILE", description: "write the report to FILE instead of stdout (memory_profiler's stream=)" },
+    { name: "stream", type: "string", valueName: "FILE", description: "the same as --output" },
     { name: "help", short: "h", type: "boolean", description: "show this help" },
   ],
-  epilog: "Examples:\n  tsprof view out.lprof\n  tsprof view -u ms -z -t out.lprof other.lprof",
+  epilog: "Examples:\n  tsprof view out.lprof\n  tsprof view -u ms -z -t out.lprof other.lprof\n  tsprof view --memory --precision 3 --stream memory.txt out.lprof",
 };
 
 const UNIT_NAMES: Record<string, number> = { ns: 1e-9, us: 1e-6, "µs": 1e-6, ms: 1e-3, s: 1 };
@@ -46,13 +50,23 @@ export function view(argv: string[]): number {
   if (positionals.length === 0) throw new UsageError("no .lprof file given (for example: tsprof view out.lprof)");
   const outputUnit = values.unit !== undefined ? parseUnit(values.unit as string) : undefined;
   const precision = values.precision !== undefined ? parsePrecision(values.precision as string) : undefined;
+  const target = (values.output ?? values.stream) as string | undefined;
+  if (values.output !== undefined && values.stream !== undefined) throw new UsageError("give --output or --stream, not both");
   const files = positionals.map(readAnyProfile);
+  const write = (report: string) => {
+    if (target === undefined) return void process.stdout.write(report);
+    try {
+      fs.writeFileSync(target, report);
+    } catch (e) {
+      throw new LprofError(`tsprof view: cannot write ${target} (${(e as NodeJS.ErrnoException).code}); pass a writable path with -o`);
+    }
+  };
   const profile = mergeProfiles(files, { raw: values.raw === true });
   if (values.memory === true) {
-    process.stdout.write(formatMemoryReport(profile, { precision, skipZero: values["skip-zero"] === true, sort: values.sort === true }));
+    write(formatMemoryReport(profile, { precision, skipZero: values["skip-zero"] === true, sort: values.sort === true }));
     return 0;
   }
-  process.stdout.write(formatReport(profile, {
+  write(formatReport(profile, {
     outputUnit,
     memory: profile.memory,
     precision,
@@ -61,7 +75,8 @@ export function view(argv: string[]): number {
     summarize: values.summarize === true,
     wait: values.wait === true,
     samples: values.samples === true,
-    color: useColor(values.color as boolean | undefined),
+    // A file gets no colors unless asked for.
+    color: target === undefined ? useColor(values.color as boolean | undefined) : values.color === true,
   }));
   return 0;
 }

@@ -62,7 +62,7 @@ export interface Session {
   settings: Record<string, string>;
 }
 
-const SETTINGS = ["TSPROF_INTERVAL", "TSPROF_TIMING", "TSPROF_RATE", "TSPROF_MEMORY"];
+const SETTINGS = ["TSPROF_INTERVAL", "TSPROF_TIMING", "TSPROF_RATE", "TSPROF_MEMORY", "TSPROF_MPROF_DIR", "TSPROF_MPROF_HEAP", "TSPROF_MPROF_INTERVAL"];
 
 /** The program's environment: the caller's, plus the preload, the session and the loader's configuration. */
 export function programEnv(base: NodeJS.ProcessEnv, session: Session, config: LoaderConfig): NodeJS.ProcessEnv {
@@ -84,11 +84,12 @@ export function programEnv(base: NodeJS.ProcessEnv, session: Session, config: Lo
 const RELAYED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR2"];
 const KEYBOARD = new Set<NodeJS.Signals>(["SIGINT", "SIGQUIT"]);
 
-/** Runs `node ARGS` with the terminal's stdin, stdout and stderr; resolves to how it ended. */
-export async function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+/** Runs `node ARGS` with the terminal's stdin, stdout and stderr; resolves to how it ended. `onSpawn` sees the child start. */
+export async function runChild(args: string[], env: NodeJS.ProcessEnv, onSpawn?: (child: ChildProcess) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   // Loaded here: child_process costs ~3.5 ms to load, which the usual (in-process) run does not need.
   const { spawn } = require("node:child_process") as typeof import("node:child_process");
   const child: ChildProcess = spawn(process.execPath, args, { stdio: "inherit", env });
+  onSpawn?.(child);
   const onTerminal = isatty(0) || isatty(1) || isatty(2);
   const relay = (signal: NodeJS.Signals) => {
     if (!(onTerminal && KEYBOARD.has(signal))) child.kill(signal);

@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import * as threads from "node:worker_threads";
 import { loaderConfig } from "./config";
+import { HEAP_WORKER_MARK, startHeapSampler } from "./mprof-heap";
 import { moduleFormat, packageType } from "./format";
 import type { installRequireHooks } from "./require-hooks";
 import type { installSyncHooks } from "./sync-hooks";
@@ -101,4 +102,7 @@ function install(): void {
 // There `parentPort` is null, unlike in any worker the program creates; node 22+ says so directly.
 const isHooksThread = !threads.isMainThread &&
   ((threads as { isInternalThread?: boolean }).isInternalThread ?? threads.parentPort === null);
-if (!isHooksThread) install();
+// `tsprof mprof run`'s heap sampler is a worker of its own: no hooks there.
+const isHeapSampler = !threads.isMainThread && (threads.workerData as Record<string, unknown> | null)?.[HEAP_WORKER_MARK] === true;
+if (!isHooksThread && !isHeapSampler) install();
+if (threads.isMainThread && process.env.TSPROF_MPROF_DIR) startHeapSampler();

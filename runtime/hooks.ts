@@ -1,4 +1,5 @@
 import { isMainThread } from "node:worker_threads";
+import { flushBrackets } from "./mprof";
 import { outputPath, type Session } from "./session";
 import { snapshotRun, writeRun } from "./writer";
 
@@ -6,6 +7,7 @@ const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /** Writes this thread's profile; never throws (it runs while the process is going down). */
 export function writeProfile(s: Session, complete: boolean): void {
+  if (s.mode === "mprof") return flushBrackets();
   const file = outputPath(s);
   try {
     writeRun(file, snapshotRun(s, complete), s.startWall);

@@ -81,7 +81,7 @@ export function registerFunctions(file: string, metas: FunctionMeta[], options: 
   // thread: a run's rows must all have its columns.
   if (s.mode === undefined) {
     s.mode = chooseMode(s, options);
-    if (s.mode !== "off" && wantsMemory(options)) {
+    if ((s.mode === "exact" || s.mode === "sampled") && wantsMemory(options)) {
       startMemory();
       warmUpProbes(s.mode);
       settleMemory(ticks[0] * tickMs);
@@ -106,6 +106,8 @@ function wantsMemory(options: RegisterOptions | undefined): boolean {
  */
 function chooseMode(s: Session, options: RegisterOptions | undefined): TimingMode {
   if (!s.enabled) return "off";
+  // Under `tsprof mprof run`, profiled functions only mark their calls' entry and exit.
+  if (process.env.TSPROF_MPROF_DIR) return "mprof";
   const wanted = wantsMemory(options) ? "sampled" : process.env.TSPROF_TIMING || options?.timing || "exact";
   if (wanted !== "sampled") return "exact";
   const rate = Number(process.env.TSPROF_RATE) || options?.rate || DEFAULT_RATE_HZ;

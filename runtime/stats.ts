@@ -1,9 +1,10 @@
 import { performance } from "node:perf_hooks";
 import { ALLOCATED, closeReading, IN_USE, memory, openReading, totals } from "./memory";
+import { bracket } from "./mprof";
 import { popTo, push, reserveSlots, show, tickMs, ticks } from "./sampler";
 
-/** How a thread's probes measure time: a clock read per line, a sampler thread, or not at all (`TSPROF=0`). */
-export type TimingMode = "exact" | "sampled" | "off";
+/** How a thread's probes measure time: a clock read per line, a sampler thread, only calls' entry and exit (`tsprof mprof run`), or not at all (`TSPROF=0`). */
+export type TimingMode = "exact" | "sampled" | "mprof" | "off";
 
 /*
  * The hot path. Every probe is a method call on a per-invocation object; V8 inlines these
@@ -82,7 +83,8 @@ export class FunctionStats {
   /** Starts an invocation: called once per call of the instrumented function. */
   enter(): Invocation {
     if (this.mode === "exact") return new Invocation(this);
-    return this.mode === "sampled" ? (new SampledInvocation(this) as unknown as Invocation) : DISABLED;
+    if (this.mode === "sampled") return new SampledInvocation(this) as unknown as Invocation;
+    return this.mode === "mprof" ? bracket(this) : DISABLED;
   }
 }
 
