@@ -202,9 +202,11 @@ export function emitInstrumented(
     if (ts.isYieldExpression(node) && (sites.get("yield", at) || sites.get("delegate", at))) {
       const inner = node.expression && ts.visitNode(node.expression, visit, ts.isExpression);
       // `yield*` delegates as written (which iterator method, `next`/`return`/`throw`, errors and
-      // stacks stay the program's own); its operand and every step of the delegate are suspension.
+      // stacks stay the program's own); its operand and every step of the delegate are suspension,
+      // which the function's next probe ends. No call wraps it: V8 would name that call in the
+      // delegate's errors ("x.resume is not iterable").
       if (node.asteriskToken) {
-        return f.createParenthesizedExpression(f.createComma(call("pause", []), call("resume", [f.updateYieldExpression(node, node.asteriskToken, inner!)])));
+        return f.createParenthesizedExpression(f.createComma(call("pause", []), f.updateYieldExpression(node, node.asteriskToken, inner!)));
       }
       return call("resume", [f.updateYieldExpression(node, undefined, call("pause", inner ? [inner] : []))]);
     }
