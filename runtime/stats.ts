@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { types } from "node:util";
 import { ALLOCATED, closeReading, IN_USE, memory, openReading, totals } from "./memory";
 import { popTo, push, reserveSlots, show, tickMs, ticks } from "./sampler";
 
@@ -180,6 +181,22 @@ export class Invocation extends Stepping {
     return isPlainArray(iterable) ? iterable : (wrapForOf(this, iterable, slot) as T);
   }
 
+  /**
+   * Before a `for…of` over a variable: whether it is a plain array (bit `slot` of `ci`), whose
+   * steps cost about a nanosecond against 41 ns for a clock read: its `turn`s then read no clock,
+   * and a step stays with the body's last line. Reads nothing a Proxy could see.
+   */
+  arrays(iterable: unknown, slot: number): void {
+    if (slot >= 31) return;
+    if (isPlainArray(iterable)) this.ci |= 1 << slot;
+    else this.ci &= ~(1 << slot);
+  }
+
+  /** A `for…of` loop's next step is about to run: the clock moves to the header (`slot`), unless the loop is over a plain array. */
+  turn(slot: number): void {
+    if (slot >= 31 || !((this.ci >> slot) & 1)) this.mark(slot);
+  }
+
   /** A `for…of`/`for…in` header, once per iteration: counted; timed too where `of` did not prepare the loop (`for…in`). */
   iter(slot: number): void {
     if ((this.ci >> slot) & 1) this.f.hits[(this.p = slot)]++;
@@ -341,6 +358,12 @@ class SampledInvocation extends Stepping {
     this.f.hits[(this.p = slot)]++;
   }
 
+  arrays(_iterable: unknown, _slot: number): void {}
+
+  turn(slot: number): void {
+    this.mark(slot);
+  }
+
   mark(slot: number): void {
     this.p = slot;
     if (this.t < 0) this.wake();
@@ -402,9 +425,11 @@ export function warmUpProbes(mode: TimingMode): void {
 
 const ARRAY_VALUES = Array.prototype[Symbol.iterator];
 
-/** An array iterated by its own, unchanged iterator: each step is a nanosecond of work. */
+const isProxy = types.isProxy;
+
+/** An array iterated by its own, unchanged iterator: each step is a nanosecond of work. A Proxy never counts (no trap runs). */
 function isPlainArray(iterable: unknown): boolean {
-  return Array.isArray(iterable) && (iterable as unknown as Record<symbol, unknown>)[Symbol.iterator] === ARRAY_VALUES;
+  return !isProxy(iterable) && Array.isArray(iterable) && (iterable as unknown as Record<symbol, unknown>)[Symbol.iterator] === ARRAY_VALUES;
 }
 
 /** A sync iterable whose every step (`next`, and `return` on `break`) first moves to the header line. */
@@ -429,6 +454,8 @@ class DisabledInvocation {
   hit(_slot: number): void {}
   count(_slot: number): void {}
   cont(_slot: number): void {}
+  arrays(_iterable: unknown, _slot: number): void {}
+  turn(_slot: number): void {}
   of<T>(iterable: T): T { return iterable; }
   iter(_slot: number): void {}
   mark(_slot: number): void {}

@@ -61,6 +61,10 @@ export function emitInstrumented(
     let inner: TS.Statement = s;
     while (ts.isLabeledStatement(inner)) inner = inner.statement;
     if (ts.isForOfStatement(inner) && sites.get("forAwait", startOf(inner.expression))) out.push(f.createExpressionStatement(call("pause", [])));
+    const arrays = ts.isForOfStatement(inner) ? sites.get("arrays", startOf(inner)) : undefined;
+    if (arrays && ts.isForOfStatement(inner)) {
+      out.push(f.createExpressionStatement(call("arrays", [inner.expression, f.createNumericLiteral(arrays.slot)])));
+    }
     return out;
   };
 
@@ -92,7 +96,7 @@ export function emitInstrumented(
 
   /** A `for…of` loop's next step: timed on the header (`mark`), or, in `for await`, a suspension. */
   const turnStatement = (site: ProbeSite) =>
-    f.createExpressionStatement(site.clock ? call("mark", [f.createNumericLiteral(site.slot)]) : call("pause", []));
+    f.createExpressionStatement(site.clock ? call("turn", [f.createNumericLiteral(site.slot)]) : call("pause", []));
 
   const withTestProbe = (site: ProbeSite | undefined, test: TS.Expression | undefined): TS.Expression | undefined => {
     const v = test && ts.visitNode(test, visit, ts.isExpression);
