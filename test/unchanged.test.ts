@@ -7,7 +7,7 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { compile, expectedHits, hitsByLine, makeProject, profEnv, runNode, tsprof, type RunResult } from "./helpers";
+import { compile, expectedHits, hitsByLine, makeProject, profEnv, ROOT, runNode, tsprof, type RunResult } from "./helpers";
 import { unchangedCases, type UnchangedCase } from "./unchanged-cases";
 import { mergeProfiles } from "../report/profile";
 import { readLprof } from "../report/read";
@@ -66,3 +66,36 @@ for (const c of unchangedCases) {
     }
   });
 }
+
+test("a script built by tspc with module none and outFile stays a script, and is profiled", () => {
+  const dir = fs.realpathSync(makeProject("tsprof-unchanged-outfile-"));
+  for (const dep of ["typescript", "ts-patch"]) fs.symlinkSync(path.join(ROOT, "node_modules", dep), path.join(dir, "node_modules", dep), "dir");
+  const source = `var total = 0;
+/** @profile */
+function add(n: number) {
+  total += n; // hits: 2
+  return total; // hits: 2
+}
+console.log(add(2), add(3), typeof this, typeof (globalThis as any).exports);
+`;
+  fs.writeFileSync(path.join(dir, "a.ts"), source);
+  const config = (outFile: string, plugins: unknown[]) => JSON.stringify({
+    compilerOptions: { target: "es2022", module: "none", outFile, ignoreDeprecations: "6.0", types: [], plugins },
+    files: ["a.ts"],
+  });
+  fs.writeFileSync(path.join(dir, "tsconfig.json"), config("out/all.js", [{ transform: "tsprof/transformer" }]));
+  fs.writeFileSync(path.join(dir, "tsconfig.plain.json"), config("plain/all.js", []));
+  const build = (tool: string, project: string) => runNode([path.join(ROOT, "node_modules", ...tool.split("/")), "-p", project], { cwd: dir });
+  const b1 = build("ts-patch/bin/tspc.js", "tsconfig.json");
+  assert.equal(b1.status, 0, b1.stdout + b1.stderr);
+  const b2 = build("typescript/bin/tsc", "tsconfig.plain.json");
+  assert.equal(b2.status, 0, b2.stdout + b2.stderr);
+  const output = path.join(dir, "out.lprof");
+  const plain = runNode([path.join(dir, "plain", "all.js")], { cwd: dir, env: profEnv(output) });
+  assert.ok(!fs.existsSync(output));
+  const profiled = runNode([path.join(dir, "out", "all.js")], { cwd: dir, env: profEnv(output) });
+  assert.equal(plain.stdout, "2 5 object undefined\n", plain.stderr);
+  assert.equal(profiled.stdout, plain.stdout, profiled.stderr);
+  assert.equal(profiled.stderr, plain.stderr);
+  assert.deepEqual(hitsIn(output), expectedHits(source));
+});
