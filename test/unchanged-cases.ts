@@ -23,7 +23,7 @@ const terms = (n: number) => Array.from({ length: n }, (_, i) => `a${i % 5}`).jo
 
 export const unchangedCases: UnchangedCase[] = [
   {
-    name: "var g; function g() {} in a marked function (function declarations stay outside the try)",
+    name: "function declarations in a marked body: var g; function g() {}, closures over let, TDZ",
     source: `
 /** @profile */
 function f() {
@@ -37,7 +37,20 @@ function h(x: number) {
   function k() { return "hoisted"; }
   return "no";
 }
-console.log(f(), h(1));
+/** @profile */
+function closes() {
+  let self = "closed over"; // hits: 1
+  function inner() { return self; }
+  return inner(); // hits: 1
+}
+/** @profile */
+function tdz() {
+  function read() { return x; }
+  try { read(); } catch (e) { return (e as Error).name; } // hits: 1
+  let x = 1;
+  return "no TDZ";
+}
+console.log(f(), h(1), closes(), tdz());
 `,
   },
   {

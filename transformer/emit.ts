@@ -1,5 +1,5 @@
 import type * as TS from "typescript";
-import { isDirective, type ProfilableFunction } from "./marks";
+import { forEachDescendant, isDirective, isFunctionLike, type ProfilableFunction } from "./marks";
 import { SiteIndex, type FilePlan, type PlannedFunction, type ProbeSite } from "./plan";
 
 export interface EmitOptions {
@@ -263,11 +263,14 @@ export function emitInstrumented(
       const all = visitStatements(body.statements);
       let n = 0;
       while (n < all.length && isDirective(ts, all[n])) n++;
-      // Function declarations stay at the body's top level: inside the `try` block they would be
-      // block-scoped, which `var g; function g() {}` turns into a SyntaxError (and sloppy-mode
-      // hoisting would change). They run nothing, so no probe is lost.
-      prologue = [...all.slice(0, n), ...all.slice(n).filter((st) => ts.isFunctionDeclaration(st))];
-      statements = all.slice(n).filter((st) => !ts.isFunctionDeclaration(st));
+      // Inside the `try` block a function declaration is block-scoped, which a `var` of the same
+      // name (`var g; function g() {}`) turns into a SyntaxError: such a declaration moves before
+      // the `try`, at the body's top level where it was. Others stay in the block, beside the
+      // `let`/`const` they may close over. They run nothing, so no probe is lost.
+      const vars = varNames(ts, body);
+      const hoisted = (st: TS.Statement) => ts.isFunctionDeclaration(st) && !!st.name && vars.has(st.name.text);
+      prologue = [...all.slice(0, n), ...all.slice(n).filter(hoisted)];
+      statements = all.slice(n).filter((st) => !hoisted(st));
     } else {
       const site = sites.get("body", startOf(body))!;
       const ret = ts.setTextRange(f.createReturnStatement(ts.visitNode(body, visit, ts.isExpression)), body);
@@ -325,6 +328,21 @@ export function emitInstrumented(
     ...statements.slice(n),
     ...footer,
   ]);
+}
+
+/** Names a body declares with `var` (in any of its blocks, not in nested functions). */
+function varNames(ts: typeof TS, body: TS.Block): Set<string> {
+  const names = new Set<string>();
+  const bind = (n: TS.BindingName) => {
+    if (ts.isIdentifier(n)) names.add(n.text);
+    else for (const el of n.elements) if (!ts.isOmittedExpression(el)) bind(el.name);
+  };
+  forEachDescendant(ts, body, (n) => {
+    if (n !== body && (isFunctionLike(ts, n) || ts.isClassLike(n))) return false;
+    if (ts.isVariableDeclarationList(n) && (n.flags & ts.NodeFlags.BlockScoped) === 0) n.declarations.forEach((d) => bind(d.name));
+    return true;
+  });
+  return names;
 }
 
 /**
