@@ -1,4 +1,4 @@
-import { FunctionStats, probeTotals } from "./stats";
+import { FunctionStats, probeTotals, type Invocation } from "./stats";
 
 /*
  * What the probes add to the times they measure, measured the way user code pays it: warmed-up,
@@ -31,18 +31,21 @@ export interface Calibration {
   call: number;
 }
 
+/** The current sync invocation, as each instrumented file keeps its own (emit.ts). */
+let cur: Invocation | undefined;
+
 function emptyLoop(stats: FunctionStats, n: number): number {
-  const s = stats.enter();
+  cur = stats.push(cur);
   try {
-    s.hit(1);
+    cur.hit(1);
     let x = 0;
-    for (let i = 0; s.count(2), i < n; i++) {
-      s.hit(3);
+    for (let i = 0; cur.count(2), i < n; i++) {
+      cur.hit(3);
       x += i;
     }
     return x;
   } finally {
-    s.exit();
+    cur!.exit((cur = cur!.up));
   }
 }
 
@@ -52,14 +55,14 @@ function plainDepth(d: number): number {
 }
 
 function instrumentedDepth(stats: FunctionStats, d: number): number {
-  const s = stats.enter();
+  cur = stats.push(cur);
   try {
-    s.hit(1);
+    cur.hit(1);
     if (d === 0) return 1;
-    s.hit(2);
+    cur.hit(2);
     return instrumentedDepth(stats, d - 1) + 1;
   } finally {
-    s.exit();
+    cur!.exit((cur = cur!.up));
   }
 }
 

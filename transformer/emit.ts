@@ -1,5 +1,5 @@
 import type * as TS from "typescript";
-import { isDirective, type ProfilableFunction } from "./marks";
+import { forEachDescendant, isDirective, isFunctionLike, type ProfilableFunction } from "./marks";
 import { SiteIndex, type FilePlan, type PlannedFunction, type ProbeSite } from "./plan";
 
 export interface EmitOptions {
@@ -29,10 +29,20 @@ export function emitInstrumented(
   const cacheName = f.createUniqueName("__tsp_m");
   const runtimeName = f.createUniqueName("__tsprof");
 
+  /**
+   * Where the probes of the function being emitted find its invocation. A sync function's is the
+   * file's current one, a module variable (`cur = load()[i].push(cur)` on entry, `cur.exit(cur =
+   * cur.up)` in the `finally`): a sync call runs to its end before its caller's next probe, so no
+   * local holds it and the frame is two slots smaller (recursion goes deeper; docs/semantics.md).
+   * Functions that suspend (async, generators) interleave, and keep theirs in a local.
+   */
+  let syncState = false;
+  const currentName = f.createUniqueName("__tsp_c");
+  const state = (): TS.Identifier => (syncState ? currentName : stateName);
   const call = (method: string, args: TS.Expression[]) =>
-    f.createCallExpression(f.createPropertyAccessExpression(stateName, method), undefined, args);
+    f.createCallExpression(f.createPropertyAccessExpression(state(), method), undefined, args);
   const probe = (site: ProbeSite) =>
-    call(!site.clock ? "count" : site.kind === "iter" ? "iter" : site.hit ? "hit" : "mark", [f.createNumericLiteral(site.slot)]);
+    call(!site.clock ? "count" : site.kind === "iter" ? "iter" : site.cont ? "cont" : site.hit ? "hit" : "mark", [f.createNumericLiteral(site.slot)]);
   const probeStatement = (site: ProbeSite) => f.createExpressionStatement(probe(site));
   const startOf = (n: TS.Node) => n.getStart(sf);
 
@@ -43,11 +53,25 @@ export function emitInstrumented(
     return sites.get("stmt", startOf(inner));
   };
 
+  /** Probes owed before a statement: its `stmt` probe, and a `for await` loop's suspension (its first step waits). */
+  const probesBefore = (s: TS.Statement): TS.Statement[] => {
+    const out: TS.Statement[] = [];
+    const site = stmtSiteOf(s);
+    if (site) out.push(probeStatement(site));
+    let inner: TS.Statement = s;
+    while (ts.isLabeledStatement(inner)) inner = inner.statement;
+    if (ts.isForOfStatement(inner) && sites.get("forAwait", startOf(inner.expression))) out.push(f.createExpressionStatement(call("pause", [])));
+    const arrays = ts.isForOfStatement(inner) ? sites.get("arrays", startOf(inner)) : undefined;
+    if (arrays && ts.isForOfStatement(inner)) {
+      out.push(f.createExpressionStatement(call("arrays", [inner.expression, f.createNumericLiteral(arrays.slot)])));
+    }
+    return out;
+  };
+
   const visitStatements = (list: TS.NodeArray<TS.Statement>): TS.Statement[] => {
     const out: TS.Statement[] = [];
     for (const s of list) {
-      const site = stmtSiteOf(s);
-      if (site) out.push(probeStatement(site));
+      out.push(...probesBefore(s));
       const v = ts.visitNode(s, visit, ts.isStatement);
       if (v) out.push(v);
     }
@@ -56,17 +80,23 @@ export function emitInstrumented(
 
   /** A statement in a body position (`if (x) s;`): wrapped in a block when it needs a probe first. */
   const visitEmbedded = (s: TS.Statement): TS.Statement => {
-    const site = ts.isBlock(s) ? undefined : stmtSiteOf(s);
+    const before = ts.isBlock(s) ? [] : probesBefore(s);
     const v = ts.visitNode(s, visit, ts.isStatement)!;
-    return site ? f.createBlock([probeStatement(site), v], true) : v;
+    return before.length ? f.createBlock([...before, v], true) : v;
   };
 
-  /** A loop body that starts with a per-iteration probe. */
-  const bodyWithProbe = (s: TS.Statement, site: ProbeSite | undefined): TS.Statement => {
+  /** A loop body that starts with a per-iteration probe (and ends with `after`, for `for…of`). */
+  const bodyWithProbe = (s: TS.Statement, site: ProbeSite | undefined, first?: TS.Statement, after?: TS.Statement): TS.Statement => {
     if (!site) return visitEmbedded(s);
-    if (ts.isBlock(s)) return f.updateBlock(s, [probeStatement(site), ...visitStatements(s.statements)]);
-    return f.createBlock([probeStatement(site), visitEmbedded(s)], true);
+    const head = first ?? probeStatement(site);
+    const tail = after ? [after] : [];
+    if (ts.isBlock(s)) return f.updateBlock(s, [head, ...visitStatements(s.statements), ...tail]);
+    return f.createBlock([head, visitEmbedded(s), ...tail], true);
   };
+
+  /** A `for…of` loop's next step: timed on the header (`mark`), or, in `for await`, a suspension. */
+  const turnStatement = (site: ProbeSite) =>
+    f.createExpressionStatement(site.clock ? call("turn", [f.createNumericLiteral(site.slot)]) : call("pause", []));
 
   const withTestProbe = (site: ProbeSite | undefined, test: TS.Expression | undefined): TS.Expression | undefined => {
     const v = test && ts.visitNode(test, visit, ts.isExpression);
@@ -74,7 +104,22 @@ export function emitInstrumented(
     return f.createComma(probe(site), v ?? f.createTrue());
   };
 
+  // Offsets where something is emitted (sites, planned functions, removed decorators), sorted: a
+  // subtree holding none is returned as it is, unvisited. Unmarked code costs no walk, and no stack
+  // (a 5,000-term expression nests 5,000 deep).
+  const marks = [...plan.decorators, ...plan.functions.flatMap((fn) => [fn.at, ...fn.sites.map((st) => st.at)])].sort((a, b) => a - b);
+  const marked = (node: TS.Node): boolean => {
+    let lo = 0, hi = marks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (marks[mid] < node.pos) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < marks.length && marks[lo] < node.end;
+  };
+
   const visit = (node: TS.Node): TS.VisitResult<TS.Node | undefined> => {
+    if (node.pos >= 0 && !marked(node)) return node;
     if (ts.isDecorator(node) && node.pos >= 0 && decorators.has(startOf(node))) return undefined;
     const at = node.pos >= 0 ? startOf(node) : -1;
     const planned = at >= 0 ? sites.functionAt(at) : undefined;
@@ -127,18 +172,24 @@ export function emitInstrumented(
       return f.updateDoStatement(node, visitEmbedded(node.statement), withTestProbe(sites.get("test", at), node.expression)!);
     }
     if (ts.isForOfStatement(node)) {
-      const wrap = sites.get("forAwait", startOf(node.expression));
+      // The iterable is left as written: the loop itself reads its iterator, `next` and `return`.
       const iter = sites.get("iter", at);
-      let expr = ts.visitNode(node.expression, visit, ts.isExpression)!;
-      if (wrap) expr = call("asyncIter", [expr, f.createNumericLiteral(iter?.slot ?? 0)]);
-      else if (iter) expr = call("of", [expr, f.createNumericLiteral(iter.slot)]);
+      const turn = sites.get("turn", at);
+      const async = !!sites.get("forAwait", startOf(node.expression));
+      // The step has run by the body's first line: a sync loop's was timed on the header since its
+      // turn, and only counts here; a `for await` step's suspension ends here (a timed hit).
+      const first = iter && f.createExpressionStatement(call(async ? "hit" : "count", [f.createNumericLiteral(iter.slot)]));
       return f.updateForOfStatement(
         node,
         node.awaitModifier,
         ts.visitNode(node.initializer, visit, ts.isForInitializer)!,
-        expr,
-        bodyWithProbe(node.statement, sites.get("iter", at)),
+        ts.visitNode(node.expression, visit, ts.isExpression)!,
+        bodyWithProbe(node.statement, iter, first, turn && turnStatement(turn)),
       );
+    }
+    if (ts.isContinueStatement(node)) {
+      const turn = sites.get("turn", at);
+      return turn ? f.createBlock([turnStatement(turn), node], true) : node;
     }
     if (ts.isForInStatement(node)) {
       return f.updateForInStatement(
@@ -154,14 +205,27 @@ export function emitInstrumented(
     }
     if (ts.isYieldExpression(node) && (sites.get("yield", at) || sites.get("delegate", at))) {
       const inner = node.expression && ts.visitNode(node.expression, visit, ts.isExpression);
-      if (node.asteriskToken) return f.updateYieldExpression(node, node.asteriskToken, call("delegate", [inner!]));
+      // `yield*` delegates as written (which iterator method, `next`/`return`/`throw`, errors and
+      // stacks stay the program's own); its operand and every step of the delegate are suspension,
+      // which the function's next probe ends. No call wraps it: V8 would name that call in the
+      // delegate's errors ("x.resume is not iterable").
+      if (node.asteriskToken) {
+        return f.createParenthesizedExpression(f.createComma(call("pause", []), f.updateYieldExpression(node, node.asteriskToken, inner!)));
+      }
       return call("resume", [f.updateYieldExpression(node, undefined, call("pause", inner ? [inner] : []))]);
     }
     return ts.visitEachChild(node, visit, context);
   };
 
   const enterStatement = (pf: PlannedFunction) =>
-    f.createVariableStatement(
+    pf.kind === "sync" ? f.createExpressionStatement(f.createAssignment(
+      currentName,
+      f.createCallExpression(
+        f.createPropertyAccessExpression(f.createElementAccessExpression(f.createCallExpression(loadName, undefined, []), pf.index), "push"),
+        undefined,
+        [currentName],
+      ),
+    )) : f.createVariableStatement(
       undefined,
       f.createVariableDeclarationList(
         [f.createVariableDeclaration(
@@ -182,6 +246,16 @@ export function emitInstrumented(
     );
 
   const instrumentedBody = (fn: ProfilableFunction, pf: PlannedFunction): TS.Block => {
+    const outer = syncState;
+    syncState = pf.kind === "sync";
+    try {
+      return instrumentedBodyIn(fn, pf);
+    } finally {
+      syncState = outer;
+    }
+  };
+
+  const instrumentedBodyIn = (fn: ProfilableFunction, pf: PlannedFunction): TS.Block => {
     const body = fn.body!;
     let prologue: TS.Statement[] = [];
     let statements: TS.Statement[];
@@ -189,17 +263,28 @@ export function emitInstrumented(
       const all = visitStatements(body.statements);
       let n = 0;
       while (n < all.length && isDirective(ts, all[n])) n++;
-      prologue = all.slice(0, n);
-      statements = all.slice(n);
+      // Inside the `try` block a function declaration is block-scoped, which a `var` of the same
+      // name (`var g; function g() {}`) turns into a SyntaxError: such a declaration moves before
+      // the `try`, at the body's top level where it was. Others stay in the block, beside the
+      // `let`/`const` they may close over. They run nothing, so no probe is lost.
+      const vars = varNames(ts, body);
+      const hoisted = (st: TS.Statement) => ts.isFunctionDeclaration(st) && !!st.name && vars.has(st.name.text);
+      prologue = [...all.slice(0, n), ...all.slice(n).filter(hoisted)];
+      statements = all.slice(n).filter((st) => !hoisted(st));
     } else {
       const site = sites.get("body", startOf(body))!;
       const ret = ts.setTextRange(f.createReturnStatement(ts.visitNode(body, visit, ts.isExpression)), body);
       statements = [probeStatement(site), ret];
     }
+    // A sync invocation stops being current before its `exit` is called: a stack overflow in
+    // that call loses the last line's time, never which invocation is current.
+    const exit = syncState
+      ? call("exit", [f.createAssignment(currentName, f.createPropertyAccessExpression(currentName, "up"))])
+      : call("exit", []);
     const guarded = f.createTryStatement(
       f.createBlock(statements, true),
       undefined,
-      f.createBlock([f.createExpressionStatement(call("exit", []))], true),
+      f.createBlock([f.createExpressionStatement(exit)], true),
     );
     const block = f.createBlock([...prologue, enterStatement(pf), guarded], true);
     return ts.setTextRange(block, body);
@@ -230,6 +315,9 @@ export function emitInstrumented(
   const statements = ts.visitNodes(sf.statements, visit, ts.isStatement);
   const header = moduleHeader(ts, f, sf, context.getCompilerOptions(), runtimeName, options.runtime ?? "tsprof/runtime");
   const footer = registration(f, plan, loadName, cacheName, runtimeName, options.runtimeOptions);
+  if (plan.functions.some((fn) => fn.kind === "sync")) {
+    footer.push(f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(currentName)], 0)));
+  }
   let n = 0;
   while (n < statements.length && isDirective(ts, statements[n])) n++;
   const eager = f.createExpressionStatement(f.createCallExpression(loadName, undefined, []));
@@ -240,6 +328,21 @@ export function emitInstrumented(
     ...statements.slice(n),
     ...footer,
   ]);
+}
+
+/** Names a body declares with `var` (in any of its blocks, not in nested functions). */
+function varNames(ts: typeof TS, body: TS.Block): Set<string> {
+  const names = new Set<string>();
+  const bind = (n: TS.BindingName) => {
+    if (ts.isIdentifier(n)) names.add(n.text);
+    else for (const el of n.elements) if (!ts.isOmittedExpression(el)) bind(el.name);
+  };
+  forEachDescendant(ts, body, (n) => {
+    if (n !== body && (isFunctionLike(ts, n) || ts.isClassLike(n))) return false;
+    if (ts.isVariableDeclarationList(n) && (n.flags & ts.NodeFlags.BlockScoped) === 0) n.declarations.forEach((d) => bind(d.name));
+    return true;
+  });
+  return names;
 }
 
 /**
@@ -254,15 +357,28 @@ function moduleHeader(
   runtimeName: TS.Identifier,
   specifier: string,
 ): TS.Statement {
-  if (emitsCommonJs(ts, sf, options)) {
-    return f.createVariableStatement(
-      undefined,
-      f.createVariableDeclarationList(
-        [f.createVariableDeclaration(runtimeName, undefined, undefined,
-          f.createCallExpression(f.createIdentifier("require"), undefined, [f.createStringLiteral(specifier)]))],
-        ts.NodeFlags.None,
+  const requireCall = (callee: TS.Expression) => f.createCallExpression(callee, undefined, [f.createStringLiteral(specifier)]);
+  const declare = (init: TS.Expression) => f.createVariableStatement(
+    undefined,
+    f.createVariableDeclarationList([f.createVariableDeclaration(runtimeName, undefined, undefined, init)], ts.NodeFlags.None),
+  );
+  if (emitsCommonJs(ts, sf, options)) return declare(requireCall(f.createIdentifier("require")));
+  if (!ts.isExternalModule(sf)) {
+    // A script (no import or export) stays a script: an `import` would make it a module (strict,
+    // its own scope, `this` undefined). `require` where there is one, else one made for this file.
+    const req = f.createIdentifier("require");
+    const made = f.createCallExpression(
+      f.createPropertyAccessExpression(
+        f.createCallExpression(f.createPropertyAccessExpression(f.createIdentifier("process"), "getBuiltinModule"), undefined, [f.createStringLiteral("module")]),
+        "createRequire",
       ),
+      undefined,
+      [f.createStringLiteral(sf.fileName)],
     );
+    return declare(f.createConditionalExpression(
+      f.createStrictEquality(f.createTypeOfExpression(req), f.createStringLiteral("function")),
+      undefined, requireCall(req), undefined, requireCall(made),
+    ));
   }
   return f.createImportDeclaration(
     undefined,

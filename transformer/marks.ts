@@ -31,6 +31,12 @@ export interface MarkContext {
   all: boolean;
   /** Mark only these function names (`-p file:name`), in addition to marked ones. */
   names: Set<string> | undefined;
+  /**
+   * The bare `@profile` is a mark without an import (kernprof's way): nothing binds it at run
+   * time, so the emitters remove it. A decorator bound to tsprof's import stays: it does nothing,
+   * and keeps what any decorator brings (`design:*` metadata, `Symbol.metadata`).
+   */
+  implicit: boolean;
 }
 
 // `/** ... @profile ... */`: JSDoc-style block comments only, so prose in `//` comments never marks.
@@ -40,10 +46,21 @@ const JSDOC_PROFILE = /^\/\*\*(?:[\s\S]*?[\s*])?@profile(?![\w$-])/;
 export function createMarkContext(ts: typeof TS, sf: TS.SourceFile, all = false, names?: Set<string>): MarkContext {
   const decoratorNames = new Set<string>();
   const namespaceNames = new Set<string>();
+  /** The file binds `profile` itself (its own function, another package's import): that one is no mark. */
+  let ownProfile = false;
   for (const st of sf.statements) {
-    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) continue;
-    if (st.moduleSpecifier.text !== "tsprof") continue;
-    const bindings = st.importClause?.namedBindings;
+    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) {
+      ownProfile ||= declaresProfile(ts, st);
+      continue;
+    }
+    const clause = st.importClause;
+    if (st.moduleSpecifier.text !== "tsprof") {
+      const bindings = clause?.namedBindings;
+      ownProfile ||= clause?.name?.text === "profile"
+        || (!!bindings && (ts.isNamespaceImport(bindings) ? bindings.name.text === "profile" : bindings.elements.some((el) => el.name.text === "profile")));
+      continue;
+    }
+    const bindings = clause?.namedBindings;
     if (!bindings) continue;
     if (ts.isNamespaceImport(bindings)) namespaceNames.add(bindings.name.text);
     else for (const el of bindings.elements) {
@@ -51,8 +68,20 @@ export function createMarkContext(ts: typeof TS, sf: TS.SourceFile, all = false,
     }
   }
   // Without an import, a bare `@profile` still counts: kernprof users write it that way.
-  if (decoratorNames.size === 0 && namespaceNames.size === 0) decoratorNames.add("profile");
-  return { ts, sf, decoratorNames, namespaceNames, all, names };
+  const implicit = decoratorNames.size === 0 && namespaceNames.size === 0 && !ownProfile;
+  if (implicit) decoratorNames.add("profile");
+  return { ts, sf, decoratorNames, namespaceNames, all, names, implicit };
+}
+
+/** A top-level statement that gives `profile` a value at run time (an ambient `declare` does not). */
+function declaresProfile(ts: typeof TS, st: TS.Statement): boolean {
+  if (ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.DeclareKeyword)) return false;
+  if (ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st) || ts.isEnumDeclaration(st)) return st.name?.text === "profile";
+  if (ts.isImportEqualsDeclaration(st)) return st.name.text === "profile";
+  if (!ts.isVariableStatement(st)) return false;
+  const named = (n: TS.BindingName): boolean => ts.isIdentifier(n) ? n.text === "profile"
+    : n.elements.some((el) => !ts.isOmittedExpression(el) && named(el.name));
+  return st.declarationList.declarations.some((d) => named(d.name));
 }
 
 /** True when `d` is tsprof's `@profile` decorator (optionally called: `@profile()`). */
@@ -204,9 +233,33 @@ function naturalStartLine(mc: MarkContext, node: TS.Node): number {
   return lineOf(mc.sf, node.getStart(mc.sf));
 }
 
-/** The `@profile` mark on `fn` itself, if any: its line. */
+/**
+ * The overload signatures written just before an implementation (`function f(x: string): string;`),
+ * first one first: a mark on the first signature marks the implementation.
+ */
+function overloadsOf(ts: typeof TS, sf: TS.SourceFile, fn: ProfilableFunction): TS.Node[] {
+  if (!(ts.isFunctionDeclaration(fn) || ts.isMethodDeclaration(fn) || ts.isConstructorDeclaration(fn)) || !fn.body) return [];
+  const siblings: readonly TS.Node[] | undefined = ts.isClassLike(fn.parent) ? fn.parent.members
+    : ts.isSourceFile(fn.parent) || ts.isBlock(fn.parent) || ts.isModuleBlock(fn.parent) ? fn.parent.statements : undefined;
+  if (!siblings) return [];
+  const nameOf = (n: TS.Node) => ts.isConstructorDeclaration(n) ? "constructor"
+    : ts.isFunctionDeclaration(n) || ts.isMethodDeclaration(n) ? propertyNameText(ts, sf, n.name) : undefined;
+  const out: TS.Node[] = [];
+  for (let i = siblings.indexOf(fn) - 1; i >= 0; i--) {
+    const n = siblings[i];
+    if (n.kind !== fn.kind || (n as ProfilableFunction).body || nameOf(n) !== nameOf(fn)) break;
+    out.unshift(n);
+  }
+  return out;
+}
+
+/** The `@profile` mark on `fn` itself (or on its first overload signature), if any: its line. */
 function ownMarkLine(mc: MarkContext, fn: ProfilableFunction): number | undefined {
   const { ts } = mc;
+  for (const signature of overloadsOf(ts, mc.sf, fn)) {
+    const at = jsDocTagOffset(mc, signature);
+    if (at >= 0) return lineOf(mc.sf, at);
+  }
   for (const carrier of carrierOf(ts, fn)) {
     const decorators = profileDecorators(mc, carrier);
     if (decorators.length) return naturalStartLine(mc, carrier);
@@ -227,7 +280,9 @@ function markedClassOf(mc: MarkContext, fn: ProfilableFunction): TS.ClassLikeDec
     owner = field.parent;
   }
   if (!ts.isClassLike(owner)) return undefined;
-  if (profileDecorators(mc, owner).length || jsDocTagOffset(mc, owner) >= 0) return owner;
+  // A class expression carries its mark where a function expression does: `/** @profile */ const C = class {…}`.
+  const carriers = ts.isClassExpression(owner) ? carrierOf(ts, owner) : [owner];
+  if (carriers.some((c) => profileDecorators(mc, c).length || jsDocTagOffset(mc, c) >= 0)) return owner;
   return undefined;
 }
 
@@ -235,7 +290,7 @@ function markedClassOf(mc: MarkContext, fn: ProfilableFunction): TS.ClassLikeDec
 export function findMarkedFunctions(mc: MarkContext): MarkedFunction[] {
   const { ts, sf } = mc;
   const out: MarkedFunction[] = [];
-  const visit = (node: TS.Node): void => {
+  forEachDescendant(ts, sf, (node) => {
     if (hasBody(ts, node)) {
       const name = qualifiedName(ts, sf, node);
       let firstLine = ownMarkLine(mc, node);
@@ -245,10 +300,26 @@ export function findMarkedFunctions(mc: MarkContext): MarkedFunction[] {
       }
       if (firstLine !== undefined) out.push({ node, name, firstLine });
     }
-    ts.forEachChild(node, visit);
-  };
-  visit(sf);
+    return true;
+  });
   return out;
+}
+
+/**
+ * Visits `root` and its descendants in source order (pre-order) with an explicit stack: a
+ * 5,000-term `a + b + …` nests 5,000 deep, which TypeScript itself compiles and a recursive
+ * walk would not. `enter` returns false to skip a node's children.
+ */
+export function forEachDescendant(ts: typeof TS, root: TS.Node, enter: (node: TS.Node) => boolean): void {
+  const stack: TS.Node[] = [root];
+  const kids: TS.Node[] = [];
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (!enter(node)) continue;
+    kids.length = 0;
+    ts.forEachChild(node, (c) => { kids.push(c); });
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]);
+  }
 }
 
 /** A directive of a prologue (`"use strict";`): an expression statement that is only a string literal. */

@@ -1,5 +1,5 @@
 import type * as TS from "typescript";
-import { createMarkContext, findMarkedFunctions, isDirective, isFunctionLike, isProfileDecorator, type MarkContext, type ProfilableFunction } from "./marks";
+import { createMarkContext, findMarkedFunctions, forEachDescendant, isDirective, isFunctionLike, isProfileDecorator, type MarkContext, type ProfilableFunction } from "./marks";
 
 /**
  * Where a probe goes, and which line it counts.
@@ -11,9 +11,17 @@ import { createMarkContext, findMarkedFunctions, isDirective, isFunctionLike, is
  * - `catch` / `finally`: at the top of the handler block.
  * - `body`: an arrow function's expression body.
  * - `await` / `yield`: suspension points, whose suspended time is not billed as execution.
- * - `forAwait` / `delegate`: `for await` iterables and `yield*` operands, wrapped to see their suspensions.
+ * - `forAwait` / `delegate`: a `for await` loop (at its iterable) and a `yield*` (at the expression):
+ *   suspension starts before them.
+ * - `turn`: a `for…of` loop's next step is about to run: at the end of its body (`at` the loop) and
+ *   before each `continue` that targets the loop (`at` the `continue`). The iterator is never
+ *   wrapped (its protocol, errors and stack stay the program's own): a sync loop's step is timed
+ *   on the header line from here, a `for await` loop's step is a suspension from here.
+ * - `arrays`: before a sync `for…of` over a variable of the function (`for (x of xs)`, `xs` a
+ *   parameter or local): the variable is read once more, to learn whether it is a plain array,
+ *   whose steps (a nanosecond) are not worth a clock read at each `turn`.
  */
-export type SiteKind = "stmt" | "test" | "iter" | "clause" | "catch" | "finally" | "body" | "await" | "yield" | "forAwait" | "delegate";
+export type SiteKind = "stmt" | "test" | "iter" | "clause" | "catch" | "finally" | "body" | "await" | "yield" | "forAwait" | "delegate" | "turn" | "arrays";
 
 export interface ProbeSite {
   kind: SiteKind;
@@ -28,6 +36,12 @@ export interface ProbeSite {
    * counts its hit; its sub-nanosecond cost stays with the line before it.
    */
   clock: boolean;
+  /**
+   * A `stmt` probe that counts only when the invocation's last probe was on another line: a
+   * statement starting on the line where the compound statement before it ends
+   * (`} else { x(); } y();`), entered afresh on some paths and continued on others.
+   */
+  cont?: boolean;
 }
 
 export type FunctionKind = "sync" | "async" | "generator" | "async generator";
@@ -83,11 +97,12 @@ export function planFile(ts: typeof TS, sf: TS.SourceFile, options: PlanOptions 
   const profiledNames = new Set(marked.flatMap((m) => (ts.isFunctionDeclaration(m.node) && m.node.name ? [m.node.name.text] : [])));
   const functions = marked.map((m, index) => planFunction(mc, textLines, m.node, m.name, m.firstLine, index, profiledNames));
   const decorators: number[] = [];
-  const findDecorators = (node: TS.Node): void => {
-    if (ts.isDecorator(node) && isProfileDecorator(mc, node)) decorators.push(node.getStart(sf));
-    ts.forEachChild(node, findDecorators);
-  };
-  if (functions.length > 0) findDecorators(sf);
+  if (functions.length > 0 && mc.implicit) {
+    forEachDescendant(ts, sf, (node) => {
+      if (ts.isDecorator(node) && isProfileDecorator(mc, node)) decorators.push(node.getStart(sf));
+      return true;
+    });
+  }
   return { fileName: sf.fileName, functions, decorators };
 }
 
@@ -160,11 +175,26 @@ function planFunction(
    * counted again (`if (x) a();`, `a(); b();`).
    */
   const visitList = (statements: readonly TS.Statement[], prevLine: number) => {
+    let prev: TS.Statement | undefined;
     for (const s of statements) {
       if (isInert(s)) continue;
+      const first = sites.length;
       visitStatement(s, prevLine);
+      if (prev && isCompound(prev) && lineAt(prev.end) !== lineAt(startOf(prev)) && lineAt(prev.end) === lineAt(startOf(s))) {
+        let inner: TS.Statement = s;
+        while (ts.isLabeledStatement(inner)) inner = inner.statement;
+        const own = sites.slice(first).find((st) => st.kind === "stmt" && st.at === startOf(inner));
+        if (own) own.cont = true;
+      }
+      prev = s;
       prevLine = lineAt(startOf(s));
     }
+  };
+
+  /** Statements whose last probe depends on the path taken through them. */
+  const isCompound = (s: TS.Statement): boolean => {
+    while (ts.isLabeledStatement(s)) s = s.statement;
+    return ts.isBlock(s) || ts.isIfStatement(s) || ts.isTryStatement(s) || ts.isSwitchStatement(s) || ts.isIterationStatement(s, false);
   };
 
   /** A loop or `if` body: a block's statements, or one statement the emitter may wrap in a block. */
@@ -173,11 +203,54 @@ function planFunction(
     else if (!isInert(s)) visitStatement(s, headerLine);
   };
 
+  /**
+   * Names the function binds itself (parameters, its own `var`/`let`/`const`): reading one again
+   * runs nothing (a global could be a getter).
+   */
+  let locals: Set<string> | undefined;
+  const localNames = (): Set<string> => {
+    if (locals) return locals;
+    const names = new Set<string>();
+    const bind = (n: TS.BindingName) => {
+      if (ts.isIdentifier(n)) names.add(n.text);
+      else for (const el of n.elements) if (!ts.isOmittedExpression(el)) bind(el.name);
+    };
+    fn.parameters.forEach((p) => bind(p.name));
+    if (fn.body) {
+      forEachDescendant(ts, fn.body, (n) => {
+        if (isFunctionLike(ts, n) || ts.isClassLike(n)) return false;
+        if (ts.isVariableDeclaration(n)) bind(n.name);
+        return true;
+      });
+    }
+    return (locals = names);
+  };
+
+  /** Enclosing loops of the statement being visited, innermost last: `continue` finds its target here. */
+  const loops: { labels: string[]; forOf?: { slot: number; async: boolean } }[] = [];
+  let pendingLabels: string[] = [];
+  const inLoop = (s: TS.IterationStatement, forOf: { slot: number; async: boolean } | undefined, run: () => void) => {
+    loops.push({ labels: pendingLabels, forOf });
+    pendingLabels = [];
+    run();
+    loops.pop();
+  };
+
   const visitStatement = (s: TS.Statement, prevLine: number): void => {
     const line = lineAt(startOf(s));
     const fresh = line !== prevLine;
+    if (!ts.isLabeledStatement(s) && !ts.isIterationStatement(s, false)) pendingLabels = [];
     if (ts.isBlock(s)) return visitList(s.statements, prevLine);
-    if (ts.isLabeledStatement(s)) return visitStatement(s.statement, prevLine);
+    if (ts.isLabeledStatement(s)) {
+      pendingLabels = [...pendingLabels, s.label.text];
+      return visitStatement(s.statement, prevLine);
+    }
+    if (ts.isContinueStatement(s)) {
+      const target = s.label ? [...loops].reverse().find((l) => l.labels.includes(s.label!.text)) : loops[loops.length - 1];
+      if (fresh) site("stmt", s, line);
+      if (target?.forOf) sites.push({ kind: "turn", at: startOf(s), slot: target.forOf.slot, hit: false, clock: !target.forOf.async });
+      return;
+    }
     if (ts.isIfStatement(s)) {
       if (fresh) site("stmt", s, line);
       mayAllocate(line, s.expression);
@@ -192,7 +265,7 @@ function planFunction(
       const cheap = isTrivial(ts, s.condition) && isTrivial(ts, s.incrementor) && bodyStartsTimed(s.statement, line);
       site("test", s, line, true, !cheap);
       mayAllocate(line, s.condition, s.incrementor, ...initializerParts(s.initializer));
-      visitBody(s.statement, line);
+      inLoop(s, undefined, () => visitBody(s.statement, line));
       if (s.initializer) scanExpressions(s.initializer);
       if (s.condition) scanExpressions(s.condition);
       if (s.incrementor) scanExpressions(s.incrementor);
@@ -201,13 +274,13 @@ function planFunction(
     if (ts.isWhileStatement(s)) {
       site("test", s, line, true, !(isTrivial(ts, s.expression) && bodyStartsTimed(s.statement, line)));
       mayAllocate(line, s.expression);
-      visitBody(s.statement, line);
+      inLoop(s, undefined, () => visitBody(s.statement, line));
       scanExpressions(s.expression);
       return;
     }
     if (ts.isDoStatement(s)) {
       if (fresh) site("stmt", s, line);
-      visitBody(s.statement, line);
+      inLoop(s, undefined, () => visitBody(s.statement, line));
       site("test", s, lineAt(startOf(s.expression)), true, !(isTrivial(ts, s.expression) && bodyStartsTimed(s.statement, NO_LINE)));
       mayAllocate(lineAt(startOf(s.expression)), s.expression);
       scanExpressions(s.expression);
@@ -218,8 +291,13 @@ function planFunction(
       if (fresh) site("stmt", s, line);
       site("iter", s, line);
       always(line);
-      if (ts.isForOfStatement(s) && s.awaitModifier) site("forAwait", s.expression, line, false);
-      visitBody(s.statement, line);
+      const forOf = ts.isForOfStatement(s) ? { slot: slotOf(line), async: !!s.awaitModifier } : undefined;
+      if (forOf && !forOf.async && ts.isIdentifier(s.expression) && localNames().has(s.expression.text)) {
+        sites.push({ kind: "arrays", at: startOf(s), slot: forOf.slot, hit: false, clock: false });
+      }
+      if (forOf?.async) site("forAwait", s.expression, line, false);
+      inLoop(s, forOf, () => visitBody(s.statement, line));
+      if (forOf) sites.push({ kind: "turn", at: startOf(s), slot: forOf.slot, hit: false, clock: !forOf.async });
       scanExpressions(s.initializer);
       scanExpressions(s.expression);
       return;
@@ -277,14 +355,14 @@ function planFunction(
   /** Finds suspension points in a statement's own expressions (not in nested functions or bodies). */
   const scanExpressions = (root: TS.Node | undefined): void => {
     if (!root) return;
-    const walk = (n: TS.Node): void => {
+    const walk = (n: TS.Node): boolean => {
       if (isFunctionLike(ts, n) || ts.isClassLike(n)) {
         // Computed member names and `extends` clauses run in this function; bodies do not.
         if (ts.isClassLike(n)) {
-          n.heritageClauses?.forEach(walk);
-          for (const m of n.members) if (m.name && ts.isComputedPropertyName(m.name)) walk(m.name);
+          n.heritageClauses?.forEach((h) => forEachDescendant(ts, h, walk));
+          for (const m of n.members) if (m.name && ts.isComputedPropertyName(m.name)) forEachDescendant(ts, m.name, walk);
         }
-        return;
+        return false;
       }
       if (ts.isAwaitExpression(n)) sites.push({ kind: "await", at: startOf(n), slot: 0, hit: false, clock: true });
       if (ts.isAwaitExpression(n) || ts.isYieldExpression(n)) always(lineAt(startOf(n)));
@@ -292,9 +370,9 @@ function planFunction(
         const kind: SiteKind = n.asteriskToken ? "delegate" : "yield";
         sites.push({ kind, at: startOf(n), slot: 0, hit: false, clock: true });
       }
-      ts.forEachChild(n, walk);
+      return true;
     };
-    walk(root);
+    forEachDescendant(ts, root, walk);
   };
 
   const body = fn.body!;
@@ -333,30 +411,41 @@ function planFunction(
  * `performance.now()` on node 20, measured), two orders of magnitude more than the work.
  */
 export function isTrivial(ts: typeof TS, e: TS.Node | undefined, profiledCallees?: Set<string>): boolean {
-  if (!e) return true;
-  if (profiledCallees && ts.isCallExpression(e) && ts.isIdentifier(e.expression) && profiledCallees.has(e.expression.text)) {
-    return e.arguments.every((a) => isTrivial(ts, a, profiledCallees));
+  // An explicit stack: `a + b + …` chains nest as deep as they are long.
+  const todo: (TS.Node | undefined)[] = [e];
+  while (todo.length) {
+    const n = todo.pop();
+    if (!n) continue;
+    if (profiledCallees && ts.isCallExpression(n) && ts.isIdentifier(n.expression) && profiledCallees.has(n.expression.text)) {
+      todo.push(...n.arguments);
+      continue;
+    }
+    if (ts.isIdentifier(n) || ts.isNumericLiteral(n) || ts.isStringLiteral(n) || ts.isBigIntLiteral(n)) continue;
+    if (n.kind === ts.SyntaxKind.TrueKeyword || n.kind === ts.SyntaxKind.FalseKeyword || n.kind === ts.SyntaxKind.NullKeyword) continue;
+    if (ts.isParenthesizedExpression(n) || ts.isNonNullExpression(n) || ts.isAsExpression(n) || ts.isSatisfiesExpression(n)) {
+      todo.push(n.expression);
+      continue;
+    }
+    if (ts.isPropertyAccessExpression(n)) {
+      if (n.name.text !== "length") return false;
+      todo.push(n.expression);
+      continue;
+    }
+    if (ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) {
+      todo.push(n.operand);
+      continue;
+    }
+    if (ts.isBinaryExpression(n)) {
+      const op = n.operatorToken.kind;
+      if (op === ts.SyntaxKind.InKeyword || op === ts.SyntaxKind.InstanceOfKeyword) return false;
+      // Assignments only to plain variables: a property store may run a setter.
+      if (op >= ts.SyntaxKind.FirstAssignment && op <= ts.SyntaxKind.LastAssignment && !ts.isIdentifier(n.left)) return false;
+      todo.push(n.right, n.left);
+      continue;
+    }
+    return false;
   }
-  if (ts.isIdentifier(e) || ts.isNumericLiteral(e) || ts.isStringLiteral(e) || ts.isBigIntLiteral(e)) return true;
-  switch (e.kind) {
-    case ts.SyntaxKind.TrueKeyword:
-    case ts.SyntaxKind.FalseKeyword:
-    case ts.SyntaxKind.NullKeyword:
-      return true;
-  }
-  if (ts.isParenthesizedExpression(e) || ts.isNonNullExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e)) {
-    return isTrivial(ts, e.expression, profiledCallees);
-  }
-  if (ts.isPropertyAccessExpression(e)) return e.name.text === "length" && isTrivial(ts, e.expression, profiledCallees);
-  if (ts.isPrefixUnaryExpression(e) || ts.isPostfixUnaryExpression(e)) return isTrivial(ts, e.operand, profiledCallees);
-  if (ts.isBinaryExpression(e)) {
-    const op = e.operatorToken.kind;
-    if (op === ts.SyntaxKind.InKeyword || op === ts.SyntaxKind.InstanceOfKeyword) return false;
-    // Assignments only to plain variables: a property store may run a setter.
-    if (op >= ts.SyntaxKind.FirstAssignment && op <= ts.SyntaxKind.LastAssignment && !ts.isIdentifier(e.left)) return false;
-    return isTrivial(ts, e.left, profiledCallees) && isTrivial(ts, e.right, profiledCallees);
-  }
-  return false;
+  return true;
 }
 
 /** The file's lines as TypeScript numbers them (any of \r\n, \n, \r, U+2028, U+2029 ends a line). */

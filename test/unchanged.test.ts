@@ -1,0 +1,101 @@
+/*
+ * Behaviour unchanged: each program of unchanged-cases.ts runs compiled plain, compiled with the
+ * plugin's transform, and under `tsprof run`; stdout, stderr (stack lines through source maps)
+ * and exit status must match, and hits must be the ones its comments say.
+ */
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { compile, expectedHits, hitsByLine, makeProject, profEnv, ROOT, runNode, tsprof, type RunResult } from "./helpers";
+import { unchangedCases, type UnchangedCase } from "./unchanged-cases";
+import { mergeProfiles } from "../report/profile";
+import { readLprof } from "../report/read";
+
+function hitsIn(file: string): Record<number, number> {
+  return fs.existsSync(file) ? hitsByLine(mergeProfiles([readLprof(file)], { raw: true })) : {};
+}
+
+function runCase(c: UnchangedCase) {
+  const dir = fs.realpathSync(makeProject("tsprof-unchanged-"));
+  const sources: Record<string, string> = { "prog.ts": c.source, ...c.files };
+  for (const variant of ["plain", "prof"]) fs.mkdirSync(path.join(dir, variant));
+  for (const [name, text] of Object.entries(sources)) {
+    const src = path.join(dir, name);
+    fs.writeFileSync(src, text);
+    const options = { ...c.options, compilerOptions: { inlineSourceMap: true, ...c.options?.compilerOptions } };
+    const js = name.replace(/\.ts$/, ".js");
+    fs.writeFileSync(path.join(dir, "plain", js), compile(text, src, { ...options, plain: true }));
+    fs.writeFileSync(path.join(dir, "prof", js), compile(text, src, options));
+  }
+  const output = path.join(dir, "out.lprof");
+  const normalize = (r: RunResult): RunResult => {
+    const clean = (s: string) => s.split(path.join(dir, "plain")).join("<dir>").split(path.join(dir, "prof")).join("<dir>").split(dir).join("<dir>");
+    return { ...r, stdout: clean(r.stdout), stderr: clean(r.stderr) };
+  };
+  const node = (variant: string) =>
+    normalize(runNode(["--enable-source-maps", path.join(dir, variant, "prog.js")], { cwd: dir, env: profEnv(output) }));
+  const plain = node("plain");
+  const profiled = node("prof");
+  const hits = hitsIn(output);
+  let run: { result: RunResult; hits: Record<number, number> } | undefined;
+  if (!c.pluginOnly) {
+    if (c.tsconfigOptions) fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: c.tsconfigOptions }));
+    const runOut = path.join(dir, "run.lprof");
+    const result = normalize(tsprof(["run", "-o", runOut, "prog.ts"], { cwd: dir, env: profEnv(runOut) }));
+    // `tsprof run` ends by saying where the profile went, as kernprof does: not the program's output.
+    const said = result.stdout.indexOf("Wrote profile results to");
+    run = { result: { ...result, stdout: said >= 0 ? result.stdout.slice(0, said) : result.stdout }, hits: hitsIn(runOut) };
+  }
+  return { plain, profiled, hits, run };
+}
+
+for (const c of unchangedCases) {
+  test(c.name, () => {
+    const r = runCase(c);
+    assert.ok(r.plain.stdout.length > 0, `the program printed nothing: ${r.plain.stderr}`);
+    assert.equal(r.profiled.stdout, r.plain.stdout, "stdout differs with the transform");
+    assert.equal(r.profiled.stderr, r.plain.stderr, "stderr differs with the transform");
+    assert.equal(r.profiled.status, r.plain.status);
+    const expected = expectedHits(c.source);
+    assert.deepEqual(r.hits, expected, "hits with the transform");
+    if (r.run) {
+      assert.equal(r.run.result.stdout, r.plain.stdout, `stdout differs under tsprof run: ${r.run.result.stderr}`);
+      assert.equal(r.run.result.status, r.plain.status);
+      assert.deepEqual(r.run.hits, expected, "hits under tsprof run");
+    }
+  });
+}
+
+test("a script built by tspc with module none and outFile stays a script, and is profiled", () => {
+  const dir = fs.realpathSync(makeProject("tsprof-unchanged-outfile-"));
+  for (const dep of ["typescript", "ts-patch"]) fs.symlinkSync(path.join(ROOT, "node_modules", dep), path.join(dir, "node_modules", dep), "dir");
+  const source = `var total = 0;
+/** @profile */
+function add(n: number) {
+  total += n; // hits: 2
+  return total; // hits: 2
+}
+console.log(add(2), add(3), typeof this, typeof (globalThis as any).exports);
+`;
+  fs.writeFileSync(path.join(dir, "a.ts"), source);
+  const config = (outFile: string, plugins: unknown[]) => JSON.stringify({
+    compilerOptions: { target: "es2022", module: "none", outFile, ignoreDeprecations: "6.0", types: [], plugins },
+    files: ["a.ts"],
+  });
+  fs.writeFileSync(path.join(dir, "tsconfig.json"), config("out/all.js", [{ transform: "tsprof/transformer" }]));
+  fs.writeFileSync(path.join(dir, "tsconfig.plain.json"), config("plain/all.js", []));
+  const build = (tool: string, project: string) => runNode([path.join(ROOT, "node_modules", ...tool.split("/")), "-p", project], { cwd: dir });
+  const b1 = build("ts-patch/bin/tspc.js", "tsconfig.json");
+  assert.equal(b1.status, 0, b1.stdout + b1.stderr);
+  const b2 = build("typescript/bin/tsc", "tsconfig.plain.json");
+  assert.equal(b2.status, 0, b2.stdout + b2.stderr);
+  const output = path.join(dir, "out.lprof");
+  const plain = runNode([path.join(dir, "plain", "all.js")], { cwd: dir, env: profEnv(output) });
+  assert.ok(!fs.existsSync(output));
+  const profiled = runNode([path.join(dir, "out", "all.js")], { cwd: dir, env: profEnv(output) });
+  assert.equal(plain.stdout, "2 5 object undefined\n", plain.stderr);
+  assert.equal(profiled.stdout, plain.stdout, profiled.stderr);
+  assert.equal(profiled.stderr, plain.stderr);
+  assert.deepEqual(hitsIn(output), expectedHits(source));
+});
