@@ -3,6 +3,7 @@ import { performance } from "node:perf_hooks";
 import { settleMemory, startMemory } from "./memory";
 import { startSampler, tickMs, ticks } from "./sampler";
 import { FunctionStats, warmUpProbes, type TimingMode } from "./stats";
+import { share } from "./watchdog";
 
 /** Options baked into instrumented code by the transformer (the plugin's options). */
 export interface RegisterOptions {
@@ -90,7 +91,10 @@ export function registerFunctions(file: string, metas: FunctionMeta[], options: 
   const mode = s.mode;
   const stats = metas.map(([name, firstLine, lines, source, kind, quiet, cheap]) =>
     new FunctionStats(file, name, firstLine, lines, source, kind, mode, quiet, cheap));
-  if (s.enabled) s.functions.push(...stats);
+  if (s.enabled) {
+    s.functions.push(...stats);
+    share(s, outputPath(s));
+  }
   return stats;
 }
 
