@@ -7,8 +7,8 @@ import * as fs from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import type { SampleChunk } from "./sampler";
 import type { TimingMode } from "./stats";
-import { EXITING, SIGNALS, type SignalEnd } from "./watchdog";
-import { snapshotRun, writeRun, type StatsView } from "./writer";
+import { EXITING, SIGNALS, type SignalEnd } from "./watchdog-shared";
+import type { StatsView } from "./writer";
 
 interface SessionData {
   id: string;
@@ -62,13 +62,17 @@ parentPort!.on("message", (m: Message) => {
 /** Writes what the counters hold now; false if nothing was written (the exit's write has begun). */
 function write(): boolean {
   if (Atomics.load(state, EXITING) || functions.length === 0) return false;
+  // Loaded on the first write: the thread is up and watching sooner.
+  const { snapshotRun, writeRun } = require("./writer") as typeof import("./writer");
   const s = { ...session, mode: session.mode, functions };
   const run = snapshotRun(s, false, { threadId: 0, argv: session.argv, chunks: sharedChunks, memoryOn: session.memoryOn });
   try {
     writeRun(session.output, run, session.startWall, () => !Atomics.load(state, EXITING));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    process.stderr.write(`tsprof: could not write the profile to ${session.output} (${err.code ?? err.message}); set TSPROF_OUTPUT to a writable path\n`);
+    const { NotAFileError } = require("./writer") as typeof import("./writer");
+    const why = e instanceof NotAFileError ? err.message : err.code ?? err.message;
+    process.stderr.write(`tsprof: could not write the profile to ${session.output} (${why}); set TSPROF_OUTPUT to a writable path\n`);
     return false;
   }
   return true;
@@ -102,6 +106,7 @@ function onSignal(index: number): void {
   process.kill(process.pid, signal);
 }
 
+// SIGHUP last: once it is caught (SigCgt in /proc/PID/status), all three are watched.
 SIGNALS.forEach((signal, i) => {
   const h = new Signal();
   h.unref();

@@ -25,20 +25,12 @@ import { memory } from "./memory";
 import type { Session } from "./session";
 import type { FunctionStats } from "./stats";
 
-/** The signals tsprof writes the profile on, in the order of the shared listener counts. */
-export const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-/** Shared state: program listener counts per signal, then flags. */
-export const EXITING = SIGNALS.length, READY = EXITING + 1, STATE_SIZE = READY + 1;
+import { EXITING, SIGNALS, STATE_SIZE, type SignalEnd } from "./watchdog-shared";
+
+export { SIGNALS, type SignalEnd } from "./watchdog-shared";
 
 // Captured at load: `tsprof run` later wraps `Worker` to give every program thread its loader.
 const BaseWorker = threads.Worker;
-
-/** What runs in the watchdog after it wrote the profile for a signal (`tsprof run`'s closing message). */
-export interface SignalEnd {
-  module: string;
-  name: string;
-  arg: unknown;
-}
 
 interface Dog {
   worker: threads.Worker;
