@@ -38,7 +38,9 @@ export interface Session {
   hooked: boolean;
 }
 
-// One session per thread, even if two copies of the runtime are loaded (nested installs).
+// One session per thread, even if two copies of the runtime are loaded (nested installs): the
+// one thing tsprof must leave on the global object. Non-enumerable, so copies and listings of
+// `globalThis` (`Object.keys`, spread, `for…in`) do not see it; `Object.getOwnPropertySymbols` does.
 const KEY = Symbol.for("tsprof.session");
 
 export function session(): Session {
@@ -59,7 +61,7 @@ export function session(): Session {
       configuredOutput: undefined,
       hooked: false,
     };
-    g[KEY] = s;
+    Object.defineProperty(g, KEY, { value: s, enumerable: false, writable: false, configurable: true });
   }
   return s;
 }

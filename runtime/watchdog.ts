@@ -43,6 +43,7 @@ let pendingEnd: SignalEnd | undefined;
 
 /** Whether this Node lets a worker watch signals without printing a warning. */
 function canWatchSignals(): boolean {
+  if (process.env.TSPROF_WATCHDOG === "0") return false;
   if (typeof (process as { binding?: unknown }).binding !== "function") return false;
   const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ");
   if (/--pending-deprecation|--throw-deprecation|--experimental-permission|--permission\b/.test(flags)) return false;
