@@ -40,12 +40,12 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function run(dir: string, args: string[], env: Record<string, string> = {}): RunResult {
-  const r = spawnSync(process.execPath, [CLI, "run", ...args], { cwd: dir, env: cleanEnv(env), encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, [CLI, "run", ...args], { cwd: dir, env: cleanEnv(env), encoding: "utf8", timeout: 60_000, killSignal: "SIGKILL" });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
 }
 
 function view(dir: string, args: string[]): RunResult {
-  const r = spawnSync(process.execPath, [CLI, "view", ...args], { cwd: dir, env: cleanEnv(), encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, [CLI, "view", ...args], { cwd: dir, env: cleanEnv(), encoding: "utf8", timeout: 60_000, killSignal: "SIGKILL" });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
 }
 
@@ -184,7 +184,7 @@ for (;;) grow(keep, 10000);
     fs.writeFileSync(path.join(dir, "oom.js"), compile(src, path.join(dir, "oom.ts")));
     const out = path.join(dir, "oom.lprof");
     const r = spawnSync(process.execPath, ["--max-old-space-size=24", "oom.js", out], {
-      cwd: dir, env: profEnv(out, { TSPROF_INTERVAL: "0.05" }), encoding: "utf8", timeout: 120_000,
+      cwd: dir, env: profEnv(out, { TSPROF_INTERVAL: "0.05" }), encoding: "utf8", timeout: 120_000, killSignal: "SIGKILL",
     });
     assert.ok(r.signal === "SIGABRT" || r.status === 134, `${r.status} ${r.signal} ${r.stderr.slice(0, 300)}`);
     assert.match(r.stderr, /heap out of memory/);
@@ -272,7 +272,7 @@ describe("files", () => {
     assert.equal(spawnSync("mkfifo", [path.join(dir, "pipe")]).status, 0);
     fs.mkdirSync(path.join(dir, "adir"));
     for (const [name, what] of [["pipe", "a named pipe"], ["adir", "a directory"]]) {
-      const r = spawnSync(process.execPath, ["small.js"], { cwd: dir, env: profEnv(path.join(dir, name)), encoding: "utf8", timeout: 60_000 });
+      const r = spawnSync(process.execPath, ["small.js"], { cwd: dir, env: profEnv(path.join(dir, name)), encoding: "utf8", timeout: 60_000, killSignal: "SIGKILL" });
       assert.deepEqual([r.status, r.signal, r.stdout], [0, null, "1\n"], name);
       assert.equal(r.stderr, `tsprof: could not write the profile to ${path.join(dir, name)} (${path.join(dir, name)} is ${what}, not a profile file); set TSPROF_OUTPUT to a writable path\n`);
     }
