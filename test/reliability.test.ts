@@ -221,18 +221,25 @@ describe("files", () => {
         Atomics.add(gate, 1 + me, 1);
       }`;
     const workers = Array.from({ length: threads }, (_, me) => new Worker(code, { eval: true, workerData: { gate, me, file, rounds } }));
+    let failed: Error | undefined;
+    for (const w of workers) w.on("error", (e) => (failed ??= e));
     let lost = 0;
-    for (let r = 1; r <= rounds; r++) {
-      fs.rmSync(file, { force: true });
-      // A lock left by a writer that died: a pid no process has.
-      fs.writeFileSync(`${file}.lock`, "4194999");
-      Atomics.store(gate, 0, r);
-      Atomics.notify(gate, 0);
-      await waitFor(() => Array.from({ length: threads }, (_, i) => Atomics.load(gate, 1 + i)).every((n) => n >= r));
-      const runs = (JSON.parse(fs.readFileSync(file, "utf8")) as { runs: unknown[] }).runs;
-      if (runs.length !== threads) lost++;
+    try {
+      for (let r = 1; r <= rounds && !failed; r++) {
+        fs.rmSync(file, { force: true });
+        // A lock left by a writer that died: a pid no process has.
+        fs.writeFileSync(`${file}.lock`, "4194999");
+        Atomics.store(gate, 0, r);
+        Atomics.notify(gate, 0);
+        await waitFor(() => failed || Array.from({ length: threads }, (_, i) => Atomics.load(gate, 1 + i)).every((n) => n >= r));
+        if (failed) break;
+        const runs = (JSON.parse(fs.readFileSync(file, "utf8")) as { runs: unknown[] }).runs;
+        if (runs.length !== threads) lost++;
+      }
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
     }
-    await Promise.all(workers.map((w) => w.terminate()));
+    assert.equal(failed, undefined);
     assert.equal(lost, 0, `rounds that lost a run: ${lost} of ${rounds}`);
     assert.deepEqual(fs.readdirSync(dir).sort(), ["node_modules", "race.lprof"]);
   });
