@@ -240,7 +240,7 @@ function lockState(lock: string): LockState {
  * two writers could both judge a dead writer's lock stale, and the second remove the fresh lock
  * the first had just taken, letting a third in beside it (measured: a run lost in 2 of 300 rounds).
  */
-function breakStaleLock(lock: string): void {
+export function breakStaleLock(lock: string): void {
   const guard = `${lock}.break`;
   try {
     fs.writeFileSync(guard, String(process.pid), { flag: "wx" });

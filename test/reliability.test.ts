@@ -14,6 +14,7 @@ import { Worker } from "node:worker_threads";
 import { mergeProfiles } from "../report/profile";
 import { readLprof } from "../report/read";
 import { jsonErrorOffset } from "../report/json-error";
+import { breakStaleLock } from "../runtime/writer";
 import { CLI, compile, makeProject, profEnv, ROOT, signalsWatched, type RunResult } from "./helpers";
 
 const dirs: string[] = [];
@@ -244,6 +245,30 @@ describe("files", () => {
     assert.deepEqual(fs.readdirSync(dir).sort(), ["node_modules", "race.lprof"]);
   });
 
+  test("4: a lock is broken only while still abandoned, under the break lock", () => {
+    const dir = project({});
+    const lock = path.join(dir, "x.lprof.lock");
+    // Judged stale by one writer, then taken afresh by another (a live pid): it must stay.
+    fs.writeFileSync(lock, String(process.ppid));
+    breakStaleLock(lock);
+    assert.equal(fs.readFileSync(lock, "utf8"), String(process.ppid));
+    // Still abandoned: removed.
+    fs.writeFileSync(lock, "4194999");
+    breakStaleLock(lock);
+    assert.equal(fs.existsSync(lock), false);
+    // Another breaker holds the break lock: nothing is removed, whatever the lock's state.
+    fs.writeFileSync(lock, "4194999");
+    fs.writeFileSync(`${lock}.break`, String(process.ppid));
+    breakStaleLock(lock);
+    assert.equal(fs.existsSync(lock), true);
+    // A break lock whose holder died long ago is cleared; the next attempt breaks the lock.
+    const old = new Date(Date.now() - 60_000);
+    fs.utimesSync(`${lock}.break`, old, old);
+    breakStaleLock(lock);
+    breakStaleLock(lock);
+    assert.deepEqual(fs.readdirSync(dir), ["node_modules"]);
+  });
+
   const SMALL = `/** @profile */\nfunction f(): number {\n  return 1;\n}\nconsole.log(f());\n`;
 
   test("5: a write that fails (disk full) leaves no temporary file; one line says why", () => {
@@ -299,17 +324,21 @@ describe("files", () => {
     const dir = project({ "none.ts": "console.log('nothing profiled');\n", "small.ts": SMALL });
     const victim = path.join(dir, "victim.txt");
     fs.writeFileSync(victim, "precious\n");
-    // The fixed names used before: `<out>.tmp` (nothing profiled), `<out>.<pid>-<thread>.tmp`.
+    // The fixed names used before: `<out>.tmp` (nothing profiled, a child process), `<out>.<pid>-<thread>.tmp`.
     fs.symlinkSync(victim, path.join(dir, "none.ts.lprof.tmp"));
-    const r = run(dir, ["-q", "none.ts"]);
+    const r = run(dir, ["-q", "--", "--no-warnings", "none.ts"]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(fs.readFileSync(victim, "utf8"), "precious\n");
-    assert.deepEqual(readLprof(path.join(dir, "none.ts.lprof")).runs.flatMap((r) => r.functions), []);
-    // Each temporary name is new: a symlink farm over every name a pid could give is no use.
-    for (let pid = 1; pid < 200; pid++) fs.symlinkSync(victim, path.join(dir, `small.ts.lprof.${pid}-0.tmp`));
-    for (let i = 0; i < 3; i++) assert.equal(run(dir, ["-q", "small.ts"]).status, 0);
+    assert.deepEqual(readLprof(path.join(dir, "none.ts.lprof")).runs.flatMap((x) => x.functions), []);
+    // The pids the next processes will get (pids are handed out in order): links at every name.
+    fs.writeFileSync(path.join(dir, "small.js"), compile(SMALL, path.join(dir, "small.ts")));
+    const next = spawnSync("true").pid!;
+    for (let pid = next; pid < next + 3000; pid++) fs.symlinkSync(victim, path.join(dir, `out.lprof.${pid}-0.tmp`));
+    const out = path.join(dir, "out.lprof");
+    const p = spawnSync(process.execPath, ["small.js"], { cwd: dir, env: profEnv(out), encoding: "utf8" });
+    assert.deepEqual([p.status, p.stderr], [0, ""]);
     assert.equal(fs.readFileSync(victim, "utf8"), "precious\n");
-    assert.equal(hitsOf(path.join(dir, "small.ts.lprof"), "f"), 1);
+    assert.equal(hitsOf(out, "f"), 1);
     assert.equal(fs.readdirSync(dir).filter((n) => n.endsWith(".tmp") && !fs.lstatSync(path.join(dir, n)).isSymbolicLink()).length, 0);
   });
 });
