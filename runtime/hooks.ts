@@ -1,6 +1,6 @@
 import { isMainThread } from "node:worker_threads";
 import { outputPath, type Session } from "./session";
-import { hideListeners, SIGNALS, startWatchdog, watchdogStand, type SignalEnd, setSignalEnd } from "./watchdog";
+import { hideListeners, SIGNALS, startWatchdog, watchdogRunning, watchdogStand, type SignalEnd, setSignalEnd } from "./watchdog";
 import { NotAFileError, snapshotRun, writeRun } from "./writer";
 
 /** Writes this thread's profile; never throws (it runs while the process is going down). */
@@ -32,8 +32,8 @@ export function setEndHooks(hooks: EndHooks): void {
 }
 
 /**
- * Fallback where the watchdog cannot run: listeners on the main thread, which write when its
- * event loop is free (not during synchronous work). Then tsprof steps aside, so the program's
+ * Where the watchdog cannot watch signals (Node 24+, `TSPROF_WATCHDOG=0`): listeners on the
+ * main thread, which write when its event loop is free (not during synchronous work). Then tsprof steps aside, so the program's
  * own listeners see exactly the listeners they would without it: libraries such as signal-exit
  * re-raise only when they count themselves alone. With no listener left, the signal is raised
  * again and Node's default applies: the process dies by it, as it would have.
@@ -79,5 +79,5 @@ export function installHooks(s: Session): void {
   const interval = asked > 0 ? Math.min(Math.max(asked, 0.01), 2147483) : 0;
   const watched = isMainThread && startWatchdog(s, outputPath(s), interval > 0 ? interval : 0);
   if (isMainThread && !watched) listenOnMainThread(s);
-  if (interval > 0 && !watched) setInterval(() => writeProfile(s, false), interval * 1000).unref();
+  if (interval > 0 && !watchdogRunning()) setInterval(() => writeProfile(s, false), interval * 1000).unref();
 }

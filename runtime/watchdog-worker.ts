@@ -45,7 +45,7 @@ for (const [stream, fd] of [[process.stdout, 1], [process.stderr, 2]] as const) 
 // Node warns when a worker takes its signal handle (below); the warning is not the program's.
 process.emitWarning = () => undefined;
 
-const data = workerData as { state: Int32Array; session: SessionData; intervalS: number; end?: SignalEnd };
+const data = workerData as { state: Int32Array; session: SessionData; intervalS: number; signals: boolean; end?: SignalEnd };
 const state = data.state;
 let session = data.session;
 let end = data.end;
@@ -85,8 +85,6 @@ interface SignalHandle {
   unref(): void;
 }
 
-const { Signal } = (process as unknown as { binding(name: string): { Signal: new () => SignalHandle } }).binding("signal_wrap");
-const { constants } = require("node:os") as typeof import("node:os");
 const handles: SignalHandle[] = [];
 
 function onSignal(index: number): void {
@@ -106,12 +104,16 @@ function onSignal(index: number): void {
   process.kill(process.pid, signal);
 }
 
-// SIGHUP last: once it is caught (SigCgt in /proc/PID/status), all three are watched.
-SIGNALS.forEach((signal, i) => {
-  const h = new Signal();
-  h.unref();
-  h.onsignal = () => onSignal(i);
-  if (h.start(constants.signals[signal]) === 0) handles.push(h);
-});
+if (data.signals) {
+  const { Signal } = (process as unknown as { binding(name: string): { Signal: new () => SignalHandle } }).binding("signal_wrap");
+  const { constants } = require("node:os") as typeof import("node:os");
+  // SIGHUP last: once it is caught (SigCgt in /proc/PID/status), all three are watched.
+  SIGNALS.forEach((signal, i) => {
+    const h = new Signal();
+    h.unref();
+    h.onsignal = () => onSignal(i);
+    if (h.start(constants.signals[signal]) === 0) handles.push(h);
+  });
+}
 
 if (data.intervalS > 0) setInterval(write, data.intervalS * 1000);

@@ -33,6 +33,8 @@ export { SIGNALS, type SignalEnd } from "./watchdog-shared";
 const BaseWorker = threads.Worker;
 
 interface Dog {
+  /** Whether it watches signals (else only writes at intervals). */
+  signals: boolean;
   worker: threads.Worker;
   state: Int32Array;
   sent: number;
@@ -41,27 +43,44 @@ interface Dog {
 let dog: Dog | undefined;
 let pendingEnd: SignalEnd | undefined;
 
-/** Whether this Node lets a worker watch signals without printing a warning. */
-function canWatchSignals(): boolean {
-  if (process.env.TSPROF_WATCHDOG === "0") return false;
-  if (typeof (process as { binding?: unknown }).binding !== "function") return false;
-  const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ");
-  if (/--pending-deprecation|--throw-deprecation|--experimental-permission|--permission\b/.test(flags)) return false;
-  return process.env.NODE_PENDING_DEPRECATION !== "1";
+let probed: boolean | undefined;
+
+/**
+ * Whether a worker can watch signals here: Node 20 and 22 give workers the signal handle through
+ * `process.binding`; Node 24 no longer does ("No such module: signal_wrap"). Probed once, with
+ * deprecation warnings off for the call (the program must not see one of tsprof's).
+ */
+export function workerCanWatchSignals(): boolean {
+  if (probed !== undefined) return probed;
+  const p = process as { binding?: (name: string) => unknown; noDeprecation?: boolean };
+  if (typeof p.binding !== "function") return (probed = false);
+  const saved = p.noDeprecation;
+  p.noDeprecation = true;
+  try {
+    probed = typeof (p.binding("signal_wrap") as { Signal?: unknown }).Signal === "function";
+  } catch {
+    probed = false;
+  } finally {
+    p.noDeprecation = saved;
+  }
+  return probed;
 }
 
 /**
- * Starts the watchdog for the main thread's session; false when it cannot run here (the caller
- * then listens for signals on the main thread). `intervalS > 0`: it also writes every `intervalS`.
+ * Starts the watchdog for the main thread's session, to watch signals (where a worker can) and to
+ * write every `intervalS` seconds (if > 0). Returns whether it watches signals; if not, the caller
+ * listens for them on the main thread.
  */
 export function startWatchdog(s: Session, output: string, intervalS: number): boolean {
-  if (dog) return true;
-  if (!threads.isMainThread || !canWatchSignals()) return false;
+  if (dog) return dog.signals;
+  if (!threads.isMainThread || process.env.TSPROF_WATCHDOG === "0") return false;
+  const signals = workerCanWatchSignals();
+  if (!signals && !(intervalS > 0)) return false;
   const state = new Int32Array(new SharedArrayBuffer(4 * STATE_SIZE));
   let worker: threads.Worker;
   try {
     worker = new BaseWorker(path.join(__dirname, "watchdog-worker.js"), {
-      workerData: { state, session: sessionData(s, output), intervalS, end: pendingEnd },
+      workerData: { state, session: sessionData(s, output), intervalS, signals, end: pendingEnd },
       // Ours, not the program's: no inherited flags, hooks, environment or stdin.
       execArgv: [],
       env: {},
@@ -75,10 +94,10 @@ export function startWatchdog(s: Session, output: string, intervalS: number): bo
   }
   worker.unref();
   worker.on("error", () => undefined);
-  dog = { worker, state, sent: 0 };
-  countListeners(state);
+  dog = { worker, state, sent: 0, signals };
+  if (signals) countListeners(state);
   share(s);
-  return true;
+  return signals;
 }
 
 function sessionData(s: Session, output: string) {
@@ -148,6 +167,7 @@ export function setSignalEnd(end: SignalEnd): void {
   dog?.worker.postMessage({ end });
 }
 
+/** Whether the watchdog makes the interval dumps. */
 export function watchdogRunning(): boolean {
   return dog !== undefined;
 }
