@@ -4,8 +4,7 @@
  * interval dump (`TSPROF_INTERVAL`) during a long synchronous stretch.
  *
  * Why a thread: a JavaScript signal listener only runs when the main thread's event loop turns,
- * so under one a program in `for (;;) f()` never ends on Ctrl-C (measured: still running 6 s
- * after SIGINT); without one, the process dies at once and writes nothing. The watchdog watches
+ * so under one a program in `for (;;) f()` never ends on Ctrl-C; without one, the process dies at once and writes nothing. The watchdog watches
  * the signals from its own event loop, so the main thread has no listener of tsprof's: when the
  * program has none either, the watchdog writes the profile from the shared counters, stops
  * watching (the signal's disposition is Node's default again) and raises the signal, and the
@@ -13,10 +12,10 @@
  * the signal itself, the watchdog does nothing: the program's listener decides, as it would.
  * The main thread counts the program's listeners into shared memory as they are added and removed.
  *
- * Watching a signal from a worker takes Node's internal signal handle (`process.binding`,
- * allow-listed for this binding on Node 20-24): the public `process.on` ignores signals in
- * workers. Where that is unavailable (or would print a deprecation warning), hooks.ts falls
- * back to listeners on the main thread, which write when the loop is free.
+ * Watching a signal from a worker takes Node's internal signal handle (`process.binding`, which
+ * Node 20 and 22 allow and Node 24 no longer does): the public `process.on` ignores signals in
+ * workers. Where it is unavailable, hooks.ts listens on the main thread (written when the loop
+ * is free) and the watchdog only makes the interval dumps.
  */
 import * as path from "node:path";
 import * as threads from "node:worker_threads";
