@@ -1,12 +1,13 @@
 import * as fs from "node:fs";
 import { constants } from "node:os";
 import * as path from "node:path";
-import { defaultCacheDir } from "../loader/cache";
+import { defaultCacheDir, trustCacheDir } from "../loader/cache";
 import { fingerprint, type LoaderConfig } from "../loader/config";
 import { runInProcess } from "../loader/in-process";
 import { programEnv, runChild, splitNodeCommand } from "../loader/launch";
 import { semanticOptions } from "../loader/tsconfig";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofFile } from "../runtime/lprof";
+import { readRegularFile, replaceFile } from "../runtime/writer";
 import { parseArgs, UsageError, type CommandSpec } from "./args";
 import { mergeProfiles } from "../report/profile";
 import { formatReport } from "../report/line-report";
@@ -43,6 +44,9 @@ export const runSpec: CommandSpec = {
     "  tsprof run -- --max-old-space-size=4096 app.ts input.json",
   ].join("\n"),
 };
+
+/** Longest `-i`: Node's timers hold at most 2^31 - 1 milliseconds. */
+const MAX_INTERVAL_S = Math.floor((2 ** 31 - 1) / 1000);
 
 const ENTRY_EXTENSIONS = [".ts", ".mts", ".cts", ".js", ".mjs", ".cjs"];
 
@@ -86,6 +90,9 @@ function plan(argv: string[]): RunPlan {
   if (command.script === undefined) throw new UsageError("no script given; for example: tsprof run -v app.ts");
   const script = path.resolve(command.script);
   if (!fs.existsSync(script)) throw new RunError(`${command.script}: no such file (looked in ${process.cwd()}); check the script's path`);
+  if (fs.statSync(script).isDirectory()) {
+    throw new RunError(`${command.script} is a directory; pass the script to run (for example ${path.join(command.script, "index.ts")})`);
+  }
   const ext = path.extname(script);
   if (ext && !ENTRY_EXTENSIONS.includes(ext) && fs.statSync(script).isFile()) {
     throw new RunError(`${command.script}: cannot run ${ext} files; the script must be one of ${ENTRY_EXTENSIONS.join(" ")}`);
@@ -96,7 +103,14 @@ function plan(argv: string[]): RunPlan {
     if (!(n > 0)) throw new UsageError(`invalid ${what} "${values[name]}" for ${short}: give a positive number`);
     return String(n);
   };
-  if (values["output-interval"] !== undefined) settings.TSPROF_INTERVAL = positive("output-interval", "-i", "interval");
+  if (values["output-interval"] !== undefined) {
+    // Node's timers hold at most 2^31 - 1 ms (longer ones fire every millisecond, with a warning).
+    const seconds = Number(values["output-interval"]);
+    if (!(seconds >= 0.01 && seconds <= MAX_INTERVAL_S)) {
+      throw new UsageError(`invalid interval "${values["output-interval"]}" for -i: give seconds from 0.01 to ${MAX_INTERVAL_S}`);
+    }
+    settings.TSPROF_INTERVAL = String(seconds);
+  }
   if (values.sample) settings.TSPROF_TIMING = "sampled";
   if (values.rate !== undefined) {
     if (!values.sample) throw new UsageError("--rate needs --sample");
@@ -111,11 +125,18 @@ function plan(argv: string[]): RunPlan {
     throw new RunError((e as Error).message);
   }
   const output = path.resolve(typeof values.outfile === "string" ? values.outfile : `${path.basename(script)}.lprof`);
+  const existing = fs.statSync(output, { throwIfNoEntry: false });
+  if (existing && !existing.isFile()) {
+    const what = existing.isDirectory() ? "a directory" : existing.isFIFO() ? "a named pipe" : "not a regular file";
+    throw new RunError(`-o ${path.relative(process.cwd(), output) || output} is ${what}; pass a file path for the profile (for example ${path.join(path.relative(process.cwd(), output) || ".", "app.lprof")})`);
+  }
   try {
     fs.mkdirSync(path.dirname(output), { recursive: true });
   } catch (e) {
     throw new RunError(`cannot create the directory of ${output} (${(e as NodeJS.ErrnoException).code}); pass another path with -o`);
   }
+  // Checked here, before anything reads it: Node's own code cache lives inside it too.
+  const cacheDir = process.env.TSPROF_CACHE_DIR ?? defaultCacheDir(path.dirname(script));
   return {
     nodeArgs: command.nodeArgs,
     script,
@@ -132,7 +153,7 @@ function plan(argv: string[]): RunPlan {
       all: values.all === true,
       patterns,
       cwd: process.cwd(),
-      cacheDir: process.env.TSPROF_CACHE_DIR ?? defaultCacheDir(path.dirname(script)),
+      cacheDir: cacheDir && trustCacheDir(cacheDir) ? cacheDir : "",
       compilerOptions,
       fingerprint: fingerprint(),
     },
@@ -156,7 +177,10 @@ export async function runCommand(argv: string[]): Promise<number> {
   if (p.nodeArgs.length === 0) {
     for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
     Object.assign(process.env, env);
-    runInProcess(p.script, p.args, (code, signal) => finish(p, session, started, code === 0 && !signal));
+    runInProcess(p.script, p.args, {
+      onExit: (code) => finish(p, session, started, code === 0),
+      onSignal: { module: __filename, name: "finishAfterSignal", arg: { plan: p, session, started } },
+    });
     // From here on the program decides when and how this process ends.
     return new Promise<number>(() => {});
   }
@@ -178,9 +202,11 @@ export async function runCommand(argv: string[]): Promise<number> {
  * profiling anything (a syntax error, say) leaves no file and nothing more is said.
  */
 function sessionProfile(output: string, session: string, started: number, succeeded: boolean): LprofFile | undefined {
+  // With probes off (`TSPROF=0`) nothing is measured, and nothing is written: the file is left alone.
+  if (process.env.TSPROF === "0") return undefined;
   let file: LprofFile | undefined;
   try {
-    file = JSON.parse(fs.readFileSync(output, "utf8")) as LprofFile;
+    file = JSON.parse(readRegularFile(output) ?? "null") as LprofFile | undefined;
   } catch {
     file = undefined;
   }
@@ -193,10 +219,14 @@ function sessionProfile(output: string, session: string, started: number, succee
   if (ours.length === 0) {
     const others = runs.filter((r) => Date.parse(r.end) >= started);
     const empty: LprofFile = { format: LPROF_FORMAT, version: LPROF_VERSION, unit: 1e-9, runs: others };
-    fs.writeFileSync(`${output}.tmp`, JSON.stringify(empty));
-    fs.renameSync(`${output}.tmp`, output);
+    replaceFile(output, JSON.stringify(empty));
   }
   return { format: LPROF_FORMAT, version: LPROF_VERSION, unit: file?.unit ?? 1e-9, runs: ours };
+}
+
+/** `finish` for a program a signal ends: run by the watchdog thread, just before the process dies. */
+export function finishAfterSignal(arg: { plan: RunPlan; session: string; started: number }): void {
+  finish(arg.plan, arg.session, arg.started, false);
 }
 
 function finish(p: RunPlan, session: string, started: number, succeeded: boolean): void {

@@ -33,8 +33,9 @@ const UNIT_NAMES: Record<string, number> = { ns: 1e-9, us: 1e-6, "µs": 1e-6, ms
 export function parseUnit(text: string): number {
   if (text in UNIT_NAMES) return UNIT_NAMES[text];
   const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n) || n <= 0) {
-    throw new UsageError(`invalid unit "${text}": give seconds as a positive number (1e-3) or one of ns, us, ms, s`);
+  // Bounded so that a report's figures stay finite: 5e-324 would print every time as Infinity.
+  if (text.trim() === "" || !Number.isFinite(n) || n < 1e-15 || n > 1e3) {
+    throw new UsageError(`invalid unit "${text}": give seconds from 1e-15 to 1000 (1e-3) or one of ns, us, ms, s`);
   }
   return n;
 }

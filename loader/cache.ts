@@ -3,14 +3,19 @@
  * never loads TypeScript (loading it alone takes ~185 ms on node 20 here; a cache hit reads one
  * file). Entries are written whole or not at all (temp file + rename): parallel processes and
  * workers of one program share the directory.
+ *
+ * What it trusts (docs/reliability.md): a directory that is the user's own — owned by them, not
+ * writable by anyone else, not a symlink — since whatever it holds is run as the program. Each
+ * entry carries a digest of its code, checked on every read: an entry cut short (a crash or power
+ * loss before the data reached the disk; nothing is fsynced) is compiled again, never run.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
 /** Bumped when the loader changes what it emits for the same inputs. */
-const LAYOUT = "1";
+const LAYOUT = "2";
 
 /**
  * The cache directory for a project: `node_modules/.cache/tsprof` beside the nearest
@@ -36,30 +41,88 @@ export function cacheKey(source: string, parts: string[]): string {
   return h.digest("hex");
 }
 
-export function cacheGet(dir: string, key: string): string | undefined {
-  if (!dir) return undefined;
+/** First line of every entry: `//tsprof-cache <sha1 of the rest> <its byte length>`. */
+const HEADER = "//tsprof-cache ";
+
+const digest = (code: string) => createHash("sha1").update(code).digest("hex");
+
+/** Directories checked in this process: path → trusted. */
+const checked = new Map<string, boolean>();
+let warned = false;
+
+/**
+ * Whether `dir` may hold code this process runs: a real directory (not a symlink), owned by this
+ * user, writable by no one else. One this user owns but left open to others is closed (0700)
+ * first. A directory in the temporary directory is shared ground: another user may have created
+ * it first, to plant code; it is then refused, with one line on stderr, and nothing is cached.
+ */
+export function trustCacheDir(dir: string, create = true): boolean {
+  const known = checked.get(dir);
+  if (known !== undefined) return known;
+  let trusted = false;
+  let why = "";
   try {
-    return fs.readFileSync(path.join(dir, `${key}.js`), "utf8");
+    if (create && !fs.existsSync(dir)) {
+      fs.mkdirSync(path.dirname(dir), { recursive: true });
+      try {
+        fs.mkdirSync(dir, { mode: 0o700 });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      }
+    }
+    const st = fs.lstatSync(dir);
+    const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
+    if (!st.isDirectory()) why = st.isSymbolicLink() ? "it is a symlink" : "it is not a directory";
+    else if (uid !== undefined && st.uid !== uid) why = `it belongs to uid ${st.uid}, not to you (uid ${uid})`;
+    else {
+      if (uid !== undefined && (st.mode & 0o077) !== 0) fs.chmodSync(dir, st.mode & 0o700);
+      trusted = true;
+    }
+  } catch {
+    // Cannot create or inspect it (read-only project): no cache, nothing to warn about.
+  }
+  if (!trusted && why && !warned) {
+    warned = true;
+    process.stderr.write(`tsprof: not using the compile cache ${dir}: ${why}; remove it, or set TSPROF_CACHE_DIR to a directory of your own\n`);
+  }
+  checked.set(dir, trusted);
+  return trusted;
+}
+
+/** A cache entry's code, or `undefined` when absent, damaged or cut short (then it is compiled again). */
+export function cacheGet(dir: string, key: string): string | undefined {
+  if (!dir || !trustCacheDir(dir, false)) return undefined;
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, `${key}.js`), "utf8");
   } catch {
     return undefined;
   }
+  if (!text.startsWith(HEADER)) return undefined;
+  const eol = text.indexOf("\n");
+  if (eol < 0) return undefined;
+  const [hash, length] = text.slice(HEADER.length, eol).split(" ");
+  const code = text.slice(eol + 1);
+  if (Number(length) !== Buffer.byteLength(code) || hash !== digest(code)) return undefined;
+  return code;
 }
-
-let dirReady = false;
 
 /** Stores an entry; a cache that cannot be written is not an error (the program runs the same). */
 export function cachePut(dir: string, key: string, code: string): void {
-  if (!dir) return;
+  if (!dir || !trustCacheDir(dir)) return;
+  const file = path.join(dir, `${key}.js`);
+  const tmp = `${file}.${randomBytes(8).toString("hex")}.tmp`;
+  let fd: number | undefined;
   try {
-    if (!dirReady) {
-      fs.mkdirSync(dir, { recursive: true });
-      dirReady = true;
-    }
-    const file = path.join(dir, `${key}.js`);
-    const tmp = `${file}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
-    fs.writeFileSync(tmp, code);
+    // O_EXCL under a random name: nothing planted at the temporary path is followed.
+    fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+    fs.writeFileSync(fd, `${HEADER}${digest(code)} ${Buffer.byteLength(code)}\n${code}`);
+    fs.closeSync(fd);
+    fd = undefined;
     fs.renameSync(tmp, file);
   } catch {
     // Read-only project, full disk: compile again next time.
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
   }
 }

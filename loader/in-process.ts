@@ -9,12 +9,11 @@
  */
 import { syncBuiltinESMExports } from "node:module";
 import type * as WorkerThreads from "node:worker_threads";
-import { installHooks } from "../runtime/hooks";
+import { installHooks, setEndHooks, type EndHooks } from "../runtime/hooks";
 import { session } from "../runtime/session";
 import { PRELOAD } from "./launch";
 
 const Module = require("node:module") as { runMain(main?: string): unknown };
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /**
  * Workers run NODE_OPTIONS preloads only when the process started with them; this one did not,
@@ -36,28 +35,18 @@ function preloadInWorkers(): void {
 }
 
 /**
- * Runs `script` here. `onEnd(code, signal)` runs once the profile is final: at exit (normal end,
- * `process.exit`, uncaught error), or when a signal the program does not handle ends it (then
- * the process dies by that same signal right after). The environment must already be set.
+ * Runs `script` here. `end.onExit(code)` runs once the profile is final at exit (normal end,
+ * `process.exit`, uncaught error); `end.onSignal`, a module's export, runs in the watchdog thread
+ * when a signal the program does not handle ends it (then the process dies by that same signal).
+ * tsprof adds no listener the program can count: its own signal listeners decide, as under node.
+ * The environment must already be set.
  */
-export function runInProcess(script: string, args: string[], onEnd: (code: number, signal?: NodeJS.Signals) => void): void {
+export function runInProcess(script: string, args: string[], end: EndHooks): void {
   require(PRELOAD);
+  setEndHooks(end);
+  // Hooked before the Worker wrapper below: the watchdog thread is tsprof's, not the program's.
+  installHooks(session());
   preloadInWorkers();
-  // The runtime's exit and signal hooks go first, so they have written when ours run.
-  const s = session();
-  installHooks(s);
-  const runtimeListeners = s.hooked ? 1 : 0;
-  process.on("exit", (code) => onEnd(code));
-  for (const signal of SIGNALS) {
-    process.on(signal, () => {
-      // The program's own listeners decide what this signal means; otherwise Node would end it.
-      // The runtime's listener, before this one, has written the profile.
-      if (process.listenerCount(signal) > 1 + runtimeListeners) return;
-      onEnd(1, signal);
-      process.removeAllListeners(signal);
-      process.kill(process.pid, signal);
-    });
-  }
   process.argv.splice(1, process.argv.length, script, ...args);
   // Outside the CLI's call stack: what the program throws is the program's uncaught error.
   process.nextTick(() => Module.runMain(script));

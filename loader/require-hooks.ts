@@ -38,7 +38,14 @@ export function installRequireHooks(onDynamicImport: () => void): void {
   const loadJs = extensions[".js"];
 
   const loadTs = (m: CjsModule, filename: string) => {
-    if (moduleFormat(filename) === "module") throw requireEsmError(filename);
+    if (moduleFormat(filename) === "module") {
+      // Another compiler hooked in front of this one (ts-node, pirates, jest's config loader wrap
+      // `require.extensions[".ts"]` and the module's `_compile`): it turns the file into CommonJS
+      // itself. Node's own loader, which it would wrap without tsprof, hands it the file as it
+      // is, whatever the package's "type" says; so does this one (the file is then not profiled).
+      if (Object.prototype.hasOwnProperty.call(m, "_compile")) return m._compile(fs.readFileSync(filename, "utf8"), filename);
+      throw requireEsmError(filename);
+    }
     const source = fs.readFileSync(filename, "utf8");
     const code = compileFile(filename, source, "commonjs") ?? source;
     if (code.includes("import(")) onDynamicImport();

@@ -1,9 +1,8 @@
 import { isMainThread } from "node:worker_threads";
 import { flushBrackets } from "./mprof";
 import { outputPath, type Session } from "./session";
-import { snapshotRun, writeRun } from "./writer";
-
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+import { hideListeners, SIGNALS, startWatchdog, watchdogRunning, watchdogStand, type SignalEnd, setSignalEnd } from "./watchdog";
+import { NotAFileError, snapshotRun, writeRun } from "./writer";
 
 /** Writes this thread's profile; never throws (it runs while the process is going down). */
 export function writeProfile(s: Session, complete: boolean): void {
@@ -13,35 +12,74 @@ export function writeProfile(s: Session, complete: boolean): void {
     writeRun(file, snapshotRun(s, complete), s.startWall);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    process.stderr.write(`tsprof: could not write the profile to ${file} (${err.code ?? err.message}); set TSPROF_OUTPUT to a writable path\n`);
+    const why = e instanceof NotAFileError ? err.message : err.code ?? err.message;
+    process.stderr.write(`tsprof: could not write the profile to ${file} (${why}); set TSPROF_OUTPUT to a writable path\n`);
   }
 }
 
-function onSignal(s: Session, signal: NodeJS.Signals, handler: () => void): void {
-  writeProfile(s, false);
-  // Then tsprof steps aside, so the program's own listeners see exactly the listeners they
-  // would without it: libraries such as signal-exit re-raise only when they count themselves
-  // alone. With no listener left, the signal is raised again and Node's default applies: the
-  // process dies by it, as it would have. Otherwise the program decides; the exit hook writes again.
-  process.removeListener(signal, handler);
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+/** What runs once the profile is final: `tsprof run`'s closing message. */
+export interface EndHooks {
+  /** At exit, after the final write. */
+  onExit(code: number): void;
+  /** After the write for a signal nothing else handles, just before the process dies by it. */
+  onSignal: SignalEnd;
+}
+
+let endHooks: EndHooks | undefined;
+
+/** Sets what runs once the profile is final (`tsprof run` in its own process). */
+export function setEndHooks(hooks: EndHooks): void {
+  endHooks = hooks;
+  setSignalEnd(hooks.onSignal);
+}
+
+/**
+ * Where the watchdog cannot watch signals (Node 24+, `TSPROF_WATCHDOG=0`): listeners on the
+ * main thread, which write when its event loop is free (not during synchronous work). Then tsprof steps aside, so the program's
+ * own listeners see exactly the listeners they would without it: libraries such as signal-exit
+ * re-raise only when they count themselves alone. With no listener left, the signal is raised
+ * again and Node's default applies: the process dies by it, as it would have.
+ */
+function listenOnMainThread(s: Session): void {
+  for (const signal of SIGNALS) {
+    const handler = () => {
+      writeProfile(s, false);
+      process.removeListener(signal, handler);
+      if (process.listenerCount(signal) === 0) {
+        if (endHooks) {
+          try {
+            (require(endHooks.onSignal.module) as Record<string, (a: unknown, sig: string) => void>)[endHooks.onSignal.name](endHooks.onSignal.arg, signal);
+          } catch {
+            // A courtesy; the signal must still end the process.
+          }
+        }
+        process.kill(process.pid, signal);
+      }
+    };
+    process.on(signal, handler);
+  }
 }
 
 /**
  * Writes the profile however the thread ends: normal exit, `process.exit()`, uncaught exception
- * and unhandled rejection (all reach `exit`), and SIGINT/SIGTERM/SIGHUP. `TSPROF_INTERVAL=N` also
- * writes every N seconds, for servers that are never stopped cleanly.
+ * and unhandled rejection (all reach `exit`), and SIGINT/SIGTERM/SIGHUP — from the watchdog
+ * thread (watchdog.ts), even while the program computes. `TSPROF_INTERVAL=N` also writes every
+ * N seconds, for servers that are never stopped cleanly (from the watchdog too, where it runs).
  */
 export function installHooks(s: Session): void {
   if (s.hooked || !s.enabled) return;
   s.hooked = true;
-  process.on("exit", () => writeProfile(s, true));
-  if (isMainThread) {
-    for (const signal of SIGNALS) {
-      const handler = () => onSignal(s, signal, handler);
-      process.on(signal, handler);
-    }
-  }
-  const interval = Number(process.env.TSPROF_INTERVAL);
-  if (interval > 0) setInterval(() => writeProfile(s, false), interval * 1000).unref();
+  const onExit = (code: number) => {
+    watchdogStand();
+    writeProfile(s, true);
+    endHooks?.onExit(code);
+  };
+  process.on("exit", onExit);
+  hideListeners(onExit);
+  // Node's timers hold 2^31 - 1 ms at most; beyond, they fire every millisecond (with a warning).
+  const asked = Number(process.env.TSPROF_INTERVAL);
+  const interval = asked > 0 ? Math.min(Math.max(asked, 0.01), 2147483) : 0;
+  const watched = isMainThread && startWatchdog(s, outputPath(s), interval > 0 ? interval : 0);
+  if (isMainThread && !watched) listenOnMainThread(s);
+  if (interval > 0 && !watchdogRunning()) setInterval(() => writeProfile(s, false), interval * 1000).unref();
 }

@@ -3,6 +3,7 @@ import { performance } from "node:perf_hooks";
 import { settleMemory, startMemory } from "./memory";
 import { startSampler, tickMs, ticks } from "./sampler";
 import { FunctionStats, warmUpProbes, type TimingMode } from "./stats";
+import { share } from "./watchdog";
 
 /** Options baked into instrumented code by the transformer (the plugin's options). */
 export interface RegisterOptions {
@@ -37,7 +38,9 @@ export interface Session {
   hooked: boolean;
 }
 
-// One session per thread, even if two copies of the runtime are loaded (nested installs).
+// One session per thread, even if two copies of the runtime are loaded (nested installs): the
+// one thing tsprof must leave on the global object. Non-enumerable, so copies and listings of
+// `globalThis` (`Object.keys`, spread, `for…in`) do not see it; `Object.getOwnPropertySymbols` does.
 const KEY = Symbol.for("tsprof.session");
 
 export function session(): Session {
@@ -58,7 +61,7 @@ export function session(): Session {
       configuredOutput: undefined,
       hooked: false,
     };
-    g[KEY] = s;
+    Object.defineProperty(g, KEY, { value: s, enumerable: false, writable: false, configurable: true });
   }
   return s;
 }
@@ -90,7 +93,10 @@ export function registerFunctions(file: string, metas: FunctionMeta[], options: 
   const mode = s.mode;
   const stats = metas.map(([name, firstLine, lines, source, kind, quiet, cheap]) =>
     new FunctionStats(file, name, firstLine, lines, source, kind, mode, quiet, cheap));
-  if (s.enabled) s.functions.push(...stats);
+  if (s.enabled) {
+    s.functions.push(...stats);
+    share(s, outputPath(s));
+  }
   return stats;
 }
 

@@ -4,7 +4,7 @@ import { threadId } from "node:worker_threads";
 import { calibrate, type Calibration } from "./calibrate";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofColumn, type LprofFile, type LprofLine, type LprofRun } from "./lprof";
 import type { Session } from "./session";
-import { chunks, CHUNK } from "./sampler";
+import { chunks, CHUNK, type SampleChunk } from "./sampler";
 import { memory } from "./memory";
 import type { FunctionStats } from "./stats";
 
@@ -15,8 +15,26 @@ const EXACT_COLUMNS: LprofColumn[] = ["line", "hits", "time", "wait", "nested", 
 const SAMPLED_COLUMNS: LprofColumn[] = ["line", "hits", "time", "wait", "samples"];
 const MEMORY_COLUMNS: LprofColumn[] = ["memory", "allocated"];
 
+/**
+ * What a snapshot reads besides the session: this thread's by default; the watchdog thread
+ * (watchdog.ts), which writes the main thread's profile from shared counters, passes the main
+ * thread's.
+ */
+export interface SnapshotSource {
+  threadId: number;
+  argv: string[];
+  chunks: readonly SampleChunk[];
+  memoryOn: boolean;
+}
+
+const own = (): SnapshotSource => ({ threadId, argv: process.argv.slice(), chunks, memoryOn: memory.on });
+
+/** The counters a snapshot reads: a thread's `FunctionStats`, or the watchdog's shared view of them. */
+export type StatsView = Pick<FunctionStats, "file" | "name" | "firstLine" | "lines" | "source" | "kind" | "mode" | "base" | "memory"
+  | "hits" | "time" | "wait" | "nested" | "calls" | "memMax" | "allocated">;
+
 /** A line's row: exact counters, or (sampled mode) the sampler's time and ticks for its global slot. */
-function rowOf(f: FunctionStats, slot: number): LprofLine | undefined {
+function rowOf(f: StatsView, slot: number, chunks: readonly SampleChunk[]): LprofLine | undefined {
   const hits = f.hits[slot], wait = Math.round(f.wait[slot] * MS_TO_NS);
   if (f.mode === "sampled") {
     const g = f.base + slot;
@@ -30,31 +48,35 @@ function rowOf(f: FunctionStats, slot: number): LprofLine | undefined {
 }
 
 /** Memory mode's cells: most memory in use after the line, bytes it allocated. */
-function memoryCells(f: FunctionStats, slot: number): number[] {
+function memoryCells(f: StatsView, slot: number): number[] {
   return f.memory ? [f.memMax[slot], Math.round(f.allocated[slot])] : [];
 }
 
-function linesOf(f: FunctionStats): LprofLine[] {
+function linesOf(f: StatsView, chunks: readonly SampleChunk[]): LprofLine[] {
   const out: LprofLine[] = [];
   for (let slot = 1; slot < f.lines.length; slot++) {
-    const row = rowOf(f, slot);
+    const row = rowOf(f, slot, chunks);
     if (row) out.push(row);
   }
   return out.sort((a, b) => a[0] - b[0]);
 }
 
 /** This thread's profile so far, as one run of the file. */
-export function snapshotRun(s: Session, complete: boolean): LprofRun {
+export function snapshotRun(
+  s: Pick<Session, "id" | "mode" | "rate" | "startWall" | "cwd"> & { functions: readonly StatsView[] },
+  complete: boolean,
+  from: SnapshotSource = own(),
+): LprofRun {
   const sampled = s.mode === "sampled";
   // Sampled times carry no probe cost to remove: the probes never read the clock.
   if (!sampled) calibration ??= calibrate();
   const now = performance.now();
   return {
-    id: `${process.pid}-${threadId}-${Math.round(s.startWall)}`,
+    id: `${process.pid}-${from.threadId}-${Math.round(s.startWall)}`,
     session: s.id,
     pid: process.pid,
-    threadId,
-    argv: process.argv.slice(),
+    threadId: from.threadId,
+    argv: from.argv,
     cwd: s.cwd,
     node: process.version,
     start: new Date(s.startWall).toISOString(),
@@ -62,7 +84,7 @@ export function snapshotRun(s: Session, complete: boolean): LprofRun {
     duration: now / 1000,
     mode: sampled ? "sampled" : "exact",
     ...(sampled ? { rate: s.rate } : {}),
-    columns: [...(sampled ? SAMPLED_COLUMNS : EXACT_COLUMNS), ...(memory.on ? MEMORY_COLUMNS : [])],
+    columns: [...(sampled ? SAMPLED_COLUMNS : EXACT_COLUMNS), ...(from.memoryOn ? MEMORY_COLUMNS : [])],
     complete,
     calibration: sampled || !calibration ? { probe: 0, call: 0 } : {
       probe: Math.round(calibration.probe * MS_TO_NS * 100) / 100,
@@ -74,9 +96,85 @@ export function snapshotRun(s: Session, complete: boolean): LprofRun {
       line: f.firstLine,
       kind: f.kind,
       source: f.source.slice(),
-      lines: linesOf(f),
+      lines: linesOf(f, from.chunks),
     })),
   };
+}
+
+/** Largest existing profile merged into: about the most one JavaScript string holds. */
+const MAX_EXISTING = 1 << 29;
+
+function kindOf(st: fs.Stats): string {
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a named pipe";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+  return "not a regular file";
+}
+
+/** An output path that is not a file tsprof may replace. */
+export class NotAFileError extends Error {
+  constructor(file: string, kind: string) {
+    super(`${file} is ${kind}, not a profile file`);
+  }
+}
+
+/**
+ * The text of `file` if it is a regular file, `undefined` if there is none. Opened without
+ * blocking and checked before reading: a named pipe at the output path would otherwise hang the
+ * process at exit (in `open`, where no signal can end it), a device would be read forever.
+ */
+export function readRegularFile(file: string, maxBytes = MAX_EXISTING): string | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    if (code === "EISDIR") throw new NotAFileError(file, "a directory");
+    throw e;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new NotAFileError(file, kindOf(st));
+    if (st.size > maxBytes) return undefined;
+    const buf = Buffer.alloc(st.size);
+    let got = 0;
+    for (let n; got < buf.length && (n = fs.readSync(fd, buf, got, buf.length - got, got)) > 0;) got += n;
+    return buf.toString("utf8", 0, got);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** A name no one can have planted: 64 random bits. */
+function randomName(): string {
+  const { randomBytes } = require("node:crypto") as typeof import("node:crypto");
+  return randomBytes(8).toString("hex");
+}
+
+/**
+ * Replaces `file` with `text` atomically: a new temporary file in the same directory, created
+ * exclusively (`O_CREAT | O_EXCL`, which never follows a symlink, under a random name, so no
+ * other user can make us write through a link they planted), then renamed over `file`. The
+ * temporary file is removed whatever fails (full disk, a directory in the way).
+ */
+export function replaceFile(file: string, text: string): void {
+  const tmp = `${file}.${randomName()}.tmp`;
+  let fd: number | undefined = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o666);
+  try {
+    const buf = Buffer.from(text, "utf8");
+    for (let off = 0; off < buf.length;) off += fs.writeSync(fd, buf, off, buf.length - off);
+    fs.closeSync(fd);
+    fd = undefined;
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    if (st && !st.isFile()) throw new NotAFileError(file, kindOf(st));
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /**
@@ -87,8 +185,10 @@ export function snapshotRun(s: Session, complete: boolean): LprofRun {
  */
 function runsToKeep(file: string, run: LprofRun, startWall: number): LprofRun[] {
   let existing: LprofFile;
+  const text = readRegularFile(file);
+  if (text === undefined) return [];
   try {
-    existing = JSON.parse(fs.readFileSync(file, "utf8")) as LprofFile;
+    existing = JSON.parse(text) as LprofFile;
   } catch {
     return [];
   }
@@ -99,31 +199,87 @@ function runsToKeep(file: string, run: LprofRun, startWall: number): LprofRun[] 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const sleep = (ms: number) => Atomics.wait(sleeper, 0, 0, ms);
 
-function isStale(lock: string): boolean {
+/** A lock older than this is abandoned, whoever holds it (a writer holds it for milliseconds). */
+const STALE_AGE_MS = 10_000;
+/** Longest wait for a live writer's lock; then we write without it (our data matters more). */
+const LOCK_WAIT_MS = 15_000;
+
+type LockState = "held" | "stale" | "gone" | "foreign";
+
+/** What is at `lock`: a live writer's lock, an abandoned one, nothing, or something that is no lock file. */
+function lockState(lock: string): LockState {
+  let fd: number;
   try {
-    const pid = Number(fs.readFileSync(lock, "utf8"));
-    const age = Date.now() - fs.statSync(lock).mtimeMs;
-    if (age > 10_000) return true;
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) process.kill(pid, 0);
-    return false;
+    fd = fs.openSync(lock, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0) | (fs.constants.O_NOFOLLOW ?? 0));
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "ESRCH";
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return "gone";
+    return code === "EISDIR" || code === "ELOOP" || code === "EMLINK" ? "foreign" : "held";
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return "foreign";
+    if (Date.now() - st.mtimeMs > STALE_AGE_MS) return "stale";
+    const buf = Buffer.alloc(32);
+    const pid = Number(buf.toString("utf8", 0, fs.readSync(fd, buf, 0, 32, 0)));
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return "held";
+    try {
+      process.kill(pid, 0);
+      return "held";
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === "ESRCH" ? "stale" : "held";
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Removes an abandoned lock, safely against other writers doing the same: only under a second
+ * lock (`<lock>.break`), and only if the lock is still abandoned once that is held. Without it,
+ * two writers could both judge a dead writer's lock stale, and the second remove the fresh lock
+ * the first had just taken, letting a third in beside it (measured: eight racing threads lost a
+ * run in 1 of 300 rounds).
+ */
+export function breakStaleLock(lock: string): void {
+  const guard = `${lock}.break`;
+  try {
+    fs.writeFileSync(guard, String(process.pid), { flag: "wx" });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") return;
+    // A breaker that died holding the guard (it holds it for microseconds).
+    const st = fs.lstatSync(guard, { throwIfNoEntry: false });
+    if (st && st.isFile() && Date.now() - st.mtimeMs > STALE_AGE_MS) fs.rmSync(guard, { force: true });
+    return;
+  }
+  try {
+    if (lockState(lock) === "stale") fs.rmSync(lock, { force: true });
+  } finally {
+    fs.rmSync(guard, { force: true });
   }
 }
 
 /** Runs `fn` holding `<file>.lock`, so concurrent writers merge instead of overwriting each other. */
 export function withLock<T>(file: string, fn: () => T): T {
   const lock = `${file}.lock`;
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + LOCK_WAIT_MS;
   for (;;) {
     try {
+      // `wx` is O_CREAT | O_EXCL: a planted symlink is never followed.
       fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      if (isStale(lock)) fs.rmSync(lock, { force: true });
-      else if (Date.now() > deadline) return fn(); // a stuck writer must not cost us our data
-      else sleep(5);
+      const state = lockState(lock);
+      if (state === "foreign") {
+        process.stderr.write(`tsprof: ${lock} is not a lock file; writing the profile without locking (remove it so parallel runs merge safely)\n`);
+        return fn();
+      }
+      if (state === "stale") breakStaleLock(lock);
+      else if (Date.now() > deadline) {
+        process.stderr.write(`tsprof: ${lock} has been held for ${LOCK_WAIT_MS / 1000} s; writing the profile without it\n`);
+        return fn();
+      } else if (state === "held") sleep(5);
     }
   }
   try {
@@ -133,17 +289,23 @@ export function withLock<T>(file: string, fn: () => T): T {
   }
 }
 
-/** Writes (merging, atomically: temp file + rename) this thread's run into `file`. */
-export function writeRun(file: string, run: LprofRun, startWall: number): void {
+/**
+ * Writes (merging, atomically: temp file + rename) this thread's run into `file`. `stillWanted`,
+ * asked once the lock is held, can call the write off (the watchdog's, once the exit's final
+ * write has begun).
+ */
+export function writeRun(file: string, run: LprofRun, startWall: number, stillWanted?: () => boolean): void {
+  // Refused before the lock is taken: nothing would be written anyway.
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  if (st && !st.isFile()) throw new NotAFileError(file, kindOf(st));
   withLock(file, () => {
+    if (stillWanted && !stillWanted()) return;
     const data: LprofFile = {
       format: LPROF_FORMAT,
       version: LPROF_VERSION,
       unit: 1e-9,
       runs: [...runsToKeep(file, run, startWall), run],
     };
-    const tmp = `${file}.${process.pid}-${threadId}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(data));
-    fs.renameSync(tmp, file);
+    replaceFile(file, JSON.stringify(data));
   });
 }

@@ -131,3 +131,24 @@ export function fnNamed(profile: Profile, name: string) {
 export function tsprof(args: string[], options: SpawnSyncOptions = {}): RunResult {
   return runNode([CLI, ...args], options);
 }
+
+/**
+ * Resolves once the profiled process `pid` is watching for signals (its watchdog thread is up:
+ * SIGHUP, the last one it takes, shows as caught in /proc/PID/status). Where /proc is missing,
+ * resolves at once.
+ */
+export async function signalsWatched(pid: number, timeoutMs = 60_000): Promise<void> {
+  const status = `/proc/${pid}/status`;
+  if (!fs.existsSync("/proc/self/status")) return;
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+    let text: string;
+    try {
+      text = fs.readFileSync(status, "utf8");
+    } catch {
+      return; // gone: the caller sees how it ended
+    }
+    const caught = /^SigCgt:\s*([0-9a-f]+)/m.exec(text)?.[1];
+    if (caught && (parseInt(caught.slice(-1), 16) & 1) === 1) return;
+  }
+  throw new Error(`process ${pid} never started watching for signals`);
+}

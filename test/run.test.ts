@@ -12,7 +12,7 @@ import { describe, test } from "node:test";
 import { mergeProfiles } from "../report/profile";
 import { readLprof } from "../report/read";
 import { moduleFormat } from "../loader/format";
-import { CLI, compile, makeProject, ROOT, runNode, type RunResult } from "./helpers";
+import { CLI, compile, makeProject, ROOT, runNode, signalsWatched, type RunResult } from "./helpers";
 
 const FIXTURES = path.join(ROOT, "fixtures", "run");
 
@@ -216,9 +216,9 @@ describe("tsprof run: the command line", () => {
       [["missing.ts"], 2, `tsprof run: missing.ts: no such file (looked in ${fs.realpathSync(dir)}); check the script's path\n`],
       [["--bogus", "bad.ts"], 2, "tsprof run: unknown option --bogus (see tsprof run --help)\n"],
       [["--inspect", "bad.ts"], 2, "tsprof run: --inspect is a node option; put node options after --: tsprof run [options] -- --inspect SCRIPT\n"],
-      [["-i", "0", "bad.ts"], 2, `tsprof run: invalid interval "0" for -i: give a positive number (see tsprof run --help)\n`],
+      [["-i", "0", "bad.ts"], 2, `tsprof run: invalid interval "0" for -i: give seconds from 0.01 to 2147483 (see tsprof run --help)\n`],
       [["--rate", "100", "bad.ts"], 2, "tsprof run: --rate needs --sample (see tsprof run --help)\n"],
-      [["-u", "x", "bad.ts"], 2, `tsprof run: invalid unit "x": give seconds as a positive number (1e-3) or one of ns, us, ms, s (see tsprof run --help)\n`],
+      [["-u", "x", "bad.ts"], 2, `tsprof run: invalid unit "x": give seconds from 1e-15 to 1000 (1e-3) or one of ns, us, ms, s (see tsprof run --help)\n`],
     ];
     for (const [args, status, stderr] of cases) {
       const r = runNode([CLI, "run", ...args], { cwd: fs.realpathSync(dir), env: cleanEnv() });
@@ -290,8 +290,12 @@ describe("tsprof run: long-running programs", () => {
   test("a signal that ends the program ends tsprof run the same way, with the profile written (node options: a child)", async () => {
     const dir = project("signals");
     let ready = false;
-    const { child, exited } = start(dir, ["-q", "--", "--no-warnings", "server.ts"], (line) => (ready ||= line.startsWith("ready 12 ")));
+    let pid = 0;
+    const { child, exited } = start(dir, ["-q", "--", "--no-warnings", "server.ts"], (line) => {
+      if (line.startsWith("ready 12 ")) [ready, pid] = [true, Number(line.split(" ")[2])];
+    });
     await until("the program to be ready", () => ready);
+    await signalsWatched(pid);
     child.kill("SIGINT");
     const end = await exited;
     assert.equal(end.signal, "SIGINT", end.stderr);
