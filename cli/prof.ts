@@ -115,7 +115,13 @@ export async function profCommand(argv: string[]): Promise<number> {
   if (p.nodeArgs.length === 0) {
     for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
     Object.assign(process.env, env);
-    runInProcess(p.script, p.args, () => finish(p, session));
+    // The line profiler's runtime is off (TSPROF=0), so the function profile's writer owns exit and signals.
+    const { onProfSignalEnd } = require("../runtime/calls-writer") as typeof import("../runtime/calls-writer");
+    onProfSignalEnd(() => finish(p, session));
+    runInProcess(p.script, p.args, {
+      onExit: () => finish(p, session),
+      onSignal: { module: __filename, name: "finishAfterSignal", arg: { plan: p, session } },
+    });
     return new Promise<number>(() => {});
   }
   const { code, signal } = await runChild([...p.nodeArgs, p.script, ...p.args], env);
@@ -126,6 +132,11 @@ export async function profCommand(argv: string[]): Promise<number> {
     return 128 + (os.constants.signals[signal] ?? 0);
   }
   return code ?? 1;
+}
+
+/** The report after a signal, from the watchdog thread (see runtime/watchdog.ts), before the process dies by it. */
+export function finishAfterSignal(arg: { plan: ProfPlan; session: string }): void {
+  finish(arg.plan, arg.session);
 }
 
 function finish(p: ProfPlan, session: string): void {

@@ -45,7 +45,10 @@ export function runInProcess(script: string, args: string[], end: EndHooks): voi
   require(PRELOAD);
   setEndHooks(end);
   // Hooked before the Worker wrapper below: the watchdog thread is tsprof's, not the program's.
-  installHooks(session());
+  const s = session();
+  installHooks(s);
+  // With probes off (TSPROF=0: `tsprof prof`), the runtime writes nothing and calls no end hook.
+  if (!s.hooked) process.on("exit", (code) => end.onExit(code));
   preloadInWorkers();
   process.argv.splice(1, process.argv.length, script, ...args);
   // Outside the CLI's call stack: what the program throws is the program's uncaught error.

@@ -17,6 +17,14 @@ export const MAX_LPROF_BYTES = Math.min(bufferConstants.MAX_STRING_LENGTH, 1 << 
 
 /** Reads and validates a `.lprof` file. Parses JSON only: reading never evaluates code. */
 export function readLprof(file: string): LprofFile {
+  return parseLprof(file, readProfileBytes(file));
+}
+
+/**
+ * The bytes of a profile file, refused with one line when it is missing, not a regular file
+ * (a FIFO or a device would hang or never end) or too large to be a profile.
+ */
+export function readProfileBytes(file: string): Buffer {
   let raw: Buffer;
   let fd: number | undefined;
   try {
@@ -47,6 +55,11 @@ export function readLprof(file: string): LprofFile {
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
+  return raw;
+}
+
+/** Validates the bytes of a `.lprof` file (JSON, parsed, never evaluated). */
+export function parseLprof(file: string, raw: Buffer): LprofFile {
   if (raw.length === 0) {
     throw new LprofError(`tsprof: ${file} is empty; the program may still be running, or was killed before it could write`);
   }

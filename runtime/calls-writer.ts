@@ -3,7 +3,6 @@
  * `TSPROF_PROF_OUTPUT`, merged as `.lprof` runs are: under a lock, runs of the same session
  * (this process tree: children and workers) kept beside ours, earlier executions replaced.
  */
-import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import { isMainThread, threadId } from "node:worker_threads";
 import { recorder } from "./calls";
@@ -36,7 +35,8 @@ export function profRun(session: string): ProfRun & { selfProfiled?: boolean } {
 function runsToKeep(file: string, run: ProfRun): ProfRun[] {
   let existing: ProfFile;
   try {
-    existing = JSON.parse(fs.readFileSync(file, "utf8")) as ProfFile;
+    const { readRegularFile } = require("./writer") as typeof import("./writer");
+    existing = JSON.parse(readRegularFile(file) ?? "null") as ProfFile;
   } catch {
     return [];
   }
@@ -48,12 +48,10 @@ function runsToKeep(file: string, run: ProfRun): ProfRun[] {
 export function writeProf(file: string, session: string): void {
   try {
     const run = profRun(session);
-    const { withLock } = require("./writer") as typeof import("./writer");
+    const { replaceFile, withLock } = require("./writer") as typeof import("./writer");
     withLock(file, () => {
       const data: ProfFile = { format: PROF_FORMAT, version: PROF_VERSION, runs: [...runsToKeep(file, run), run] };
-      const tmp = `${file}.${process.pid}-${threadId}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(data));
-      fs.renameSync(tmp, file);
+      replaceFile(file, JSON.stringify(data));
     });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
@@ -62,6 +60,12 @@ export function writeProf(file: string, session: string): void {
 }
 
 let hooked = false;
+let signalEnd: (() => void) | undefined;
+
+/** What runs after the write for a signal nothing else handles, before the process dies by it (`tsprof prof`'s report, in its own process). */
+export function onProfSignalEnd(fn: () => void): void {
+  signalEnd = fn;
+}
 
 /** In a process run by `tsprof prof`: installs the recorder and writes the profile however the thread ends. */
 export function installProf(): void {
@@ -77,7 +81,13 @@ export function installProf(): void {
         writeProf(file, session);
         // Then step aside, so the program's own listeners (or Node's default) decide, as without tsprof.
         process.removeListener(signal, handler);
-        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+        if (process.listenerCount(signal) === 0) {
+          try {
+            signalEnd?.();
+          } finally {
+            process.kill(process.pid, signal);
+          }
+        }
       };
       process.on(signal, handler);
     }
