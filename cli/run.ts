@@ -5,7 +5,7 @@ import { defaultCacheDir } from "../loader/cache";
 import { fingerprint, type LoaderConfig } from "../loader/config";
 import { runInProcess } from "../loader/in-process";
 import { programEnv, runChild, splitNodeCommand } from "../loader/launch";
-import { semanticOptions } from "../loader/tsconfig";
+import { projectSettings, type ProjectSettings } from "../loader/tsconfig";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofFile } from "../runtime/lprof";
 import { parseArgs, UsageError, type CommandSpec } from "./args";
 import { mergeProfiles } from "../report/profile";
@@ -102,9 +102,9 @@ function plan(argv: string[]): RunPlan {
   }
   if (values.memory) settings.TSPROF_MEMORY = "1";
   const patterns = ((values["prof-mod"] as string[] | undefined) ?? []).flatMap((p) => p.split(",")).map((p) => p.trim()).filter(Boolean);
-  let compilerOptions: Record<string, unknown>;
+  let project: ProjectSettings;
   try {
-    compilerOptions = semanticOptions(path.dirname(script)).options;
+    project = projectSettings(path.dirname(script));
   } catch (e) {
     throw new RunError((e as Error).message);
   }
@@ -130,7 +130,8 @@ function plan(argv: string[]): RunPlan {
       patterns,
       cwd: process.cwd(),
       cacheDir: process.env.TSPROF_CACHE_DIR ?? defaultCacheDir(path.dirname(script)),
-      compilerOptions,
+      compilerOptions: project.options,
+      ...(project.paths && { paths: project.paths }),
       fingerprint: fingerprint(),
     },
   };
@@ -196,6 +197,17 @@ function sessionProfile(output: string, session: string, started: number, succee
   return { format: LPROF_FORMAT, version: LPROF_VERSION, unit: file?.unit ?? 1e-9, runs: ours };
 }
 
+/** `-p` patterns none of whose files has a function in the profile: most likely mistyped. */
+function unmatchedPatterns(config: LoaderConfig, profile: LprofFile): string[] {
+  if (config.patterns.length === 0) return [];
+  const { createMatcher } = require("../loader/match") as typeof import("../loader/match");
+  const files = new Set(profile.runs.flatMap((r) => r.functions.map((f) => path.resolve(config.cwd, f.file))));
+  return config.patterns.filter((pattern) => {
+    const matches = createMatcher([pattern], false, config.cwd);
+    return ![...files].some((f) => matches(f));
+  });
+}
+
 function finish(p: RunPlan, session: string, started: number, succeeded: boolean): void {
   let profile: LprofFile | undefined;
   try {
@@ -205,6 +217,10 @@ function finish(p: RunPlan, session: string, started: number, succeeded: boolean
     return;
   }
   if (!profile) return;
+  for (const pattern of unmatchedPatterns(p.config, profile)) {
+    process.stderr.write(`tsprof run: -p ${pattern} selected nothing: no file the program loaded matches it (or none with a function); `
+      + `patterns are paths relative to ${p.config.cwd} (src/util.ts, src/, .), file names at any depth (util.ts), globs ('src/**/*.ts') or package names\n`);
+  }
   const rel = path.relative(process.cwd(), p.output);
   const shown = rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p.output;
   if (!p.quiet) process.stdout.write(`Wrote profile results to '${shown}'\n`);
