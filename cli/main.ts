@@ -1,4 +1,4 @@
-import { formatHelp, parseArgs, UsageError, type CommandSpec } from "./args";
+import { closest, formatHelp, parseArgs, UsageError, type CommandSpec } from "./args";
 import { LprofError } from "../report/read";
 
 interface Command {
@@ -34,6 +34,7 @@ const mainSpec: CommandSpec = {
     "  view     print the line-by-line report of .lprof files",
     "  run      run a .ts/.js program with line profiling, no build step (tsprof run -v app.ts)",
     "  timeit   time a statement, as python -m timeit (autorange, best of 5, JIT-aware warnings)",
+    "  help     this text; tsprof help COMMAND: that command's options",
     "",
     "Profile a program: mark functions with /** @profile */, add { \"transform\": \"tsprof/transformer\" }",
     "to compilerOptions.plugins, build with tspc and run it; then: tsprof view out.lprof",
@@ -46,6 +47,8 @@ function version(): string {
 
 /** Runs the CLI; resolves to the exit code. Errors are one line on stderr, never a stack trace. */
 export async function main(argv: string[]): Promise<number> {
+  // `tsprof help [COMMAND]`, as git and npm have it.
+  if (argv[0] === "help") argv = argv.length > 1 ? [argv[1], "--help"] : ["--help"];
   const [name, ...rest] = argv;
   const known = name !== undefined && Object.hasOwn(COMMANDS, name);
   try {
@@ -60,7 +63,8 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(formatHelp(mainSpec));
         return name === undefined ? 2 : 0;
       }
-      throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(", ")}`);
+      const guess = closest(name, [...Object.keys(COMMANDS), "help"]);
+      throw new UsageError(`unknown command "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}; commands: ${Object.keys(COMMANDS).join(", ")}`);
     }
     if (rest.includes("--help") || rest.includes("-h")) {
       const { values } = safeParse(rest, command.spec);

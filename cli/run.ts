@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { constants } from "node:os";
 import * as path from "node:path";
 import { defaultCacheDir } from "../loader/cache";
-import { fingerprint, type LoaderConfig } from "../loader/config";
+import { fingerprint, typescriptDir, type LoaderConfig } from "../loader/config";
 import { runInProcess } from "../loader/in-process";
 import { programEnv, runChild, splitNodeCommand } from "../loader/launch";
 import { projectSettings, type ProjectSettings } from "../loader/tsconfig";
@@ -143,9 +143,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   try {
     p = plan(argv);
   } catch (e) {
-    if (!(e instanceof RunError) && !(e instanceof UsageError)) throw e;
-    const hint = e instanceof UsageError ? " (see tsprof run --help)" : "";
-    process.stderr.write(`tsprof run: ${(e as Error).message}${hint}\n`);
+    // A usage error is the CLI's to print, in every command's words; this command's own: one line.
+    if (!(e instanceof RunError)) throw e;
+    process.stderr.write(`tsprof run: ${e.message}\n`);
     return 2;
   }
   const session = `${process.pid}-${Date.now()}`;
@@ -197,14 +197,18 @@ function sessionProfile(output: string, session: string, started: number, succee
   return { format: LPROF_FORMAT, version: LPROF_VERSION, unit: file?.unit ?? 1e-9, runs: ours };
 }
 
-/** `-p` patterns none of whose files has a function in the profile: most likely mistyped. */
-function unmatchedPatterns(config: LoaderConfig, profile: LprofFile): string[] {
+/**
+ * `-p` patterns none of whose files has a function in the profile (most likely mistyped), each
+ * with whether it names the TypeScript tsprof itself compiles with (which is never instrumented).
+ */
+function unmatchedPatterns(config: LoaderConfig, profile: LprofFile): [pattern: string, ownTypescript: boolean][] {
   if (config.patterns.length === 0) return [];
   const { createMatcher } = require("../loader/match") as typeof import("../loader/match");
   const files = new Set(profile.runs.flatMap((r) => r.functions.map((f) => path.resolve(config.cwd, f.file))));
-  return config.patterns.filter((pattern) => {
+  const ownTypescript = path.join(typescriptDir(), "lib", "typescript.js");
+  return config.patterns.flatMap((pattern): [string, boolean][] => {
     const matches = createMatcher([pattern], false, config.cwd);
-    return ![...files].some((f) => matches(f));
+    return [...files].some((f) => matches(f)) ? [] : [[pattern, !!matches(ownTypescript)]];
   });
 }
 
@@ -217,9 +221,11 @@ function finish(p: RunPlan, session: string, started: number, succeeded: boolean
     return;
   }
   if (!profile) return;
-  for (const pattern of unmatchedPatterns(p.config, profile)) {
-    process.stderr.write(`tsprof run: -p ${pattern} selected nothing: no file the program loaded matches it (or none with a function); `
-      + `patterns are paths relative to ${p.config.cwd} (src/util.ts, src/, .), file names at any depth (util.ts), globs ('src/**/*.ts') or package names\n`);
+  for (const [pattern, ownTypescript] of unmatchedPatterns(p.config, profile)) {
+    process.stderr.write(ownTypescript
+      ? `tsprof run: -p ${pattern} selected nothing: the program uses the TypeScript tsprof compiles with (${typescriptDir()}), which is never profiled; install a typescript of its own in the project to profile it\n`
+      : `tsprof run: -p ${pattern} selected nothing: no file the program loaded matches it (or none with a function); `
+        + `patterns are paths relative to ${p.config.cwd} (src/util.ts, src/, .), file names at any depth (util.ts), globs ('src/**/*.ts') or package names\n`);
   }
   const rel = path.relative(process.cwd(), p.output);
   const shown = rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p.output;
