@@ -11,6 +11,7 @@ import { cacheGet, cacheKey, cachePut } from "./cache";
 import { loaderConfig } from "./config";
 import { inNodeModules, isTsprofFile, isTypeScript, type ModuleFormat } from "./format";
 import { createMatcher, type FileSelection } from "./match";
+import { compiled } from "./progress";
 
 let matcher: ((file: string) => FileSelection | undefined) | undefined;
 
@@ -50,8 +51,10 @@ export function compileFile(file: string, source: string, format: ModuleFormat):
   const hit = cacheGet(config.cacheDir, key);
   // An empty entry: JavaScript in which the transformer found nothing to profile.
   if (hit !== undefined) return hit === "" ? undefined : hit;
+  const started = performance.now();
   const code = transpile(file, source, format, transform && { ...transform, names: transform.names && new Set(transform.names) });
   if (code !== null) cachePut(config.cacheDir, key, code ?? "");
+  compiled(performance.now() - started);
   return code ?? undefined;
 }
 

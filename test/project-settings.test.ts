@@ -120,6 +120,8 @@ function pick() {
 }
 console.log(pick());
 `,
+  "errors/app.ts": "import \"./thrower\";\n",
+  "errors/thrower.ts": "throw new Error(\"boom\");\n",
   "patterns/app.ts": `import { twice } from "@acme/util";
 import * as lib from "./lib";
 console.log(twice(lib.three()), twice(1));
@@ -273,6 +275,16 @@ describe("tsprof run: the project's tsconfig.json", () => {
     const r = run(root, ["-p", "src/lib.ts", "app.ts"]);
     assert.equal(r.status, 0);
     assert.match(r.stderr, /^tsprof run: -p src\/lib\.ts selected nothing: no file the program loaded matches it \(or none with a function\); patterns are paths relative to .*patterns \(src\/util\.ts, src\/, \.\), file names at any depth \(util\.ts\), globs \('src\/\*\*\/\*\.ts'\) or package names\n$/);
+  });
+
+  test("an error's stack names only files that exist: tsprof's own frames map to sources the package ships", () => {
+    fs.writeFileSync(path.join(dir, "errors", "tsconfig.json"), "{}");
+    const r = run(path.join(dir, "errors"), ["app.ts"]);
+    assert.equal(r.status, 1);
+    const frames = [...r.stderr.matchAll(/^\s+at (?:.* \()?(\/[^:)]+):\d+:\d+\)?$/gm)].map((m) => m[1]);
+    assert.ok(frames.some((f) => f.includes(path.join("node_modules", "tsprof"))), r.stderr);
+    assert.ok(frames.some((f) => f.endsWith(path.join("errors", "thrower.ts"))), r.stderr);
+    for (const f of frames) assert.ok(fs.existsSync(f), `${f} is in the stack but not on disk:\n${r.stderr}`);
   });
 
   test("an extends naming a package that is not installed: one line, exit 2", () => {
