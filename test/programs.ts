@@ -5,16 +5,20 @@
 import { fnNamed, type runProfiled } from "./helpers";
 import { totalTime } from "../report/profile";
 
-/** `spin(ms)` busy-waits; `sleep(ms)` suspends. Seven lines, so programs built on it know their line numbers. */
+/**
+ * `spin(ms)` busy-waits, and records in `spun` how long it really took (on a loaded machine, the
+ * process may be descheduled past the end: the program's own clock says by how much);
+ * `sleep(ms)` suspends. Seven lines, so programs built on it know their line numbers.
+ */
 export const SPIN = `
 function spin(ms: number) {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
+  const start = performance.now(), end = start + ms;
+  while (performance.now() < end); spun.push(performance.now() - start);
 }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)), spun: number[] = [];
 `;
 
-/** Lines 10, 11 and 12 spin 20, 60 and 20 ms. */
+/** Lines 10, 11 and 12 spin 20, 60 and 20 ms; prints the three durations `spin` measured itself. */
 export const COARSE = `${SPIN}
 /** @profile */
 function work() {
@@ -23,14 +27,26 @@ function work() {
   spin(20);
 }
 work();
-console.log("ok");
+console.log(JSON.stringify(spun));
 `;
 
-/** Each busy line's share of `work`'s time, in %, and the total in ms. */
-export function coarseShares(run: ReturnType<typeof runProfiled>): { shares: number[]; totalMs: number; fn: ReturnType<typeof fnNamed> } {
+/** What each `spin` of a run took by the program's own clock, in ms (printed as its last line). */
+export function spunMs(run: ReturnType<typeof runProfiled>): number[] {
+  const lines = run.profiled.stdout.trim().split("\n");
+  return JSON.parse(lines[lines.length - 1]) as number[];
+}
+
+/**
+ * Each busy line's share of `work`'s time, in %, the total in ms, and the truth: each line's share
+ * of the time its `spin` took by the program's own clock (20/60/20 on an idle machine).
+ */
+export function coarseShares(run: ReturnType<typeof runProfiled>): { shares: number[]; truth: number[]; lineMs: number[]; spunMs: number[]; totalMs: number; fn: ReturnType<typeof fnNamed> } {
   const fn = fnNamed(run.profile, "work");
   const total = totalTime(fn);
-  return { shares: [10, 11, 12].map((line) => (100 * (fn.lines.get(line)?.time ?? 0)) / total), totalMs: total / 1e6, fn };
+  const lineMs = [10, 11, 12].map((line) => (fn.lines.get(line)?.time ?? 0) / 1e6);
+  const spun = spunMs(run);
+  const spunTotal = spun.reduce((a, b) => a + b, 0);
+  return { shares: lineMs.map((t) => (100 * t * 1e6) / total), truth: spun.map((t) => (100 * t) / spunTotal), lineMs, spunMs: spun, totalMs: total / 1e6, fn };
 }
 
 /**

@@ -120,6 +120,8 @@ function pick() {
 }
 console.log(pick());
 `,
+  "exports/lib.ts": "// exports.old = 1, before the rename\nexport const current = 1;\nexport const note = \"exports.inString = 2\";\n",
+  "exports/main.mts": "import * as lib from \"./lib.js\";\nimport { current } from \"./lib.js\";\nconsole.log(current, Object.keys(lib).filter((k) => k !== \"module.exports\").sort().join());\n",
   "errors/app.ts": "import \"./thrower\";\n",
   "errors/thrower.ts": "throw new Error(\"boom\");\n",
   "patterns/app.ts": `import { twice } from "@acme/util";
@@ -275,6 +277,13 @@ describe("tsprof run: the project's tsconfig.json", () => {
     const r = run(root, ["-p", "src/lib.ts", "app.ts"]);
     assert.equal(r.status, 0);
     assert.match(r.stderr, /^tsprof run: -p src\/lib\.ts selected nothing: no file the program loaded matches it \(or none with a function\); patterns are paths relative to .*patterns \(src\/util\.ts, src\/, \.\), file names at any depth \(util\.ts\), globs \('src\/\*\*\/\*\.ts'\) or package names\n$/);
+  });
+
+  test("named imports of a CommonJS .ts file from an ES module: the names Node's own lexer finds, none from comments or strings", () => {
+    const root = path.join(dir, "exports");
+    fs.writeFileSync(path.join(root, "tsconfig.json"), "{}");
+    const r = run(root, ["main.mts"]);
+    assert.deepEqual([r.status, r.stderr, r.stdout], [0, "", "1 __esModule,current,default,note\n"]);
   });
 
   test("an error's stack names only files that exist: tsprof's own frames map to sources the package ships", () => {

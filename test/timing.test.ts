@@ -5,14 +5,17 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { fnNamed, runProfiled } from "./helpers";
-import { coarseExcess, coarseShares, COARSE, excessOver, leastDisturbed, SPIN } from "./programs";
+import { coarseExcess, coarseShares, COARSE, excessOver, leastDisturbed, SPIN, spunMs } from "./programs";
 
 const ms = (ns: number | undefined) => (ns ?? 0) / 1e6;
 
-test("busy lines of 20/60/20 ms share the function's time 20/60/20 (±6 points); callees are included", () => {
-  const { shares, totalMs } = leastDisturbed(() => coarseShares(runProfiled(COARSE)), coarseExcess);
-  [20, 60, 20].forEach((truth, i) => assert.ok(Math.abs(shares[i] - truth) < 6, `line ${10 + i}: ${shares[i]}%`));
-  assert.ok(totalMs >= 95, `total ${totalMs} ms`);
+test("busy lines of 20/60/20 ms share the function's time as the program's own clock does (±3 points); callees are included", () => {
+  // The truth is what each spin took by the program's clock, descheduling included: a loaded
+  // machine changes the numbers, never the agreement.
+  const { shares, truth, lineMs, spunMs, totalMs } = leastDisturbed(() => coarseShares(runProfiled(COARSE)), coarseExcess);
+  truth.forEach((t, i) => assert.ok(Math.abs(shares[i] - t) < 3, `line ${10 + i}: ${shares[i]}% against ${t}%`));
+  lineMs.forEach((t, i) => assert.ok(t >= spunMs[i] - 0.5 && t < spunMs[i] + 3, `line ${10 + i}: ${t} ms, its spin took ${spunMs[i]} ms`));
+  assert.ok(totalMs >= 100, `total ${totalMs} ms`);
 });
 
 test("time suspended at await is wait, not execution", () => {
@@ -42,13 +45,15 @@ async function job(n: number) {
   spin(15);
   return n;
 }
-Promise.all([job(1), job(2), job(3)]).then((v) => console.log(v.join()));
+Promise.all([job(1), job(2), job(3)]).then(() => console.log(JSON.stringify(spun)));
 `), excessOver("job", 90));
   const fn = fnNamed(r.profile, "job");
-  // Three calls spin 15 ms on each busy line: 45 ms each, not 45 + others' 90.
-  for (const line of [10, 12]) {
+  // Three calls spin 15 ms on each busy line: what those spins took (45 ms idle), not 45 + others' 90.
+  const spun = spunMs(r);
+  assert.equal(spun.length, 6);
+  for (const [line, own] of [[10, spun[0] + spun[1] + spun[2]], [12, spun[3] + spun[4] + spun[5]]]) {
     const t = ms(fn.lines.get(line)!.time);
-    assert.ok(t >= 40 && t < 80, `line ${line}: ${t} ms`);
+    assert.ok(t >= own - 0.5 && t < own + 5, `line ${line}: ${t} ms, its spins took ${own} ms`);
   }
   assert.ok(ms(fn.lines.get(11)!.time) < 20);
 });
