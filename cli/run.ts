@@ -101,7 +101,8 @@ function plan(argv: string[]): RunPlan {
     settings.TSPROF_RATE = positive("rate", "--rate", "rate");
   }
   if (values.memory) settings.TSPROF_MEMORY = "1";
-  const patterns = ((values["prof-mod"] as string[] | undefined) ?? []).flatMap((p) => p.split(",")).map((p) => p.trim()).filter(Boolean);
+  // Comma-separated, except inside a glob's `{a,b}`.
+  const patterns = ((values["prof-mod"] as string[] | undefined) ?? []).flatMap((p) => p.split(/,(?![^{]*\})/)).map((p) => p.trim()).filter(Boolean);
   let project: ProjectSettings;
   try {
     project = projectSettings(path.dirname(script));

@@ -26,27 +26,29 @@ function work() {
   spin(60);
   spin(20);
 }
-work();
-console.log(JSON.stringify(spun));
+const t0 = performance.now(); work(); const wall = performance.now() - t0;
+console.log(JSON.stringify(spun), wall);
 `;
 
-/** What each `spin` of a run took by the program's own clock, in ms (printed as its last line). */
+/** What each `spin` of a run took by the program's own clock, in ms (printed first on its last line). */
 export function spunMs(run: ReturnType<typeof runProfiled>): number[] {
   const lines = run.profiled.stdout.trim().split("\n");
-  return JSON.parse(lines[lines.length - 1]) as number[];
+  return JSON.parse(lines[lines.length - 1].split(" ")[0]) as number[];
 }
 
 /**
  * Each busy line's share of `work`'s time, in %, the total in ms, and the truth: each line's share
  * of the time its `spin` took by the program's own clock (20/60/20 on an idle machine).
  */
-export function coarseShares(run: ReturnType<typeof runProfiled>): { shares: number[]; truth: number[]; lineMs: number[]; spunMs: number[]; totalMs: number; fn: ReturnType<typeof fnNamed> } {
+export function coarseShares(run: ReturnType<typeof runProfiled>): { shares: number[]; truth: number[]; lineMs: number[]; spunMs: number[]; outsideMs: number; totalMs: number; fn: ReturnType<typeof fnNamed> } {
   const fn = fnNamed(run.profile, "work");
   const total = totalTime(fn);
   const lineMs = [10, 11, 12].map((line) => (fn.lines.get(line)?.time ?? 0) / 1e6);
   const spun = spunMs(run);
   const spunTotal = spun.reduce((a, b) => a + b, 0);
-  return { shares: lineMs.map((t) => (100 * t * 1e6) / total), truth: spun.map((t) => (100 * t) / spunTotal), lineMs, spunMs: spun, totalMs: total / 1e6, fn };
+  // The call's wall time (probes included) beyond its spins: time no spin saw, billed to some line.
+  const wall = Number(run.profiled.stdout.trim().split("\n").pop()!.split(" ")[1]);
+  return { shares: lineMs.map((t) => (100 * t * 1e6) / total), truth: spun.map((t) => (100 * t) / spunTotal), lineMs, spunMs: spun, outsideMs: wall - spunTotal, totalMs: total / 1e6, fn };
 }
 
 /**
@@ -70,6 +72,9 @@ export function leastDisturbed<T>(measure: () => T, excessMs: (m: T) => number, 
 
 /** `work`'s time beyond the 100 ms COARSE spins, in ms. */
 export const coarseExcess = (c: ReturnType<typeof coarseShares>) => c.totalMs - 100;
+
+/** Time of the COARSE call that no spin saw (the process descheduled between two spins), in ms. */
+export const coarseOutside = (c: ReturnType<typeof coarseShares>) => c.outsideMs;
 
 /** A function's profiled time beyond `busyMs`, in ms. */
 export function excessOver(fnName: string, busyMs: number): (r: ReturnType<typeof runProfiled>) => number {

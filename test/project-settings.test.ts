@@ -259,6 +259,12 @@ describe("tsprof run: the project's tsconfig.json", () => {
       assert.deepEqual([r.status, r.stderr, r.stdout], [0, "", "6 2\n"], pattern);
       assert.deepEqual(hitsIn(out, dir), { "patterns/lib.ts:2": 1, "packages/util/src/index.ts:2": 2 }, pattern);
     }
+    for (const pattern of ["patterns/{lib,other}.ts", "patterns/[!a]ib.ts", "patterns/[kl]ib.ts,patterns/nothing.ts"]) {
+      const r = run(dir, ["-p", pattern, "-o", out, "patterns/app.ts"]);
+      assert.equal(r.status, 0, pattern);
+      assert.deepEqual(hitsIn(out, dir), { "patterns/lib.ts:2": 1 }, pattern);
+      assert.equal(r.stderr.includes("-p patterns/nothing.ts selected nothing"), pattern.includes("nothing"), r.stderr);
+    }
     let r = run(root, ["-p", "@acme/util", "app.ts"]);
     assert.deepEqual([r.status, r.stderr], [0, ""]);
     assert.deepEqual(hitsIn(out, root), fromRoot({ "packages/util/src/index.ts:2": 2 }));

