@@ -15,7 +15,8 @@ const SAMPLED = { TSPROF_TIMING: "sampled" };
 /**
  * How far short of its 4 samples a millisecond (the default 4 kHz) the sampler fell, in %. A
  * starved sampler thread (a loaded machine) wakes late and credits the whole gap to the line it
- * then sees: such a run measures the machine, and is taken again.
+ * then sees: such a run measures the machine, and is taken again. Measured at a load average of
+ * 4 on two cores: 65–76% of the nominal samples, shares within 3.5 points of the truth.
  */
 function starvedPercent(c: ReturnType<typeof coarseShares>): number {
   const samples = [...c.fn.lines.values()].reduce((n, t) => n + (t.samples ?? 0), 0);
@@ -33,9 +34,9 @@ for (const c of cases) {
 }
 
 test("sampled mode: lines busy 20/60/20 ms share the time as the program's own clock does (±8 points), callees included", (t) => {
-  const c = leastDisturbed(() => coarseShares(runProfiled(COARSE, { env: SAMPLED })), starvedPercent, 30);
+  const c = leastDisturbed(() => coarseShares(runProfiled(COARSE, { env: SAMPLED })), starvedPercent, 50);
   // Five starved runs in a row: the machine is too loaded for a sampler thread to be judged here.
-  if (starvedPercent(c) > 30) return t.skip(`the sampler thread took ${Math.round(100 - starvedPercent(c))}% of its samples at best in 5 runs: machine overloaded, accuracy not judged`);
+  if (starvedPercent(c) > 50) return t.skip(`the sampler thread took ${Math.round(100 - starvedPercent(c))}% of its samples at best in 5 runs: machine overloaded, accuracy not judged`);
   const { shares, truth, totalMs, fn } = c;
   truth.forEach((t, i) => assert.ok(Math.abs(shares[i] - t) < 8, `line ${10 + i}: ${shares[i]}% against ${t}%`));
   assert.ok(totalMs > 80 && totalMs < 200, `total ${totalMs} ms`);
