@@ -87,6 +87,8 @@ function generate(dir: string, format: Format): void {
   const pkg = JSON.stringify({ private: true, ...(format === "module" ? { type: "module" } : {}) });
   fs.writeFileSync(path.join(dir, "package.json"), pkg);
   fs.writeFileSync(path.join(dir, "plain", "package.json"), pkg);
+  // As a real project has: tsprof run reads it (get-tsconfig, loaded only when there is one).
+  fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { target: "es2022", strict: true, module: format === "module" ? "nodenext" : "commonjs" } }, null, 2));
   const files: Record<string, string> = { "main.ts": `import { run } from "./mod000${format === "module" ? ".js" : ""}";\nconsole.log(run(3));\n` };
   for (let i = 0; i < MODULES; i++) files[`mod${String(i).padStart(3, "0")}.ts`] = moduleSource(i, format);
   const module = format === "module" ? ts.ModuleKind.ESNext : ts.ModuleKind.CommonJS;

@@ -92,8 +92,13 @@ export function parseArgs(argv: string[], spec: CommandSpec, stopAtPositional = 
 }
 
 function suggest(name: string, known: string[]): string {
-  const close = known.find((k) => k.startsWith(name) || name.startsWith(k) || distance(k, name) <= 2);
+  const close = closest(name, known);
   return close ? ` (did you mean --${close}?)` : "";
+}
+
+/** The known word `name` most likely mistypes (a prefix, or two edits away), if any. */
+export function closest(name: string, known: string[]): string | undefined {
+  return known.find((k) => k.startsWith(name) || name.startsWith(k)) ?? known.find((k) => distance(k, name) <= 2);
 }
 
 function distance(a: string, b: string): number {

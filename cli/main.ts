@@ -1,4 +1,4 @@
-import { formatHelp, parseArgs, UsageError, type CommandSpec } from "./args";
+import { closest, formatHelp, parseArgs, UsageError, type CommandSpec } from "./args";
 import { LprofError } from "../report/read";
 
 interface Command {
@@ -63,7 +63,8 @@ const mainSpec: CommandSpec = {
     "  html     write a self-contained HTML report: heat-mapped source, sortable functions",
     "  export   convert .lprof files: kernprof pickle, speedscope, istanbul coverage, a JSON table",
     "  heap     object counts, growth and retainer chains of V8 heap snapshots, as objgraph",
-  "  mprof    memory over time, as mprof: run, plot (PNG, SVG, HTML), list, clean, rm, peak",
+    "  mprof    memory over time, as mprof: run, plot (PNG, SVG, HTML), list, clean, rm, peak",
+    "  help     this text; tsprof help COMMAND: that command's options",
     "",
     "Profile a program: mark functions with /** @profile */, add { \"transform\": \"tsprof/transformer\" }",
     "to compilerOptions.plugins, build with tspc and run it; then: tsprof view out.lprof",
@@ -76,6 +77,8 @@ function version(): string {
 
 /** Runs the CLI; resolves to the exit code. Errors are one line on stderr, never a stack trace. */
 export async function main(argv: string[]): Promise<number> {
+  // `tsprof help [COMMAND]`, as git and npm have it.
+  if (argv[0] === "help") argv = argv.length > 1 ? [argv[1], "--help"] : ["--help"];
   const [name, ...rest] = argv;
   const known = name !== undefined && Object.hasOwn(COMMANDS, name);
   try {
@@ -90,7 +93,8 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(formatHelp(mainSpec));
         return name === undefined ? 2 : 0;
       }
-      throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(", ")}`);
+      const guess = closest(name, [...Object.keys(COMMANDS), "help"]);
+      throw new UsageError(`unknown command "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}; commands: ${Object.keys(COMMANDS).join(", ")}`);
     }
     if (rest.includes("--help") || rest.includes("-h")) {
       const { values } = safeParse(rest, command.spec);

@@ -6,7 +6,7 @@ import { fingerprint, type LoaderConfig } from "../loader/config";
 import { programEnv, splitNodeCommand } from "../loader/launch";
 import { mprofRun } from "../loader/mprof-run";
 import { canSample } from "../loader/mprof-sampler";
-import { semanticOptions } from "../loader/tsconfig";
+import { projectSettings, type ProjectSettings } from "../loader/tsconfig";
 import { commandLine, MprofDataError, parseMprof, peakOf, pyFixed, type MprofData } from "../report/mprof-data";
 import { plotHtml } from "../report/mprof-html";
 import { drawPlot, plotModel } from "../report/mprof-plot";
@@ -152,9 +152,9 @@ async function runAction(argv: string[]): Promise<number> {
     throw new MprofError(`${command.script}: cannot run ${ext} files; the script must be one of ${ENTRY_EXTENSIONS.join(" ")}`);
   }
   if (!canSample()) throw new MprofError("this system has no /proc to read memory from; tsprof mprof run needs Linux");
-  let compilerOptions: Record<string, unknown>;
+  let project: ProjectSettings;
   try {
-    compilerOptions = semanticOptions(path.dirname(script)).options;
+    project = projectSettings(path.dirname(script));
   } catch (e) {
     throw new MprofError((e as Error).message);
   }
@@ -171,7 +171,8 @@ async function runAction(argv: string[]): Promise<number> {
     patterns: [],
     cwd: process.cwd(),
     cacheDir: process.env.TSPROF_CACHE_DIR ?? defaultCacheDir(path.dirname(script)),
-    compilerOptions,
+    compilerOptions: project.options,
+    ...(project.paths && { paths: project.paths }),
     fingerprint: fingerprint(),
   };
   // Brackets go to the launcher, not to a .lprof: no line profile is written under mprof.

@@ -5,7 +5,7 @@ import { defaultCacheDir } from "../loader/cache";
 import { fingerprint, type LoaderConfig } from "../loader/config";
 import { runInProcess } from "../loader/in-process";
 import { programEnv, runChild, splitNodeCommand } from "../loader/launch";
-import { semanticOptions } from "../loader/tsconfig";
+import { projectSettings, type ProjectSettings } from "../loader/tsconfig";
 import { PROF_OUTPUT_ENV } from "../runtime/calls-writer";
 import type { ProfFile } from "../runtime/prof-format";
 import { readProf, statsFromProf } from "../report/pstats-read";
@@ -65,9 +65,9 @@ function plan(argv: string[]): ProfPlan {
   const sort = (values.sort as string[] | undefined)?.flatMap((s) => s.split(",")).filter(Boolean) ?? ["stdname"];
   const table = sortKeyTable();
   for (const k of sort) if (!table.has(k)) throw new UsageError(`invalid sort key "${k}" for -s; keys (unique prefixes accepted): ${Object.keys(SORT_KEYS).join(", ")}`);
-  let compilerOptions: Record<string, unknown>;
+  let project: ProjectSettings;
   try {
-    compilerOptions = semanticOptions(path.dirname(script)).options;
+    project = projectSettings(path.dirname(script));
   } catch (e) {
     throw new ProfError((e as Error).message);
   }
@@ -88,7 +88,8 @@ function plan(argv: string[]): ProfPlan {
       patterns: [],
       cwd: process.cwd(),
       cacheDir: process.env.TSPROF_CACHE_DIR ?? defaultCacheDir(path.dirname(script)),
-      compilerOptions,
+      compilerOptions: project.options,
+      ...(project.paths && { paths: project.paths }),
       fingerprint: fingerprint(),
       calls: true,
       callsNodeModules: values["node-modules"] === true,

@@ -2,10 +2,10 @@ import * as fs from "node:fs";
 import { constants } from "node:os";
 import * as path from "node:path";
 import { defaultCacheDir, trustCacheDir } from "../loader/cache";
-import { fingerprint, type LoaderConfig } from "../loader/config";
+import { fingerprint, typescriptDir, type LoaderConfig } from "../loader/config";
 import { runInProcess } from "../loader/in-process";
 import { programEnv, runChild, splitNodeCommand } from "../loader/launch";
-import { semanticOptions } from "../loader/tsconfig";
+import { projectSettings, type ProjectSettings } from "../loader/tsconfig";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofFile } from "../runtime/lprof";
 import { readRegularFile, replaceFile } from "../runtime/writer";
 import { parseArgs, UsageError, type CommandSpec } from "./args";
@@ -117,10 +117,11 @@ function plan(argv: string[]): RunPlan {
     settings.TSPROF_RATE = positive("rate", "--rate", "rate");
   }
   if (values.memory) settings.TSPROF_MEMORY = "1";
-  const patterns = ((values["prof-mod"] as string[] | undefined) ?? []).flatMap((p) => p.split(",")).map((p) => p.trim()).filter(Boolean);
-  let compilerOptions: Record<string, unknown>;
+  // Comma-separated, except inside a glob's `{a,b}`.
+  const patterns = ((values["prof-mod"] as string[] | undefined) ?? []).flatMap((p) => p.split(/,(?![^{]*\})/)).map((p) => p.trim()).filter(Boolean);
+  let project: ProjectSettings;
   try {
-    compilerOptions = semanticOptions(path.dirname(script)).options;
+    project = projectSettings(path.dirname(script));
   } catch (e) {
     throw new RunError((e as Error).message);
   }
@@ -154,7 +155,8 @@ function plan(argv: string[]): RunPlan {
       patterns,
       cwd: process.cwd(),
       cacheDir: cacheDir && trustCacheDir(cacheDir) ? cacheDir : "",
-      compilerOptions,
+      compilerOptions: project.options,
+      ...(project.paths && { paths: project.paths }),
       fingerprint: fingerprint(),
     },
   };
@@ -166,9 +168,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   try {
     p = plan(argv);
   } catch (e) {
-    if (!(e instanceof RunError) && !(e instanceof UsageError)) throw e;
-    const hint = e instanceof UsageError ? " (see tsprof run --help)" : "";
-    process.stderr.write(`tsprof run: ${(e as Error).message}${hint}\n`);
+    // A usage error is the CLI's to print, in every command's words; this command's own: one line.
+    if (!(e instanceof RunError)) throw e;
+    process.stderr.write(`tsprof run: ${e.message}\n`);
     return 2;
   }
   const session = `${process.pid}-${Date.now()}`;
@@ -229,6 +231,21 @@ export function finishAfterSignal(arg: { plan: RunPlan; session: string; started
   finish(arg.plan, arg.session, arg.started, false);
 }
 
+/**
+ * `-p` patterns none of whose files has a function in the profile (most likely mistyped), each
+ * with whether it names the TypeScript tsprof itself compiles with (which is never instrumented).
+ */
+function unmatchedPatterns(config: LoaderConfig, profile: LprofFile): [pattern: string, ownTypescript: boolean][] {
+  if (config.patterns.length === 0) return [];
+  const { createMatcher } = require("../loader/match") as typeof import("../loader/match");
+  const files = new Set(profile.runs.flatMap((r) => r.functions.map((f) => path.resolve(config.cwd, f.file))));
+  const ownTypescript = path.join(typescriptDir(), "lib", "typescript.js");
+  return config.patterns.flatMap((pattern): [string, boolean][] => {
+    const matches = createMatcher([pattern], false, config.cwd);
+    return [...files].some((f) => matches(f)) ? [] : [[pattern, !!matches(ownTypescript)]];
+  });
+}
+
 function finish(p: RunPlan, session: string, started: number, succeeded: boolean): void {
   let profile: LprofFile | undefined;
   try {
@@ -238,6 +255,12 @@ function finish(p: RunPlan, session: string, started: number, succeeded: boolean
     return;
   }
   if (!profile) return;
+  for (const [pattern, ownTypescript] of unmatchedPatterns(p.config, profile)) {
+    process.stderr.write(ownTypescript
+      ? `tsprof run: -p ${pattern} selected nothing: the program uses the TypeScript tsprof compiles with (${typescriptDir()}), which is never profiled; install a typescript of its own in the project to profile it\n`
+      : `tsprof run: -p ${pattern} selected nothing: no file the program loaded matches it (or none with a function); `
+        + `patterns are paths relative to ${p.config.cwd} (src/util.ts, src/, .), file names at any depth (util.ts), globs ('src/**/*.ts') or package names\n`);
+  }
   const rel = path.relative(process.cwd(), p.output);
   const shown = rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p.output;
   if (!p.quiet) process.stdout.write(`Wrote profile results to '${shown}'\n`);

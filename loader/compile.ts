@@ -11,6 +11,7 @@ import { cacheGet, cacheKey, cachePut } from "./cache";
 import { loaderConfig, TSPROF_ROOT, typescriptDir } from "./config";
 import { inNodeModules, isTsprofFile, isTypeScript, type ModuleFormat } from "./format";
 import { createMatcher, type FileSelection } from "./match";
+import { compiled } from "./progress";
 
 let matcher: ((file: string) => FileSelection | undefined) | undefined;
 
@@ -51,8 +52,10 @@ export function compileFile(file: string, source: string, format: ModuleFormat):
   const hit = cacheGet(config.cacheDir, key);
   // An empty entry: JavaScript in which the transformer found nothing to profile.
   if (hit !== undefined) return hit === "" ? undefined : hit;
+  const started = performance.now();
   const code = transpile(file, source, format, transform && { ...transform, names: transform.names && new Set(transform.names) });
   if (code !== null) cachePut(config.cacheDir, key, code ?? "");
+  compiled(performance.now() - started);
   return code ?? undefined;
 }
 
@@ -78,6 +81,48 @@ function compileForCalls(file: string, source: string, format: ModuleFormat): st
   return code ?? undefined;
 }
 
+const DECLARATION = /\.d\.[cm]?ts$/;
+
+/**
+ * The project's `target`, lowered to ES2025 at most. Node runs no ES2025 syntax TypeScript would
+ * rewrite, but TypeScript emits three proposals as written only for ESNext, and Node cannot
+ * parse them: decorators (no Node; measured on 20.20, 22.23, 24.22), `accessor` and `using`
+ * (Node 20 and 22). Below ESNext TypeScript lowers all three. An older project target is
+ * honoured as it is: its class fields and helpers are what the program's own build runs.
+ */
+function runnableTarget(ts: typeof TS, target: unknown): TS.ScriptTarget {
+  const named = typeof target === "string"
+    ? Object.entries(ts.ScriptTarget).find(([k]) => k.toLowerCase() === target.toLowerCase())?.[1]
+    : undefined;
+  const wanted = typeof named === "number" && named !== ts.ScriptTarget.JSON ? named : ts.ScriptTarget.ESNext;
+  return Math.min(wanted, ts.ScriptTarget.ES2025);
+}
+
+/**
+ * `jsx` from tsconfig.json, by name; unset or `preserve`/`react-native` (which leave JSX in the
+ * output, for another tool to compile): `React.createElement`, as esbuild and tsx do.
+ */
+function jsxEmit(ts: typeof TS, jsx: unknown): TS.JsxEmit {
+  const byName: Record<string, TS.JsxEmit> = { "react": ts.JsxEmit.React, "react-jsx": ts.JsxEmit.ReactJSX, "react-jsxdev": ts.JsxEmit.ReactJSXDev };
+  return (typeof jsx === "string" && byName[jsx.toLowerCase()]) || ts.JsxEmit.React;
+}
+
+/**
+ * The exported enums of a declaration file, as TypeScript code: `export declare const enum`
+ * becomes `export enum` with the same members. A file compiled alone cannot inline a const enum
+ * another file declares (isolatedModules), so its import is kept and must find these values.
+ */
+function enumsOf(ts: typeof TS, file: string, source: string): string {
+  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.ESNext, false, ts.ScriptKind.TS);
+  const out: string[] = [];
+  for (const s of sf.statements) {
+    if (!ts.isEnumDeclaration(s) || !s.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) continue;
+    const members = s.members.map((m) => m.getText(sf)).join(", ");
+    out.push(`export enum ${s.name.text} { ${members} }`);
+  }
+  return out.join("\n") || "export {};";
+}
+
 /** Compiled code; undefined: run the file as it is; null: as it is, and do not remember that (a warning was shown). */
 function transpile(file: string, source: string, format: ModuleFormat, transform: { runtime: string; all: boolean; names?: Set<string> } | undefined, calls = false): string | undefined | null {
   const ts = require("typescript") as typeof TS;
@@ -101,14 +146,16 @@ function transpile(file: string, source: string, format: ModuleFormat, transform
     before.push(createCallsTransformer(ts));
     changed = true;
   }
-  const result = ts.transpileModule(source, {
-    fileName: file,
+  const project = loaderConfig().compilerOptions;
+  const declarations = DECLARATION.test(file);
+  const result = ts.transpileModule(declarations ? enumsOf(ts, file, source) : source, {
+    fileName: declarations ? file.replace(DECLARATION, ".ts") : file,
     reportDiagnostics: true,
     compilerOptions: {
-      ...loaderConfig().compilerOptions,
-      // The newest syntax: Node runs it, and nothing is rewritten that needn't be.
-      target: ts.ScriptTarget.ESNext,
+      ...project,
+      target: runnableTarget(ts, project.target),
       module: format === "module" ? ts.ModuleKind.ESNext : ts.ModuleKind.CommonJS,
+      jsx: jsxEmit(ts, project.jsx),
       inlineSourceMap: true,
       ignoreDeprecations: "6.0",
       // JavaScript keeps its own strictness: TypeScript 6 would add "use strict" to every file.

@@ -21,6 +21,8 @@ export interface LoaderConfig {
   cacheDir: string;
   /** Semantic compiler options from the project's tsconfig.json (see tsconfig.ts). */
   compilerOptions: Record<string, unknown>;
+  /** `paths` (and `baseUrl`) of the project's tsconfig.json, targets absolute (see tsconfig.ts). */
+  paths?: Record<string, string[]>;
   /** tsprof and TypeScript versions: part of every cache key. */
   fingerprint: string;
   /** `tsprof prof`: every function of the user's own files gets call counters and a clock (transformer/calls.ts). */
@@ -43,6 +45,7 @@ export function loaderConfig(): LoaderConfig {
     cwd: parsed.cwd ?? process.cwd(),
     cacheDir: parsed.cacheDir ?? "",
     compilerOptions: parsed.compilerOptions ?? {},
+    paths: parsed.paths,
     fingerprint: parsed.fingerprint ?? fingerprint(),
     calls: parsed.calls ?? false,
     callsNodeModules: parsed.callsNodeModules ?? false,

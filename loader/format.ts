@@ -4,15 +4,15 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { TSPROF_ROOT } from "./config";
+import { TSPROF_ROOT, typescriptDir } from "./config";
 
 export type ModuleFormat = "module" | "commonjs";
 
-export const TS_EXTENSIONS = [".ts", ".mts", ".cts"] as const;
+export const TS_EXTENSIONS = [".ts", ".tsx", ".mts", ".cts"] as const;
 export const JS_EXTENSIONS = [".js", ".mjs", ".cjs"] as const;
 
 export function isTypeScript(file: string): boolean {
-  return file.endsWith(".ts") || file.endsWith(".mts") || file.endsWith(".cts");
+  return file.endsWith(".ts") || file.endsWith(".tsx") || file.endsWith(".mts") || file.endsWith(".cts");
 }
 
 export function isJavaScript(file: string): boolean {
@@ -48,7 +48,7 @@ export function packageType(dir: string): string | undefined {
 const ESM_SYNTAX = /^[ \t]*(?:import(?:[ \t]+[\w$"'{*]|[ \t]*[{*"'])|import\.meta\b|export(?:[ \t]+[\w${*]|[ \t]*[{*]))/m;
 
 /**
- * `.mts`/`.mjs` are ES modules and `.cts`/`.cjs` CommonJS whatever the package says; `.ts`/`.js`
+ * `.mts`/`.mjs` are ES modules and `.cts`/`.cjs` CommonJS whatever the package says; `.ts`/`.tsx`/`.js`
  * follow the package's "type", CommonJS by default. A `.ts` file written with `import`/`export`
  * in a CommonJS package is therefore compiled to CommonJS, as `tsc` does for such a project.
  * A `.js` file in a package without "type" is an ES module when its `source` has ES-module
@@ -70,7 +70,15 @@ export function inNodeModules(file: string): boolean {
 
 const OWN_DIST = path.join(TSPROF_ROOT, "dist") + path.sep;
 
-/** tsprof's own compiled files (the runtime above all): loaded as they are, never instrumented. */
+let ownTypescript: string | undefined;
+
+/**
+ * tsprof's own compiled files (the runtime above all), and the TypeScript the loader compiles
+ * with: loaded as they are, never instrumented (`-p typescript`, `-p '**'` included). A program
+ * that shares that very copy of TypeScript sees it unprofiled too.
+ */
 export function isTsprofFile(file: string): boolean {
-  return file.startsWith(OWN_DIST);
+  if (file.startsWith(OWN_DIST)) return true;
+  ownTypescript ??= path.join(typescriptDir(), "lib") + path.sep;
+  return file.startsWith(ownTypescript);
 }

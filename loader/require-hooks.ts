@@ -52,7 +52,7 @@ export function installRequireHooks(onDynamicImport: () => void): void {
     m._compile(code, filename);
   };
   // Registered, they also make `require("./util")` and `require("./dir")` find util.ts and dir/index.ts.
-  for (const ext of [".ts", ".cts", ".mts"]) extensions[ext] = loadTs;
+  for (const ext of [".ts", ".tsx", ".cts", ".mts"]) extensions[ext] = loadTs;
 
   extensions[".js"] = function (m: CjsModule, filename: string) {
     if (isTsprofFile(filename)) return loadJs.call(this, m, filename);

@@ -6,7 +6,8 @@
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
-import { isTypeScript } from "./format";
+import { loaderConfig } from "./config";
+import { inNodeModules, isTypeScript } from "./format";
 
 const isPathLike = (s: string) => s.startsWith("./") || s.startsWith("../") || s === "." || s === ".." || s.startsWith("/") || s.startsWith("file:");
 
@@ -17,7 +18,10 @@ export function tsForJs(specifier: string): string | undefined {
   return m ? `${specifier.slice(0, m.index)}.${m[1]}ts` : undefined;
 }
 
-const EXTENSIONLESS = [".ts", ".mts", ".cts", ".js", ".mjs", ".cjs", "/index.ts", "/index.js"];
+/** `x.js` may also be `x.tsx`, as TypeScript resolves it. */
+const tsFilesForJs = (ts: string) => (ts.endsWith(".ts") && !ts.endsWith(".d.ts") ? [ts, `${ts}x`] : [ts]);
+
+const EXTENSIONLESS = [".ts", ".tsx", ".mts", ".cts", ".js", ".mjs", ".cjs", "/index.ts", "/index.tsx", "/index.js"];
 
 /** What to try, in order, when `specifier` was not found (empty: nothing). */
 export function alternatives(specifier: string): string[] {
@@ -45,14 +49,65 @@ const isFile = (f: string) => fs.statSync(f, { throwIfNoEntry: false })?.isFile(
  * (it builds an error with CommonJS hints): measured 60 ms for 240 `.js`-suffixed ES imports.
  */
 export function localFile(specifier: string, parentFile: string | undefined, esm: boolean): string | undefined {
-  if (!parentFile || !(specifier.startsWith("./") || specifier.startsWith("../"))) return undefined;
+  if (!parentFile) return undefined;
+  if (!(specifier.startsWith("./") || specifier.startsWith("../"))) return aliasFile(specifier, parentFile);
   const abs = path.resolve(path.dirname(parentFile), specifier);
   const fromTs = isTypeScript(parentFile);
   const ts = tsForJs(abs);
-  if (ts) return (fromTs || !isFile(abs)) && isFile(ts) ? ts : undefined;
-  if (esm) return isFile(abs) ? undefined : alternatives(abs).find(isFile);
-  if (!fromTs || /\.[cm]?[jt]s$|\.json$|\.node$/.test(abs)) return undefined;
-  return [`${abs}.ts`, `${abs}.cts`].find(isFile);
+  if (ts) {
+    if (!fromTs && isFile(abs)) return undefined;
+    return tsFilesForJs(ts).find(isFile) ?? (fromTs && !isFile(abs) ? declarationFile(abs.replace(/\.[cm]?js$/, "")) : undefined);
+  }
+  if (esm) return isFile(abs) ? undefined : alternatives(abs).find(isFile) ?? (fromTs ? declarationFile(abs) : undefined);
+  if (!fromTs || /\.[cm]?[jt]sx?$|\.json$|\.node$/.test(abs)) return undefined;
+  const found = [`${abs}.ts`, `${abs}.tsx`, `${abs}.cts`].find(isFile);
+  if (found || isFile(abs) || alternatives(abs).some(isFile)) return found;
+  return declarationFile(abs);
+}
+
+/**
+ * A declaration file standing for a module that has no code: what a TypeScript file importing
+ * a `declare const enum` from `types.d.ts` needs at run time (compiled one file at a time, the
+ * import stays, as under isolatedModules); compile.ts turns its enums into code.
+ */
+function declarationFile(base: string): string | undefined {
+  return [`${base}.d.ts`, `${base}/index.d.ts`].find(isFile);
+}
+
+/** True for `lodash`, `@core/cart`; false for paths, URLs and `node:` builtins. */
+const isBare = (s: string) => !isPathLike(s) && !/^[A-Za-z][A-Za-z\d+.-]*:/.test(s) && !path.isAbsolute(s);
+
+/**
+ * The targets of the tsconfig `paths` pattern TypeScript picks for `specifier`: the exact
+ * pattern, else the wildcard pattern with the longest prefix.
+ */
+export function aliasTargets(specifier: string, paths: Record<string, string[]>): string[] {
+  if (Object.hasOwn(paths, specifier) && !specifier.includes("*")) return paths[specifier];
+  let best: string[] = [];
+  let bestPrefix = -1;
+  for (const [pattern, targets] of Object.entries(paths)) {
+    const star = pattern.indexOf("*");
+    if (star < 0) continue;
+    const prefix = pattern.slice(0, star), suffix = pattern.slice(star + 1);
+    if (prefix.length <= bestPrefix || specifier.length < prefix.length + suffix.length) continue;
+    if (!specifier.startsWith(prefix) || !specifier.endsWith(suffix)) continue;
+    const capture = specifier.slice(prefix.length, specifier.length - suffix.length);
+    best = targets.map((t) => t.replace("*", capture));
+    bestPrefix = prefix.length;
+  }
+  return best;
+}
+
+/** The file a tsconfig `paths` alias leads to, from the user's own files (tsx's rule too). */
+function aliasFile(specifier: string, parentFile: string): string | undefined {
+  const { paths } = loaderConfig();
+  if (!paths || !isBare(specifier) || inNodeModules(parentFile)) return undefined;
+  for (const target of aliasTargets(specifier, paths)) {
+    const ts = tsForJs(target);
+    const found = [target, ...(ts ? tsFilesForJs(ts) : []), ...EXTENSIONLESS.map((e) => target + e)].find(isFile);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** A file path for `specifier` imported from `fromDir`, by the rules above plus CommonJS lookup (for re-exports). */

@@ -152,6 +152,9 @@ export function emitInstrumented(
         node.elseStatement && visitEmbedded(node.elseStatement),
       );
     }
+    if (ts.isWithStatement(node)) {
+      return f.updateWithStatement(node, ts.visitNode(node.expression, visit, ts.isExpression)!, visitEmbedded(node.statement));
+    }
     if (ts.isLabeledStatement(node)) {
       // The probe owed by the labelled statement was placed before the label by `visitStatements`.
       return f.updateLabeledStatement(node, node.label, ts.visitNode(node.statement, visit, ts.isStatement)!);

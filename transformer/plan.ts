@@ -259,6 +259,13 @@ function planFunction(
       scanExpressions(s.expression);
       return;
     }
+    if (ts.isWithStatement(s)) {
+      if (fresh) site("stmt", s, line);
+      mayAllocate(line, s.expression);
+      visitBody(s.statement, line);
+      scanExpressions(s.expression);
+      return;
+    }
     if (ts.isForStatement(s)) {
       // The initializer runs once and is timed on the header line; each test evaluation is a hit.
       if (fresh && s.initializer) site("stmt", s, line, false);
