@@ -50,8 +50,8 @@ class RunError extends Error {}
 
 interface RunPlan {
   nodeArgs: string[];
-  /** Absolute path. */
-  script: string;
+  /** Absolute path; none for `node --test` without files. */
+  script: string | undefined;
   args: string[];
   output: string;
   /** Runtime settings for the program's environment (`TSPROF_TIMING`, …). */
@@ -81,11 +81,14 @@ function plan(argv: string[]): RunPlan {
   } catch (e) {
     throw new RunError((e as Error).message);
   }
-  if (command.script === undefined) throw new UsageError("no script given; for example: tsprof run -v app.ts");
-  const script = path.resolve(command.script);
-  if (!fs.existsSync(script)) throw new RunError(`${command.script}: no such file (looked in ${process.cwd()}); check the script's path`);
+  const test = "test" in command && command.test === true;
+  if (command.script === undefined && !test) throw new UsageError("no script given; for example: tsprof run -v app.ts");
+  // `node --test` takes files, globs (node 21+) or nothing; node itself says what it cannot find.
+  const script = path.resolve(command.script ?? ".");
+  const scriptDir = command.script === undefined ? process.cwd() : path.dirname(script);
+  if (!test && !fs.existsSync(script)) throw new RunError(`${command.script}: no such file (looked in ${process.cwd()}); check the script's path`);
   const ext = path.extname(script);
-  if (ext && !ENTRY_EXTENSIONS.includes(ext) && fs.statSync(script).isFile()) {
+  if (!test && ext && !ENTRY_EXTENSIONS.includes(ext) && fs.statSync(script).isFile()) {
     throw new RunError(`${command.script}: cannot run ${ext} files; the script must be one of ${ENTRY_EXTENSIONS.join(" ")}`);
   }
   const settings: Record<string, string> = {};
@@ -104,11 +107,11 @@ function plan(argv: string[]): RunPlan {
   const patterns = ((values["prof-mod"] as string[] | undefined) ?? []).flatMap((p) => p.split(",")).map((p) => p.trim()).filter(Boolean);
   let compilerOptions: Record<string, unknown>;
   try {
-    compilerOptions = semanticOptions(path.dirname(script)).options;
+    compilerOptions = semanticOptions(scriptDir).options;
   } catch (e) {
     throw new RunError((e as Error).message);
   }
-  const output = path.resolve(typeof values.outfile === "string" ? values.outfile : `${path.basename(script)}.lprof`);
+  const output = path.resolve(typeof values.outfile === "string" ? values.outfile : test ? "test.lprof" : `${path.basename(script)}.lprof`);
   try {
     fs.mkdirSync(path.dirname(output), { recursive: true });
   } catch (e) {
@@ -116,7 +119,7 @@ function plan(argv: string[]): RunPlan {
   }
   return {
     nodeArgs: command.nodeArgs,
-    script,
+    script: command.script === undefined ? undefined : script,
     args: command.args,
     output,
     settings,
@@ -129,7 +132,7 @@ function plan(argv: string[]): RunPlan {
       all: values.all === true,
       patterns,
       cwd: process.cwd(),
-      cacheDir: process.env.TSPROF_CACHE_DIR ?? defaultCacheDir(path.dirname(script)),
+      cacheDir: process.env.TSPROF_CACHE_DIR ?? defaultCacheDir(scriptDir),
       compilerOptions,
       fingerprint: fingerprint(),
     },
@@ -150,7 +153,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const session = `${process.pid}-${Date.now()}`;
   const started = Date.now();
   const env = programEnv(process.env, { output: p.output, id: session, settings: p.settings }, p.config);
-  if (p.nodeArgs.length === 0) {
+  if (p.nodeArgs.length === 0 && p.script !== undefined) {
     for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
     Object.assign(process.env, env);
     runInProcess(p.script, p.args, (code, signal) => finish(p, session, started, code === 0 && !signal));
@@ -158,7 +161,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     return new Promise<number>(() => {});
   }
   // Node options can only be given to a new node process: the program runs in a child.
-  const { code, signal } = await runChild([...p.nodeArgs, p.script, ...p.args], env);
+  const { code, signal } = await runChild([...p.nodeArgs, ...(p.script === undefined ? [] : [p.script]), ...p.args], env);
   finish(p, session, started, code === 0);
   if (signal) {
     // Die the way the program died, so shells and supervisors see the same thing.
