@@ -208,6 +208,11 @@ function finish(p: RunPlan, session: string, started: number, succeeded: boolean
     return;
   }
   if (!profile) return;
+  const loader = foreignLoader(p.nodeArgs);
+  if (loader && profile.runs.every((r) => r.functions.length === 0)) {
+    process.stderr.write(`tsprof run: nothing was profiled: ${loader} compiled the TypeScript files itself, without tsprof's probes `
+      + `(its require() hook replaces tsprof's in CommonJS); tsprof run compiles TypeScript on its own: drop ${loader} and run tsprof run [options] SCRIPT\n`);
+  }
   const rel = path.relative(process.cwd(), p.output);
   const shown = rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p.output;
   if (!p.quiet) process.stdout.write(`Wrote profile results to '${shown}'\n`);
@@ -218,4 +223,15 @@ function finish(p: RunPlan, session: string, started: number, succeeded: boolean
     const tsprof = process.env.npm_command === "exec" ? "npx tsprof" : "tsprof";
     process.stdout.write(`Inspect results with:\n${tsprof} view ${shown.includes(" ") ? JSON.stringify(shown) : shown}\n`);
   }
+}
+
+/** A TypeScript loader among the node options (`--import tsx`, `-r ts-node/register`), as written. */
+function foreignLoader(nodeArgs: string[]): string | undefined {
+  for (let i = 0; i < nodeArgs.length; i++) {
+    const [flag, inline] = nodeArgs[i].split("=", 2);
+    if (!["--import", "--require", "-r", "--loader", "--experimental-loader"].includes(flag)) continue;
+    const value = inline ?? nodeArgs[i + 1] ?? "";
+    if (/^(tsx|ts-node|@swc-node\/register|@esbuild-kit\/|esbuild-register)/.test(value)) return `${flag} ${value}`;
+  }
+  return undefined;
 }

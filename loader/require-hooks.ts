@@ -35,6 +35,7 @@ function requireEsmError(filename: string): Error {
  */
 export function installRequireHooks(onDynamicImport: () => void): void {
   const extensions = Module._extensions;
+  const compileModule = (Module as unknown as { prototype: CjsModule }).prototype._compile;
   const loadJs = extensions[".js"];
 
   const loadTs = (m: CjsModule, filename: string) => {
@@ -42,7 +43,9 @@ export function installRequireHooks(onDynamicImport: () => void): void {
     const source = fs.readFileSync(filename, "utf8");
     const code = compileFile(filename, source, "commonjs") ?? source;
     if (code.includes("import(")) onDynamicImport();
-    m._compile(code, filename);
+    // Compiled already: a TypeScript loader that chains to this one (ts-node wraps `m._compile`)
+    // would compile tsprof's JavaScript again as TypeScript, and type-check it.
+    compileModule.call(m, code, filename);
   };
   // Registered, they also make `require("./util")` and `require("./dir")` find util.ts and dir/index.ts.
   for (const ext of [".ts", ".cts", ".mts"]) extensions[ext] = loadTs;
