@@ -15,6 +15,13 @@ export interface TsprofBundlerOptions extends TsprofPluginOptions {
 const RUNTIME = "tsprof/runtime";
 const NODE_MODULES = /[\\/]node_modules[\\/]/;
 
+/** webpack/Rspack: the runtime as an external, before their defaults apply (plugins run first). */
+function addExternal(compiler: { options: { externals?: unknown } }): void {
+  const ours = { [RUNTIME]: `node-commonjs ${RUNTIME}` };
+  const current = compiler.options.externals;
+  compiler.options.externals = current === undefined ? [ours] : Array.isArray(current) ? [...current, ours] : [current, ours];
+}
+
 const factory: UnpluginFactory<TsprofBundlerOptions | undefined> = (options = {}, meta) => {
   const { include, exclude, all, ...pluginOptions } = options;
   const problems = validatePluginOptions(pluginOptions as Record<string, unknown>);
@@ -26,8 +33,10 @@ const factory: UnpluginFactory<TsprofBundlerOptions | undefined> = (options = {}
     // The runtime stays a module of its own, loaded from node_modules at run time: bundled, its
     // `node:` imports break in ESM bundles and two copies would each write a profile.
     // Vite (and so vitest) leaves node_modules to Node on the server already, and rejects an
-    // external id in development.
-    resolveId: meta.framework === "vite" ? undefined : (id) => (id === RUNTIME ? { id, external: true } : null),
+    // external id in development; webpack and Rspack take externals from their own option.
+    resolveId: ["vite", "webpack", "rspack"].includes(meta.framework) ? undefined : (id) => (id === RUNTIME ? { id, external: true } : null),
+    webpack: addExternal,
+    rspack: addExternal,
     transformInclude(id) {
       const file = id.split("?")[0];
       if (include ? !include.test(file) : !SOURCE_FILE.test(file) || NODE_MODULES.test(file)) return false;

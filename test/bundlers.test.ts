@@ -25,6 +25,16 @@ export function total(items: Item[]): number {
 }
 `;
 
+// webpack has no TypeScript of its own (projects add ts-loader): a JavaScript source.
+const PLAIN_JS = `/** @profile */
+function total(xs) {
+  let s = 0; // hits: 1
+  for (const x of xs) s += x; // hits: 4
+  return s; // hits: 1
+}
+console.log(total([1, 2, 3]));
+`;
+
 const vitestFile = (name: string, calls: string) => `import { test, expect } from "vitest";
 import { total } from "../src/cart";
 test("${name}", () => {
@@ -36,12 +46,19 @@ let dir = "";
 before(() => {
   dir = packedProject({
     prefix: "tsprof-bundlers-",
-    dependencies: { esbuild: "0.28.2", vite: "8.3.8", vitest: "4.1.12", rolldown: "1.3.2" },
+    dependencies: { esbuild: "0.28.2", vite: "8.3.8", vitest: "4.1.12", rolldown: "1.3.2", webpack: "5.112.2" },
     packageJson: { type: "module" },
     files: {
       "src/app.ts": APP,
       "src/lib.ts": LIB,
       "src/cart.ts": CART,
+      "src/plain.js": PLAIN_JS,
+      "webpack.cjs": `const webpack = require("webpack");
+webpack({
+  mode: "development", devtool: "source-map", target: "node", entry: "./src/plain.js",
+  output: { path: __dirname + "/out/webpack", filename: "app.cjs" }, plugins: [require("tsprof/webpack")()],
+}, (err, stats) => { if (err || stats.hasErrors()) { console.error(err ?? stats.toString()); process.exit(1); } });
+`,
       "esbuild.mjs": `import * as esbuild from "esbuild";
 import tsprof from "tsprof/esbuild";
 const plain = process.argv[2] === "plain";
@@ -102,6 +119,14 @@ test("Vite (server build): TypeScript lines and exact hits", () => {
 test("Rolldown: TypeScript lines and exact hits", () => {
   tool(["node_modules/rolldown/bin/cli.mjs", "-c", "rolldown.config.mjs"]);
   assert.deepEqual(runBundle("out/rolldown.mjs", "rolldown"), APP_HITS);
+});
+
+test("webpack: the runtime stays external; exact hits on a JavaScript source", () => {
+  tool(["webpack.cjs"]);
+  const output = path.join(dir, "webpack.lprof");
+  const r = runNode(["out/webpack/app.cjs"], { cwd: dir, env: profEnv(output) });
+  assert.equal(r.stdout, "6\n");
+  assert.deepEqual(profileByFile(output, dir), { "src/plain.js": expectedHits(PLAIN_JS) });
 });
 
 test("vitest with the Vite plugin: one profile for all test files, exact hits", () => {
