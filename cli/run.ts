@@ -82,6 +82,14 @@ function plan(argv: string[]): RunPlan {
     throw new RunError((e as Error).message);
   }
   const test = "test" in command && command.test === true;
+  // Measured on node 20, 22 and 24: tsx's require() hook replaces tsprof's in CommonJS (nothing
+  // profiled on 20, a crash on 22 and 24), and ts-node type-checks tsprof's JavaScript as TypeScript.
+  const foreign = foreignLoader(command.nodeArgs);
+  if (foreign) {
+    const rest = [...(foreign.rest.length ? ["--", ...foreign.rest] : []), command.script ?? "SCRIPT", ...command.args].join(" ");
+    throw new RunError(`${foreign.loader} is not needed: tsprof run compiles TypeScript itself, and a second TypeScript loader would compile the same files again `
+      + `without probes; drop it: tsprof run [options] ${rest}`);
+  }
   if (command.script === undefined && !test) throw new UsageError("no script given; for example: tsprof run -v app.ts");
   // `node --test` takes files, globs (node 21+) or nothing; node itself says what it cannot find.
   const script = path.resolve(command.script ?? ".");
@@ -208,11 +216,6 @@ function finish(p: RunPlan, session: string, started: number, succeeded: boolean
     return;
   }
   if (!profile) return;
-  const loader = foreignLoader(p.nodeArgs);
-  if (loader && profile.runs.every((r) => r.functions.length === 0)) {
-    process.stderr.write(`tsprof run: nothing was profiled: ${loader} compiled the TypeScript files itself, without tsprof's probes `
-      + `(its require() hook replaces tsprof's in CommonJS); tsprof run compiles TypeScript on its own: drop ${loader} and run tsprof run [options] SCRIPT\n`);
-  }
   const rel = path.relative(process.cwd(), p.output);
   const shown = rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p.output;
   if (!p.quiet) process.stdout.write(`Wrote profile results to '${shown}'\n`);
@@ -225,13 +228,15 @@ function finish(p: RunPlan, session: string, started: number, succeeded: boolean
   }
 }
 
-/** A TypeScript loader among the node options (`--import tsx`, `-r ts-node/register`), as written. */
-function foreignLoader(nodeArgs: string[]): string | undefined {
+/** A TypeScript loader among the node options (`--import tsx`, `-r ts-node/register`): as written, and the options without it. */
+function foreignLoader(nodeArgs: string[]): { loader: string; rest: string[] } | undefined {
   for (let i = 0; i < nodeArgs.length; i++) {
     const [flag, inline] = nodeArgs[i].split("=", 2);
     if (!["--import", "--require", "-r", "--loader", "--experimental-loader"].includes(flag)) continue;
     const value = inline ?? nodeArgs[i + 1] ?? "";
-    if (/^(tsx|ts-node|@swc-node\/register|@esbuild-kit\/|esbuild-register)/.test(value)) return `${flag} ${value}`;
+    if (!/^(tsx|ts-node|@swc-node\/register|@esbuild-kit\/|esbuild-register)/.test(value)) continue;
+    const width = inline === undefined ? 2 : 1;
+    return { loader: nodeArgs.slice(i, i + width).join(" "), rest: [...nodeArgs.slice(0, i), ...nodeArgs.slice(i + width)] };
   }
   return undefined;
 }
