@@ -35,7 +35,6 @@ function requireEsmError(filename: string): Error {
  */
 export function installRequireHooks(onDynamicImport: () => void): void {
   const extensions = Module._extensions;
-  const compileModule = (Module as unknown as { prototype: CjsModule }).prototype._compile;
   const loadJs = extensions[".js"];
 
   const loadTs = (m: CjsModule, filename: string) => {
@@ -43,9 +42,7 @@ export function installRequireHooks(onDynamicImport: () => void): void {
     const source = fs.readFileSync(filename, "utf8");
     const code = compileFile(filename, source, "commonjs") ?? source;
     if (code.includes("import(")) onDynamicImport();
-    // Compiled already: a TypeScript loader that chains to this one (ts-node wraps `m._compile`)
-    // would compile tsprof's JavaScript again as TypeScript, and type-check it.
-    compileModule.call(m, code, filename);
+    m._compile(code, filename);
   };
   // Registered, they also make `require("./util")` and `require("./dir")` find util.ts and dir/index.ts.
   for (const ext of [".ts", ".cts", ".mts"]) extensions[ext] = loadTs;
