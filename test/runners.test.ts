@@ -109,7 +109,7 @@ test("jest with ts-jest behind tsprof/jest: ts-jest type-checks the instrumented
 });
 
 test("node --test through tsprof run -- --test", () => {
-  const r = run([CLI, "run", "-q", "-o", "node-test.lprof", "--", "--test", "nt/a.test.ts", "nt/b.test.ts"], "");
+  const r = run([CLI, "run", "-q", "-o", "node-test.lprof", "--", "--test", "--test-reporter=tap", "nt/a.test.ts", "nt/b.test.ts"], "");
   assert.match(r.stdout, /# pass 2/);
   assert.deepEqual(profileByFile(path.join(dir, "node-test.lprof"), dir), CART_HITS);
 });
