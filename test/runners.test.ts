@@ -1,6 +1,6 @@
 /*
  * Test runners and TypeScript runners, end to end, as a user installs tsprof (its tarball, real
- * jest, ts-jest, mocha, tsx and ts-node from npm): each runs the project's tests with its
+ * jest, ts-jest, babel-jest, mocha, tsx and ts-node from npm): each runs the project's tests with its
  * documented one-line setup and leaves one profile of every test file, with exact hits.
  */
 import { before, test } from "node:test";
@@ -60,6 +60,8 @@ before(() => {
     dependencies: {
       jest: "30.5.2", "ts-jest": "29.4.15", mocha: "12.0.3", tsx: "4.23.15", "ts-node": "10.9.2",
       typescript: "6.0.3", "@types/node": "20.19.43",
+      // jest 30 runs Babel 7: its TypeScript preset, at the 7.x line.
+      "@babel/preset-typescript": "7.29.7", "@babel/plugin-transform-modules-commonjs": "7.29.14",
     },
     files: {
       "src/cart.ts": CART,
@@ -72,6 +74,13 @@ before(() => {
       "jest.ts-jest.config.js": `module.exports = {
   testMatch: ["**/jt/*.test.ts"],
   transform: { "^.+\\\\.ts$": ["tsprof/jest", { transformer: "ts-jest" }] },
+  setupFilesAfterEnv: ["tsprof/jest-setup"],
+};
+`,
+      "babel.config.js": `module.exports = { presets: ["@babel/preset-typescript"], plugins: ["@babel/plugin-transform-modules-commonjs"] };\n`,
+      "jest.babel.config.js": `module.exports = {
+  testMatch: ["**/jt/*.test.ts"],
+  transform: { "^.+\\\\.ts$": ["tsprof/jest", { transformer: "babel-jest" }] },
   setupFilesAfterEnv: ["tsprof/jest-setup"],
 };
 `,
@@ -104,6 +113,13 @@ test("jest with preset: \"tsprof\": every test file's profile lands in one file"
 test("jest with ts-jest behind tsprof/jest: ts-jest type-checks the instrumented source and passes", () => {
   const output = path.join(dir, "ts-jest.lprof");
   const r = run(["node_modules/jest/bin/jest.js", "--no-cache", "-c", "jest.ts-jest.config.js"], output);
+  assert.match(r.stderr, /Tests: +2 passed/);
+  assert.deepEqual(profileByFile(output, dir), CART_HITS);
+});
+
+test("jest with babel-jest behind tsprof/jest", () => {
+  const output = path.join(dir, "babel-jest.lprof");
+  const r = run(["node_modules/jest/bin/jest.js", "--no-cache", "-c", "jest.babel.config.js"], output);
   assert.match(r.stderr, /Tests: +2 passed/);
   assert.deepEqual(profileByFile(output, dir), CART_HITS);
 });
