@@ -161,12 +161,16 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
   // Header after the directive prologue (and a shebang), footer at the end: as emitInstrumented.
   let n = 0;
   while (n < sf.statements.length && isDirective(ts, sf.statements[n])) n++;
-  const headAt = n > 0 ? sf.statements[n - 1].end : (ts.getShebang(text)?.length ?? 0);
+  // No line is added anywhere before the footer: every original line keeps its number, so a
+  // compiler that ignores input source maps (ts-jest) still reports the right lines.
+  const shebang = ts.getShebang(text);
+  const afterShebang = shebang === undefined ? 0 : /^[^\n]*\n?/.exec(text)![0].length;
+  const headAt = n > 0 ? sf.statements[n - 1].end : afterShebang;
   const specifier = JSON.stringify(options.runtime ?? "tsprof/runtime");
   const header = format === "esm" ? `import * as ${RT} from ${specifier};`
     : format === "ts-cjs" ? `import ${RT} = require(${specifier});`
     : `const ${RT} = require(${specifier});`;
-  ms.appendLeft(headAt, `${headAt > 0 ? "\n" : ""}${header} ${LOAD}();${headAt > 0 ? "" : "\n"}`);
+  ms.appendLeft(headAt, n > 0 ? ` ${header} ${LOAD}();` : `${header} ${LOAD}(); `);
   ms.append(`\n${registration(plan, LOAD, CACHE, RT, options.runtimeOptions, typed)}\n`);
   return { code: ms.toString(), map: ms.generateMap({ hires: true, source: sf.fileName, includeContent: true }) };
 }
