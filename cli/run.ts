@@ -40,6 +40,7 @@ export const runSpec: CommandSpec = {
     "  tsprof run -p src/parse.ts app.ts     profile every function of src/parse.ts, no markers",
     "  tsprof run -i 10 -o server.lprof server.ts --port 8080",
     "  tsprof run -- --max-old-space-size=4096 app.ts input.json",
+    "  tsprof run -- --test test/*.test.ts   node's test runner, every test file into test.lprof",
   ].join("\n"),
 };
 
