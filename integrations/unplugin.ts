@@ -35,6 +35,16 @@ const factory: UnpluginFactory<TsprofBundlerOptions | undefined> = (options = {}
     // Vite (and so vitest) leaves node_modules to Node on the server already, and rejects an
     // external id in development; webpack and Rspack take externals from their own option.
     resolveId: ["vite", "webpack", "rspack"].includes(meta.framework) ? undefined : (id) => (id === RUNTIME ? { id, external: true } : null),
+    vite: {
+      config() {
+        if (!process.env.VITEST) return undefined;
+        // One session for the whole test run: its workers may start one after another, and a run
+        // of another session that ended before a worker started would be replaced as stale.
+        process.env.TSPROF_SESSION ||= `${process.pid}-${Date.now()}`;
+        // The setup file that writes after each test file.
+        return { test: { setupFiles: [require.resolve("./vitest-setup.mjs")] } };
+      },
+    },
     webpack: addExternal,
     rspack: addExternal,
     transformInclude(id) {
