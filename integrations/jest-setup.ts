@@ -2,6 +2,7 @@
 // a file in a sandbox whose `process` never emits `exit`, so the runtime's own exit hook never runs.
 import { flush } from "../runtime/index";
 
-declare const afterAll: (fn: () => void) => void;
+// From jest itself, so `injectGlobals: false` changes nothing.
+const { afterAll } = require("@jest/globals") as { afterAll: (fn: () => void) => void };
 
 afterAll(() => flush());

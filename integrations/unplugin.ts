@@ -25,7 +25,7 @@ function addExternal(compiler: { options: { externals?: unknown } }): void {
 const factory: UnpluginFactory<TsprofBundlerOptions | undefined> = (options = {}, meta) => {
   const { include, exclude, all, ...pluginOptions } = options;
   const problems = validatePluginOptions(pluginOptions as Record<string, unknown>);
-  if (problems.length) throw new Error(problems.join("\n"));
+  if (problems.length) throw new Error(problems.map((m) => m.replace("in compilerOptions.plugins", `given to tsprof's ${meta.framework} plugin`)).join("\n"));
   return {
     name: "tsprof",
     // Before the bundler's own TypeScript/JSX transform strips the comments that mark functions.
