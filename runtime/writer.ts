@@ -50,7 +50,7 @@ export function snapshotRun(s: Session, complete: boolean): LprofRun {
   if (!sampled) calibration ??= calibrate();
   const now = performance.now();
   return {
-    id: `${process.pid}-${threadId}-${Math.round(s.startWall)}`,
+    id: `${process.pid}-${threadId}-${Math.round(s.startWall)}${s.part ? `-${s.part}` : ""}`,
     session: s.id,
     pid: process.pid,
     threadId,

@@ -1,0 +1,189 @@
+import type * as TS from "typescript";
+import type MagicStringType from "magic-string";
+import type { SourceMap } from "magic-string";
+import { isDirective, type ProfilableFunction } from "./marks";
+import { SiteIndex, type FilePlan, type PlannedFunction, type ProbeSite } from "./plan";
+import type { EmitOptions } from "./emit";
+
+export interface TextEmitOptions extends EmitOptions {
+  /**
+   * How the file reaches the runtime: `"esm"` (`import * as`, default), `"cjs"` (`require`, for
+   * `.cjs`/`.js` CommonJS files) or `"ts-cjs"` (`import x = require()`, for `.cts`). Default from
+   * the file's extension.
+   */
+  format?: "esm" | "cjs" | "ts-cjs";
+  /** Type annotations on the emitted declarations (TypeScript sources). Default: from the extension. */
+  typed?: boolean;
+}
+
+export interface TextEmitResult {
+  code: string;
+  /** Maps the instrumented text back to the original source, column by column. */
+  map: SourceMap;
+}
+
+/**
+ * The same instrumentation as `emitInstrumented`, written into the source *text* with
+ * magic-string: for pipelines that hand tsprof text, not a TypeScript program (bundlers, test
+ * runners, TypeScript 7), before they strip types and comments. Every probe comes from the same
+ * plan and has the same shape (`s.hit(3)`, `s.resume(await s.pause(x))`, `try/finally`).
+ *
+ * Insertions follow one rule so nested ones compose: an opening text before a node goes to the
+ * node's right (`appendRight`, outer first), a closing text after it to its left
+ * (`prependLeft`, inner first); text inside a delimiter (`{`, `:`) hugs that delimiter.
+ */
+export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, options: TextEmitOptions = {}): TextEmitResult {
+  const MagicString = (require("magic-string") as { default: typeof MagicStringType }).default;
+  const text = sf.text;
+  const ms = new MagicString(text);
+  const ext = /\.[cm]?[jt]sx?$/.exec(sf.fileName)?.[0] ?? ".ts";
+  const format = options.format ?? (ext === ".cts" ? "ts-cjs" : ext === ".cjs" ? "cjs" : "esm");
+  const typed = options.typed ?? /^\.[cm]?tsx?$/.test(ext);
+  const unique = (base: string) => {
+    let name = base;
+    for (let i = 1; text.includes(name); i++) name = `${base}_${i}`;
+    return name;
+  };
+  const S = unique("__tsp_s"), LOAD = unique("__tsp_load"), CACHE = unique("__tsp_m"), RT = unique("__tsprof");
+  const sites = new SiteIndex(plan);
+  const decorators = new Set(plan.decorators);
+  const startOf = (n: TS.Node) => n.getStart(sf);
+
+  const probe = (site: ProbeSite) =>
+    `${S}.${!site.clock ? "count" : site.kind === "iter" ? "iter" : site.hit ? "hit" : "mark"}(${site.slot})`;
+  /** Text around a node: `open` before it, `close` after it. */
+  const wrap = (node: TS.Node, open: string, close: string) => {
+    ms.appendRight(startOf(node), open);
+    ms.prependLeft(node.end, close);
+  };
+  const before = (node: TS.Node, s: string) => ms.appendRight(startOf(node), s);
+  /** Right after a block's `{`. */
+  const inBlock = (block: TS.Block, s: string) => ms.appendLeft(startOf(block) + 1, s);
+
+  const stmtSiteOf = (s: TS.Statement): ProbeSite | undefined => {
+    let inner: TS.Statement = s;
+    while (ts.isLabeledStatement(inner)) inner = inner.statement;
+    return sites.get("stmt", startOf(inner));
+  };
+  const statementList = (list: readonly TS.Statement[]) => {
+    for (const s of list) {
+      const site = stmtSiteOf(s);
+      if (site) before(s, `${probe(site)}; `);
+    }
+  };
+  /** A statement in a body position: wrapped in a block when it needs a probe first. */
+  const embedded = (s: TS.Statement) => {
+    const site = ts.isBlock(s) ? undefined : stmtSiteOf(s);
+    if (site) wrap(s, `{ ${probe(site)}; `, " }");
+  };
+  /** A loop body that starts with a per-iteration probe. */
+  const bodyWithProbe = (s: TS.Statement, site: ProbeSite | undefined) => {
+    if (!site) return embedded(s);
+    if (ts.isBlock(s)) return inBlock(s, ` ${probe(site)};`);
+    wrap(s, `{ ${probe(site)}; `, " }");
+    embedded(s);
+  };
+  const testProbe = (site: ProbeSite | undefined, test: TS.Expression | undefined, emptyAt: number) => {
+    if (!site) return;
+    if (test) before(test, `${probe(site)}, `);
+    else ms.appendRight(emptyAt, ` ${probe(site)}, true`);
+  };
+
+  const instrumentFunction = (fn: ProfilableFunction, pf: PlannedFunction) => {
+    const body = fn.body!;
+    const enter = `const ${S} = ${LOAD}()[${pf.index}].enter();`;
+    const exit = `finally { ${S}.exit(); }`;
+    if (ts.isBlock(body)) {
+      let n = 0;
+      while (n < body.statements.length && isDirective(ts, body.statements[n])) n++;
+      const at = n > 0 ? body.statements[n - 1].end : startOf(body) + 1;
+      ms.appendLeft(at, ` ${enter} try {`);
+      ms.prependRight(body.end - 1, ` } ${exit} `);
+    } else {
+      const site = sites.get("body", startOf(body))!;
+      wrap(body, `{ ${enter} try { ${probe(site)}; return (`, `); } ${exit} }`);
+    }
+  };
+
+  const visit = (node: TS.Node): void => {
+    if (ts.isDecorator(node) && decorators.has(startOf(node))) {
+      ms.remove(startOf(node), node.end);
+      return;
+    }
+    const at = startOf(node);
+    const planned = sites.functionAt(at);
+    if (planned && ts.isFunctionLike(node)) instrumentFunction(node as ProfilableFunction, planned);
+
+    if (ts.isBlock(node)) {
+      const fin = sites.get("finally", at);
+      if (fin) inBlock(node, ` ${probe(fin)};`);
+      statementList(node.statements);
+    } else if (ts.isCaseClause(node) || ts.isDefaultClause(node)) {
+      const clause = sites.get("clause", at);
+      if (clause) ms.appendLeft(node.statements.pos, ` ${probe(clause)};`);
+      statementList(node.statements);
+    } else if (ts.isCatchClause(node)) {
+      const site = sites.get("catch", at);
+      if (site) inBlock(node.block, ` ${probe(site)};`);
+    } else if (ts.isIfStatement(node)) {
+      embedded(node.thenStatement);
+      if (node.elseStatement) embedded(node.elseStatement);
+    } else if (ts.isForStatement(node)) {
+      const semicolons = node.getChildren(sf).filter((c) => c.kind === ts.SyntaxKind.SemicolonToken);
+      testProbe(sites.get("test", at), node.condition, semicolons[0]?.end ?? -1);
+      embedded(node.statement);
+    } else if (ts.isWhileStatement(node) || ts.isDoStatement(node)) {
+      testProbe(sites.get("test", at), node.expression, -1);
+      embedded(node.statement);
+    } else if (ts.isForOfStatement(node)) {
+      const iter = sites.get("iter", at);
+      if (sites.get("forAwait", startOf(node.expression))) wrap(node.expression, `${S}.asyncIter(`, `, ${iter?.slot ?? 0})`);
+      else if (iter) wrap(node.expression, `${S}.of(`, `, ${iter.slot})`);
+      bodyWithProbe(node.statement, iter);
+    } else if (ts.isForInStatement(node)) {
+      bodyWithProbe(node.statement, sites.get("iter", at));
+    } else if (ts.isAwaitExpression(node) && sites.get("await", at)) {
+      wrap(node, `${S}.resume(`, ")");
+      wrap(node.expression, `${S}.pause(`, ")");
+    } else if (ts.isYieldExpression(node) && (sites.get("yield", at) || sites.get("delegate", at))) {
+      if (node.asteriskToken) {
+        wrap(node.expression!, `${S}.delegate(`, ")");
+      } else {
+        wrap(node, `${S}.resume(`, ")");
+        if (node.expression) wrap(node.expression, `${S}.pause(`, ")");
+        else ms.prependLeft(node.end, ` ${S}.pause()`);
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(sf, visit);
+
+  // Header after the directive prologue (and a shebang), footer at the end: as emitInstrumented.
+  let n = 0;
+  while (n < sf.statements.length && isDirective(ts, sf.statements[n])) n++;
+  // No line is added anywhere before the footer: every original line keeps its number, so a
+  // compiler that ignores input source maps (ts-jest) still reports the right lines.
+  const shebang = ts.getShebang(text);
+  const afterShebang = shebang === undefined ? 0 : /^[^\n]*\n?/.exec(text)![0].length;
+  const headAt = n > 0 ? sf.statements[n - 1].end : afterShebang;
+  const specifier = JSON.stringify(options.runtime ?? "tsprof/runtime");
+  const header = format === "esm" ? `import * as ${RT} from ${specifier};`
+    : format === "ts-cjs" ? `import ${RT} = require(${specifier});`
+    : `const ${RT} = require(${specifier});`;
+  ms.appendLeft(headAt, n > 0 ? ` ${header} ${LOAD}();` : `${header} ${LOAD}(); `);
+  ms.append(`\n${registration(plan, LOAD, CACHE, RT, options.runtimeOptions, typed)}\n`);
+  return { code: ms.toString(), map: ms.generateMap({ hires: true, source: sf.fileName, includeContent: true }) };
+}
+
+/** `function load() { return m || (m = runtime.register(file, [...])) }` and `var m`, as emitInstrumented writes them. */
+function registration(
+  plan: FilePlan, load: string, cache: string, rt: string, runtimeOptions: EmitOptions["runtimeOptions"], typed: boolean,
+): string {
+  const meta = plan.functions.map((fn) =>
+    JSON.stringify([fn.name, fn.firstLine, fn.lines, fn.source, fn.kind, fn.quiet, fn.cheap]));
+  const args = [JSON.stringify(plan.fileName), `[${meta.join(", ")}]`];
+  if (runtimeOptions && Object.keys(runtimeOptions).length) args.push(JSON.stringify(runtimeOptions));
+  // `var`: instrumented functions may run before the module body does (hoisted calls, import cycles).
+  const type = typed ? `: ${rt}.FunctionStats[] | undefined` : "";
+  return `function ${load}() { return ${cache} || (${cache} = ${rt}.register(${args.join(", ")})); }\nvar ${cache}${type};`;
+}
