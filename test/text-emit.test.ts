@@ -16,7 +16,7 @@ import { readLprof } from "../report/read";
 
 /** The probe calls of an emitted program, in order, with the emitter's unique names normalized. */
 function probeCalls(js: string): string[] {
-  return [...js.matchAll(/__tsp_s(?:_\d+)?\.(\w+)\(([\d, ]*)/g)].map((m) => `${m[1]}(${m[2]}`).sort();
+  return [...js.matchAll(/__tsp_[sc](?:_\d+)?\.(\w+)\(([\d, ]*)/g)].map((m) => `${m[1]}(${m[2]}`).sort();
 }
 
 /** Text-level edge cases for the text emitter: where insertions meet (ends of nested bodies, no whitespace, directives). */
@@ -63,6 +63,26 @@ async function h() {
 const it = g(); it.next(); it.next(1);
 console.log(it.next(2).value);
 h().then(console.log);
+`,
+  },
+  {
+    name: "for...of bodies ending without a semicolon, a continue in a braceless body, for await with continue and yield*",
+    source: `
+/** @profile */
+function f(xs: number[]) {
+  let t = 0
+  out: for (const x of xs) {
+    for (const y of [x, 1]) if (y > 1) continue out; else t += y
+    t += x }
+  for (const z of xs) { t += z
+  }
+  for (const k of xs) t++
+  return t
+}
+/** @profile */
+async function* g(it: AsyncIterable<number>) { for await (const v of it) { if (v === 2) continue; yield* [v] } }
+async function* src() { yield 1; yield 2; yield 3; }
+(async () => { const seen: number[] = []; for await (const v of g(src())) seen.push(v); console.log(f([1, 2, 3]), seen.join()); })();
 `,
   },
 ];

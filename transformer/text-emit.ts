@@ -44,55 +44,86 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
     for (let i = 1; text.includes(name); i++) name = `${base}_${i}`;
     return name;
   };
-  const S = unique("__tsp_s"), LOAD = unique("__tsp_load"), CACHE = unique("__tsp_m"), RT = unique("__tsprof");
+  const S = unique("__tsp_s"), C = unique("__tsp_c"), LOAD = unique("__tsp_load"), CACHE = unique("__tsp_m"), RT = unique("__tsprof");
   const sites = new SiteIndex(plan);
   const decorators = new Set(plan.decorators);
   const startOf = (n: TS.Node) => n.getStart(sf);
+  /**
+   * Where a site's probe finds its invocation, as in emitInstrumented: a sync function's is the
+   * file's current one (a module variable), others keep theirs in a local.
+   */
+  const stateOf = new Map<ProbeSite, string>();
+  for (const fn of plan.functions) for (const site of fn.sites) stateOf.set(site, fn.kind === "sync" ? C : S);
 
+  const call = (site: ProbeSite, method: string, args = "") => `${stateOf.get(site)}.${method}(${args})`;
   const probe = (site: ProbeSite) =>
-    `${S}.${!site.clock ? "count" : site.kind === "iter" ? "iter" : site.hit ? "hit" : "mark"}(${site.slot})`;
+    call(site, !site.clock ? "count" : site.kind === "iter" ? "iter" : site.cont ? "cont" : site.hit ? "hit" : "mark", `${site.slot}`);
+  /** A `for…of` loop's next step: timed on the header (`turn`), or, in `for await`, a suspension. */
+  const turn = (site: ProbeSite) => (site.clock ? call(site, "turn", `${site.slot}`) : call(site, "pause"));
   /** Text around a node: `open` before it, `close` after it. */
   const wrap = (node: TS.Node, open: string, close: string) => {
     ms.appendRight(startOf(node), open);
     ms.prependLeft(node.end, close);
   };
-  const before = (node: TS.Node, s: string) => ms.appendRight(startOf(node), s);
   /** Right after a block's `{`. */
   const inBlock = (block: TS.Block, s: string) => ms.appendLeft(startOf(block) + 1, s);
+  /** Text that follows a statement: after a `;`, so a statement ended by a line break (ASI) stays ended. */
+  const afterStatement = (s: TS.Statement | undefined, close: string) => (!s || text[s.end - 1] === ";" ? close : `;${close}`);
 
-  const stmtSiteOf = (s: TS.Statement): ProbeSite | undefined => {
+  const unlabeled = (s: TS.Statement): TS.Statement => {
     let inner: TS.Statement = s;
     while (ts.isLabeledStatement(inner)) inner = inner.statement;
-    return sites.get("stmt", startOf(inner));
+    return inner;
+  };
+  /** Probes owed before a statement: its `stmt` probe, a `for await` loop's suspension, a `for…of`'s array check. */
+  const probesBefore = (s: TS.Statement): string[] => {
+    const out: string[] = [];
+    const inner = unlabeled(s);
+    const site = sites.get("stmt", startOf(inner));
+    if (site) out.push(probe(site));
+    if (ts.isForOfStatement(inner)) {
+      const forAwait = sites.get("forAwait", startOf(inner.expression));
+      if (forAwait) out.push(call(forAwait, "pause"));
+      const arrays = sites.get("arrays", startOf(inner));
+      if (arrays) out.push(call(arrays, "arrays", `${text.slice(startOf(inner.expression), inner.expression.end)}, ${arrays.slot}`));
+    }
+    return out;
   };
   const statementList = (list: readonly TS.Statement[]) => {
     for (const s of list) {
-      const site = stmtSiteOf(s);
-      if (site) before(s, `${probe(site)}; `);
+      const before = probesBefore(s);
+      if (before.length) ms.appendRight(startOf(s), before.map((p) => `${p}; `).join(""));
     }
   };
   /** A statement in a body position: wrapped in a block when it needs a probe first. */
   const embedded = (s: TS.Statement) => {
-    const site = ts.isBlock(s) ? undefined : stmtSiteOf(s);
-    if (site) wrap(s, `{ ${probe(site)}; `, " }");
+    const before = ts.isBlock(s) ? [] : probesBefore(s);
+    if (before.length) wrap(s, `{ ${before.map((p) => `${p}; `).join("")}`, " }");
   };
-  /** A loop body that starts with a per-iteration probe. */
-  const bodyWithProbe = (s: TS.Statement, site: ProbeSite | undefined) => {
+  /** A loop body that starts with a per-iteration probe (`head`) and, for `for…of`, ends with `tail`. */
+  const bodyWithProbe = (s: TS.Statement, site: ProbeSite | undefined, head?: string, tail?: string) => {
     if (!site) return embedded(s);
-    if (ts.isBlock(s)) return inBlock(s, ` ${probe(site)};`);
-    wrap(s, `{ ${probe(site)}; `, " }");
+    const first = head ?? probe(site);
+    if (ts.isBlock(s)) {
+      inBlock(s, ` ${first};`);
+      if (tail) ms.prependRight(s.end - 1, afterStatement(s.statements[s.statements.length - 1], ` ${tail}; `));
+      return;
+    }
+    wrap(s, `{ ${first}; `, tail ? afterStatement(s, ` ${tail}; }`) : " }");
     embedded(s);
   };
   const testProbe = (site: ProbeSite | undefined, test: TS.Expression | undefined, emptyAt: number) => {
     if (!site) return;
-    if (test) before(test, `${probe(site)}, `);
+    if (test) ms.appendRight(startOf(test), `${probe(site)}, `);
     else ms.appendRight(emptyAt, ` ${probe(site)}, true`);
   };
 
   const instrumentFunction = (fn: ProfilableFunction, pf: PlannedFunction) => {
     const body = fn.body!;
-    const enter = `const ${S} = ${LOAD}()[${pf.index}].enter();`;
-    const exit = `finally { ${S}.exit(); }`;
+    const sync = pf.kind === "sync";
+    const enter = sync ? `${C} = ${LOAD}()[${pf.index}].push(${C});` : `const ${S} = ${LOAD}()[${pf.index}].enter();`;
+    // A sync invocation stops being current before its `exit` is called, as emitInstrumented's.
+    const exit = `finally { ${sync ? `${C}.exit(${C} = ${C}.up)` : `${S}.exit()`}; }`;
     if (ts.isBlock(body)) {
       let n = 0;
       while (n < body.statements.length && isDirective(ts, body.statements[n])) n++;
@@ -136,22 +167,29 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
       testProbe(sites.get("test", at), node.expression, -1);
       embedded(node.statement);
     } else if (ts.isForOfStatement(node)) {
+      // The iterable is left as written; the step has run by the body's first line (see emitInstrumented).
       const iter = sites.get("iter", at);
-      if (sites.get("forAwait", startOf(node.expression))) wrap(node.expression, `${S}.asyncIter(`, `, ${iter?.slot ?? 0})`);
-      else if (iter) wrap(node.expression, `${S}.of(`, `, ${iter.slot})`);
-      bodyWithProbe(node.statement, iter);
+      const step = sites.get("turn", at);
+      const async = !!sites.get("forAwait", startOf(node.expression));
+      bodyWithProbe(node.statement, iter, iter && call(iter, async ? "hit" : "count", `${iter.slot}`), step && turn(step));
+    } else if (ts.isContinueStatement(node)) {
+      const step = sites.get("turn", at);
+      if (step) wrap(node, `{ ${turn(step)}; `, " }");
     } else if (ts.isForInStatement(node)) {
       bodyWithProbe(node.statement, sites.get("iter", at));
     } else if (ts.isAwaitExpression(node) && sites.get("await", at)) {
-      wrap(node, `${S}.resume(`, ")");
-      wrap(node.expression, `${S}.pause(`, ")");
+      const site = sites.get("await", at)!;
+      wrap(node, `${stateOf.get(site)}.resume(`, ")");
+      wrap(node.expression, `${stateOf.get(site)}.pause(`, ")");
     } else if (ts.isYieldExpression(node) && (sites.get("yield", at) || sites.get("delegate", at))) {
+      const site = (sites.get("yield", at) ?? sites.get("delegate", at))!;
+      // `yield*` delegates as written; its steps are suspension, which the next probe ends.
       if (node.asteriskToken) {
-        wrap(node.expression!, `${S}.delegate(`, ")");
+        wrap(node, `(${call(site, "pause")}, `, ")");
       } else {
-        wrap(node, `${S}.resume(`, ")");
-        if (node.expression) wrap(node.expression, `${S}.pause(`, ")");
-        else ms.prependLeft(node.end, ` ${S}.pause()`);
+        wrap(node, `${stateOf.get(site)}.resume(`, ")");
+        if (node.expression) wrap(node.expression, `${stateOf.get(site)}.pause(`, ")");
+        else ms.prependLeft(node.end, ` ${call(site, "pause")}`);
       }
     }
     ts.forEachChild(node, visit);
@@ -171,13 +209,13 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
     : format === "ts-cjs" ? `import ${RT} = require(${specifier});`
     : `const ${RT} = require(${specifier});`;
   ms.appendLeft(headAt, n > 0 ? ` ${header} ${LOAD}();` : `${header} ${LOAD}(); `);
-  ms.append(`\n${registration(plan, LOAD, CACHE, RT, options.runtimeOptions, typed)}\n`);
+  ms.append(`\n${registration(plan, LOAD, CACHE, RT, options.runtimeOptions, typed, C)}\n`);
   return { code: ms.toString(), map: ms.generateMap({ hires: true, source: sf.fileName, includeContent: true }) };
 }
 
-/** `function load() { return m || (m = runtime.register(file, [...])) }` and `var m`, as emitInstrumented writes them. */
+/** `function load() { return m || (m = runtime.register(file, [...])) }` `var m` and the current sync invocation's `var`, as emitInstrumented writes them. */
 function registration(
-  plan: FilePlan, load: string, cache: string, rt: string, runtimeOptions: EmitOptions["runtimeOptions"], typed: boolean,
+  plan: FilePlan, load: string, cache: string, rt: string, runtimeOptions: EmitOptions["runtimeOptions"], typed: boolean, current: string,
 ): string {
   const meta = plan.functions.map((fn) =>
     JSON.stringify([fn.name, fn.firstLine, fn.lines, fn.source, fn.kind, fn.quiet, fn.cheap]));
@@ -185,5 +223,7 @@ function registration(
   if (runtimeOptions && Object.keys(runtimeOptions).length) args.push(JSON.stringify(runtimeOptions));
   // `var`: instrumented functions may run before the module body does (hoisted calls, import cycles).
   const type = typed ? `: ${rt}.FunctionStats[] | undefined` : "";
-  return `function ${load}() { return ${cache} || (${cache} = ${rt}.register(${args.join(", ")})); }\nvar ${cache}${type};`;
+  // The file's current sync invocation, as emitInstrumented keeps it.
+  const cur = plan.functions.some((fn) => fn.kind === "sync") ? `, ${current}${typed ? `: ${rt}.Invocation | undefined` : ""}` : "";
+  return `function ${load}() { return ${cache} || (${cache} = ${rt}.register(${args.join(", ")})); }\nvar ${cache}${type}${cur};`;
 }
