@@ -11,6 +11,7 @@ import { compile, expectedHits, hitsByLine, makeProject, profEnv, runNode, runPr
 import { cases } from "./hit-cases";
 import { planFile } from "../transformer/plan";
 import { emitText } from "../transformer/text-emit";
+import { createTransformer } from "../transformer/index";
 import { mergeProfiles, type Profile } from "../report/profile";
 import { readLprof } from "../report/read";
 
@@ -184,12 +185,20 @@ test("text emitter: typed declarations, so the output type-checks under strict s
     "export const h = (s: string): number => s.length;",
   ].join("\n");
   const sf = ts.createSourceFile(src, source, ts.ScriptTarget.Latest, true);
-  const out = path.join(dir, "emitted.ts");
-  fs.writeFileSync(out, emitText(ts, sf, planFile(ts, sf)).code);
-  const program = ts.createProgram([out], {
+  const strict: ts.CompilerOptions = {
     strict: true, noImplicitAny: true, noUnusedLocals: true, target: ts.ScriptTarget.ES2022,
     module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true, types: [],
-  });
-  const diags = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
-  assert.deepEqual(diags, []);
+  };
+  const check = (file: string, code: string) => {
+    fs.writeFileSync(file, code);
+    return ts.getPreEmitDiagnostics(ts.createProgram([file], strict)).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+  };
+  assert.deepEqual(check(path.join(dir, "emitted.ts"), emitText(ts, sf, planFile(ts, sf)).code), []);
+  // The TypeScript emitter's output, printed as TypeScript (what a tool that checks the transformed
+  // source sees), type-checks under the same settings.
+  const transformed = ts.transform(sf, [createTransformer(ts)], { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 });
+  const printed = ts.createPrinter().printFile(transformed.transformed[0]);
+  transformed.dispose();
+  assert.match(printed, /__tsp_c_\d+\.hit\(/);
+  assert.deepEqual(check(path.join(dir, "emitted-factory.ts"), printed), []);
 });
