@@ -86,6 +86,29 @@ async function* src() { yield 1; yield 2; yield 3; }
 (async () => { const seen: number[] = []; for await (const v of g(src())) seen.push(v); console.log(f([1, 2, 3]), seen.join()); })();
 `,
   },
+  {
+    name: "a function declaration a var of its name would clash with leaves the try; others stay",
+    source: `
+/** @profile */
+function f() {
+  var g: any;
+  function g() { return 1; }
+  return typeof g;
+}
+/** @profile */
+function h(x: number) {
+  var k: any;
+  if (x > 0) return k();
+  function k() {
+    return "hoisted";
+  }
+  let self = "closed over";
+  function inner() { return self; }
+  return inner();
+}
+console.log(f(), h(1), h(0));
+`,
+  },
 ];
 
 /** The program compiled without tsprof and run, in a project where `tsprof` resolves. */

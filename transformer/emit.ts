@@ -332,7 +332,7 @@ export function emitInstrumented(
 }
 
 /** Names a body declares with `var` (in any of its blocks, not in nested functions). */
-function varNames(ts: typeof TS, body: TS.Block): Set<string> {
+export function varNames(ts: typeof TS, body: TS.Block): Set<string> {
   const names = new Set<string>();
   const bind = (n: TS.BindingName) => {
     if (ts.isIdentifier(n)) names.add(n.text);

@@ -3,7 +3,7 @@ import type MagicStringType from "magic-string";
 import type { SourceMap } from "magic-string";
 import { isDirective, type ProfilableFunction } from "./marks";
 import { SiteIndex, type FilePlan, type PlannedFunction, type ProbeSite } from "./plan";
-import type { EmitOptions } from "./emit";
+import { varNames, type EmitOptions } from "./emit";
 
 export interface TextEmitOptions extends EmitOptions {
   /**
@@ -128,7 +128,15 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
       let n = 0;
       while (n < body.statements.length && isDirective(ts, body.statements[n])) n++;
       const at = n > 0 ? body.statements[n - 1].end : startOf(body) + 1;
-      ms.appendLeft(at, ` ${enter} try {`);
+      ms.appendLeft(at, ` ${enter}`);
+      // A function declaration a `var` of its name would clash with inside the `try` block leaves
+      // it, as in emitInstrumented. A one-line one leaves its line break behind, so lines keep
+      // their numbers; a longer one moves its own (the source map follows).
+      const vars = varNames(ts, body);
+      for (const st of body.statements.slice(n)) {
+        if (ts.isFunctionDeclaration(st) && st.name && vars.has(st.name.text)) ms.move(startOf(st), st.end, at);
+      }
+      ms.appendRight(at, " try {");
       ms.prependRight(body.end - 1, ` } ${exit} `);
     } else {
       const site = sites.get("body", startOf(body))!;
