@@ -42,6 +42,7 @@ export const runSpec: CommandSpec = {
     "  tsprof run -p src/parse.ts app.ts     profile every function of src/parse.ts, no markers",
     "  tsprof run -i 10 -o server.lprof server.ts --port 8080",
     "  tsprof run -- --max-old-space-size=4096 app.ts input.json",
+    "  tsprof run -- --test test/*.test.ts   node's test runner, every test file into test.lprof",
   ].join("\n"),
 };
 
@@ -55,8 +56,8 @@ class RunError extends Error {}
 
 interface RunPlan {
   nodeArgs: string[];
-  /** Absolute path. */
-  script: string;
+  /** Absolute path; none for `node --test` without files. */
+  script: string | undefined;
   args: string[];
   output: string;
   /** Runtime settings for the program's environment (`TSPROF_TIMING`, …). */
@@ -87,14 +88,25 @@ function plan(argv: string[]): RunPlan {
   } catch (e) {
     throw new RunError((e as Error).message);
   }
-  if (command.script === undefined) throw new UsageError("no script given; for example: tsprof run -v app.ts");
-  const script = path.resolve(command.script);
-  if (!fs.existsSync(script)) throw new RunError(`${command.script}: no such file (looked in ${process.cwd()}); check the script's path`);
-  if (fs.statSync(script).isDirectory()) {
-    throw new RunError(`${command.script} is a directory; pass the script to run (for example ${path.join(command.script, "index.ts")})`);
+  const test = "test" in command && command.test === true;
+  // Measured on node 20, 22 and 24: tsx's require() hook replaces tsprof's in CommonJS (nothing
+  // profiled on 20, a crash on 22 and 24), and ts-node type-checks tsprof's JavaScript as TypeScript.
+  const foreign = foreignLoader(command.nodeArgs);
+  if (foreign) {
+    const rest = [...(foreign.rest.length ? ["--", ...foreign.rest] : []), command.script ?? "SCRIPT", ...command.args].join(" ");
+    throw new RunError(`${foreign.loader} is not needed: tsprof run compiles TypeScript itself, and a second TypeScript loader would compile the same files again `
+      + `without probes; drop it: tsprof run [options] ${rest}`);
+  }
+  if (command.script === undefined && !test) throw new UsageError("no script given; for example: tsprof run -v app.ts");
+  // `node --test` takes files, globs (node 21+) or nothing; node itself says what it cannot find.
+  const script = path.resolve(command.script ?? ".");
+  const scriptDir = command.script === undefined ? process.cwd() : path.dirname(script);
+  if (!test && !fs.existsSync(script)) throw new RunError(`${command.script}: no such file (looked in ${process.cwd()}); check the script's path`);
+  if (!test && fs.statSync(script).isDirectory()) {
+    throw new RunError(`${command.script} is a directory; pass the script to run (for example ${path.join(command.script!, "index.ts")})`);
   }
   const ext = path.extname(script);
-  if (ext && !ENTRY_EXTENSIONS.includes(ext) && fs.statSync(script).isFile()) {
+  if (!test && ext && !ENTRY_EXTENSIONS.includes(ext) && fs.statSync(script).isFile()) {
     throw new RunError(`${command.script}: cannot run ${ext} files; the script must be one of ${ENTRY_EXTENSIONS.join(" ")}`);
   }
   const settings: Record<string, string> = {};
@@ -121,11 +133,11 @@ function plan(argv: string[]): RunPlan {
   const patterns = ((values["prof-mod"] as string[] | undefined) ?? []).flatMap((p) => p.split(/,(?![^{]*\})/)).map((p) => p.trim()).filter(Boolean);
   let project: ProjectSettings;
   try {
-    project = projectSettings(path.dirname(script));
+    project = projectSettings(scriptDir);
   } catch (e) {
     throw new RunError((e as Error).message);
   }
-  const output = path.resolve(typeof values.outfile === "string" ? values.outfile : `${path.basename(script)}.lprof`);
+  const output = path.resolve(typeof values.outfile === "string" ? values.outfile : test ? "test.lprof" : `${path.basename(script)}.lprof`);
   const existing = fs.statSync(output, { throwIfNoEntry: false });
   if (existing && !existing.isFile()) {
     const what = existing.isDirectory() ? "a directory" : existing.isFIFO() ? "a named pipe" : "not a regular file";
@@ -137,10 +149,10 @@ function plan(argv: string[]): RunPlan {
     throw new RunError(`cannot create the directory of ${output} (${(e as NodeJS.ErrnoException).code}); pass another path with -o`);
   }
   // Checked here, before anything reads it: Node's own code cache lives inside it too.
-  const cacheDir = process.env.TSPROF_CACHE_DIR ?? defaultCacheDir(path.dirname(script));
+  const cacheDir = process.env.TSPROF_CACHE_DIR ?? defaultCacheDir(scriptDir);
   return {
     nodeArgs: command.nodeArgs,
-    script,
+    script: command.script === undefined ? undefined : script,
     args: command.args,
     output,
     settings,
@@ -176,7 +188,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   const session = `${process.pid}-${Date.now()}`;
   const started = Date.now();
   const env = programEnv(process.env, { output: p.output, id: session, settings: p.settings }, p.config);
-  if (p.nodeArgs.length === 0) {
+  if (p.nodeArgs.length === 0 && p.script !== undefined) {
     for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
     Object.assign(process.env, env);
     runInProcess(p.script, p.args, {
@@ -187,7 +199,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     return new Promise<number>(() => {});
   }
   // Node options can only be given to a new node process: the program runs in a child.
-  const { code, signal } = await runChild([...p.nodeArgs, p.script, ...p.args], env);
+  const { code, signal } = await runChild([...p.nodeArgs, ...(p.script === undefined ? [] : [p.script]), ...p.args], env);
   finish(p, session, started, code === 0);
   if (signal) {
     // Die the way the program died, so shells and supervisors see the same thing.
@@ -278,10 +290,23 @@ function writeHtml(p: RunPlan, profile: LprofFile, shown: string): void {
   const { htmlPathFor, writeHtmlReport } = require("./html") as typeof import("./html");
   const out = htmlPathFor(p.output);
   try {
-    writeHtmlReport([profile], out, { title: `tsprof: ${path.basename(p.script)}`, outputUnit: p.unit });
+    writeHtmlReport([profile], out, { title: `tsprof: ${p.script === undefined ? "node --test" : path.basename(p.script)}`, outputUnit: p.unit });
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
     return;
   }
   if (!p.quiet) process.stdout.write(`Wrote HTML report to '${htmlPathFor(shown)}'\n`);
+}
+
+/** A TypeScript loader among the node options (`--import tsx`, `-r ts-node/register`): as written, and the options without it. */
+function foreignLoader(nodeArgs: string[]): { loader: string; rest: string[] } | undefined {
+  for (let i = 0; i < nodeArgs.length; i++) {
+    const [flag, inline] = nodeArgs[i].split("=", 2);
+    if (!["--import", "--require", "-r", "--loader", "--experimental-loader"].includes(flag)) continue;
+    const value = inline ?? nodeArgs[i + 1] ?? "";
+    if (!/^(tsx|ts-node|@swc-node\/register|@esbuild-kit\/|esbuild-register)/.test(value)) continue;
+    const width = inline === undefined ? 2 : 1;
+    return { loader: nodeArgs.slice(i, i + width).join(" "), rest: [...nodeArgs.slice(0, i), ...nodeArgs.slice(i + width)] };
+  }
+  return undefined;
 }

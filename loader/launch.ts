@@ -20,10 +20,12 @@ const TAKES_VALUE = new Set([
 ]);
 
 /** Not a script to profile: tsprof runs a file. */
-const NO_SCRIPT = new Set(["-e", "--eval", "-p", "--print", "-i", "--interactive", "--test", "-c", "--check", "-v", "--version", "-h", "--help"]);
+const NO_SCRIPT = new Set(["-e", "--eval", "-p", "--print", "-i", "--interactive", "-c", "--check", "-v", "--version", "-h", "--help"]);
 
 export interface NodeCommand {
   nodeArgs: string[];
+  /** `node --test [files…]`: the script and args are test files (or none: node finds them). */
+  test?: boolean;
   script: string | undefined;
   args: string[];
 }
@@ -40,7 +42,8 @@ export function splitNodeCommand(words: string[]): NodeCommand {
     nodeArgs.push(w);
     if (!w.includes("=") && TAKES_VALUE.has(w) && i + 1 < words.length) nodeArgs.push(words[++i]);
   }
-  return { nodeArgs, script: words[i], args: words.slice(i + 1) };
+  const test = nodeArgs.includes("--test");
+  return { nodeArgs, script: words[i], args: words.slice(i + 1), ...(test ? { test } : {}) };
 }
 
 /** NODE_OPTIONS quoting: double quotes, with `"` and `\` escaped. */

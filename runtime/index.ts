@@ -2,7 +2,7 @@
  * The runtime instrumented code loads (`tsprof/runtime`). Tiny and dependency-free: instrumented
  * modules call `register` once, then talk to their `FunctionStats` and `Invocation` objects.
  */
-import { installHooks } from "./hooks";
+import { installHooks, writeProfile } from "./hooks";
 import { registerFunctions, session, type FunctionMeta, type RegisterOptions } from "./session";
 import type { FunctionStats } from "./stats";
 
@@ -15,4 +15,15 @@ export function register(file: string, metas: FunctionMeta[], options?: Register
   const stats = registerFunctions(file, metas, options);
   installHooks(session());
   return stats;
+}
+
+/**
+ * Writes this thread's profile now, for test runners whose sandbox never emits `exit` (jest runs
+ * each test file in its own global object: `tsprof/jest-setup` calls this after each file).
+ */
+export function flush(): void {
+  const s = session();
+  if (!s.enabled || s.functions.length === 0) return;
+  s.part ??= Math.random().toString(36).slice(2, 10);
+  writeProfile(s, true);
 }

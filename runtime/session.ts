@@ -36,6 +36,11 @@ export interface Session {
   configuredOutput: string | undefined;
   /** Whether the exit/signal hooks are installed. */
   hooked: boolean;
+  /**
+   * Tells apart runs of one thread that are separate sessions: jest gives each test file its own
+   * global object, so its own session, in the same worker.
+   */
+  part?: string;
 }
 
 // One session per thread, even if two copies of the runtime are loaded (nested installs): the

@@ -107,13 +107,13 @@ abstract class Stepping {
   abstract step<R>(slot: number, run: () => R): R;
 
   /** `for await (x of iterable)`: each step's wait is billed to the loop header (`slot`). */
-  asyncIter(iterable: unknown, slot: number): unknown {
-    return wrapIterable(this, iterable, slot, true);
+  asyncIter<T>(iterable: T, slot: number): T {
+    return wrapIterable(this, iterable, slot, true) as T;
   }
 
   /** `yield* iterable`: time inside the delegate's steps is execution; between them, suspension. */
-  delegate(iterable: unknown): unknown {
-    return wrapIterable(this, iterable, -1, false);
+  delegate<T>(iterable: T): T {
+    return wrapIterable(this, iterable, -1, false) as T;
   }
 }
 
@@ -225,11 +225,11 @@ export class Invocation extends Stepping {
   }
 
   /** About to suspend at `await`/`yield` with `value`: the line's execution stops here. */
-  pause<T>(value?: T): T | undefined {
+  pause<T = undefined>(value?: T): T {
     const c = performance.now();
     this.charge(c);
     this.t = -c;
-    return value;
+    return value as T;
   }
 
   /** Resumed after `await`/`yield` with `value`: the suspension is billed as wait. */
@@ -382,12 +382,12 @@ class SampledInvocation extends Stepping {
     popTo(this.d);
   }
 
-  pause<T>(value?: T): T | undefined {
-    if (this.t < 0) return value;
+  pause<T = undefined>(value?: T): T {
+    if (this.t < 0) return value as T;
     if (this.f.memory) this.boundary(-1, false);
     popTo(this.d);
     this.t = -performance.now();
-    return value;
+    return value as T;
   }
 
   resume<T>(value: T): T {
@@ -462,10 +462,10 @@ class DisabledInvocation {
   iter(_slot: number): void {}
   mark(_slot: number): void {}
   exit(_popped?: unknown): void {}
-  pause<T>(value?: T): T | undefined { return value; }
+  pause<T = undefined>(value?: T): T { return value as T; }
   resume<T>(value: T): T { return value; }
-  asyncIter(iterable: unknown): unknown { return iterable; }
-  delegate(iterable: unknown): unknown { return iterable; }
+  asyncIter<T>(iterable: T): T { return iterable; }
+  delegate<T>(iterable: T): T { return iterable; }
 }
 
 const DISABLED = new DisabledInvocation() as unknown as Invocation;

@@ -63,7 +63,7 @@ function linesOf(f: StatsView, chunks: readonly SampleChunk[]): LprofLine[] {
 
 /** This thread's profile so far, as one run of the file. */
 export function snapshotRun(
-  s: Pick<Session, "id" | "mode" | "rate" | "startWall" | "cwd"> & { functions: readonly StatsView[] },
+  s: Pick<Session, "id" | "mode" | "rate" | "startWall" | "cwd" | "part"> & { functions: readonly StatsView[] },
   complete: boolean,
   from: SnapshotSource = own(),
 ): LprofRun {
@@ -72,7 +72,7 @@ export function snapshotRun(
   if (!sampled) calibration ??= calibrate();
   const now = performance.now();
   return {
-    id: `${process.pid}-${from.threadId}-${Math.round(s.startWall)}`,
+    id: `${process.pid}-${from.threadId}-${Math.round(s.startWall)}${s.part ? `-${s.part}` : ""}`,
     session: s.id,
     pid: process.pid,
     threadId: from.threadId,

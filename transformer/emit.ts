@@ -317,9 +317,10 @@ export function emitInstrumented(
 
   const statements = ts.visitNodes(sf.statements, visit, ts.isStatement);
   const header = moduleHeader(ts, f, sf, context.getCompilerOptions(), runtimeName, options.runtime ?? "tsprof/runtime");
-  const footer = registration(f, plan, loadName, cacheName, runtimeName, options.runtimeOptions);
+  const footer = registration(ts, f, plan, loadName, cacheName, runtimeName, options.runtimeOptions);
   if (plan.functions.some((fn) => fn.kind === "sync")) {
-    footer.push(f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(currentName)], 0)));
+    footer.push(f.createVariableStatement(undefined, f.createVariableDeclarationList(
+      [f.createVariableDeclaration(currentName, undefined, runtimeType(ts, f, runtimeName, "Invocation", false))], 0)));
   }
   let n = 0;
   while (n < statements.length && isDirective(ts, statements[n])) n++;
@@ -334,7 +335,7 @@ export function emitInstrumented(
 }
 
 /** Names a body declares with `var` (in any of its blocks, not in nested functions). */
-function varNames(ts: typeof TS, body: TS.Block): Set<string> {
+export function varNames(ts: typeof TS, body: TS.Block): Set<string> {
   const names = new Set<string>();
   const bind = (n: TS.BindingName) => {
     if (ts.isIdentifier(n)) names.add(n.text);
@@ -413,6 +414,7 @@ function emitsCommonJs(ts: typeof TS, sf: TS.SourceFile, options: TS.CompilerOpt
  * ran (hoisted calls, import cycles).
  */
 function registration(
+  ts: typeof TS,
   f: TS.NodeFactory,
   plan: FilePlan,
   loadName: TS.Identifier,
@@ -448,6 +450,16 @@ function registration(
       f.createLogicalOr(cacheName, f.createParenthesizedExpression(f.createAssignment(cacheName, register))),
     )], true),
   );
-  const cache = f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(cacheName)], 0));
+  const cache = f.createVariableStatement(undefined, f.createVariableDeclarationList(
+    [f.createVariableDeclaration(cacheName, undefined, runtimeType(ts, f, runtimeName, "FunctionStats", true))], 0));
   return [load, cache];
+}
+
+/**
+ * `runtime.Name | undefined` (or `runtime.Name[] | undefined`): TypeScript erases it from the
+ * JavaScript, and the printed source type-checks under `strict` (no implicit any) as written.
+ */
+function runtimeType(ts: typeof TS, f: TS.NodeFactory, runtimeName: TS.Identifier, name: string, array: boolean): TS.TypeNode {
+  const ref: TS.TypeNode = f.createTypeReferenceNode(f.createQualifiedName(runtimeName, name));
+  return f.createUnionTypeNode([array ? f.createArrayTypeNode(ref) : ref, f.createKeywordTypeNode(ts.SyntaxKind.UndefinedKeyword)]);
 }

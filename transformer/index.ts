@@ -48,8 +48,22 @@ export function validatePluginOptions(config: Record<string, unknown>): string[]
   return problems;
 }
 
+/**
+ * Why this TypeScript cannot run the transformer, or undefined when it can. TypeScript 7 (the Go
+ * compiler) exports only its version from `typescript`: no AST, no factory, no transformers.
+ */
+export function unsupportedCompiler(ts: { version?: string; versionMajorMinor?: string; factory?: unknown; visitEachChild?: unknown }): string | undefined {
+  const major = Number((ts.versionMajorMinor ?? ts.version ?? "").split(".")[0]);
+  if (major < 7 && ts.factory && typeof ts.visitEachChild === "function") return undefined;
+  return `tsprof: TypeScript ${ts.version ?? "(unknown version)"} has no compiler transformer API, so tsprof/transformer cannot instrument this build; `
+    + "run the program with `npx tsprof run app.ts`, add the bundler plugin (tsprof/vite, tsprof/esbuild, tsprof/rolldown, tsprof/webpack), "
+    + "or build with tspc on TypeScript 6 (npm i -D typescript@6)";
+}
+
 /** A `before` transformer that instruments `@profile`-marked functions. Usable with any TS 6 API surface. */
 export function createTransformer(ts: typeof TS, options: TransformOptions = {}): TS.TransformerFactory<TS.SourceFile> {
+  const unsupported = unsupportedCompiler(ts);
+  if (unsupported) throw new Error(unsupported);
   const runtimeOptions: Record<string, string | number | boolean> = {};
   if (options.output !== undefined) runtimeOptions.output = options.output;
   if (options.timing !== undefined) runtimeOptions.timing = options.timing;
@@ -81,6 +95,15 @@ export default function tsprofPlugin(
 ): { before: TS.TransformerFactory<TS.SourceFile> } {
   // Nodes must come from the compiler that prints them: ts-patch hands us its instance.
   const ts = extras?.ts ?? (require("typescript") as typeof TS);
+  // A host that loads plugins on a compiler without transformers gets one line saying what to do.
+  const unsupported = unsupportedCompiler(ts);
+  if (unsupported) {
+    if (extras?.addDiagnostic && ts.DiagnosticCategory) {
+      extras.addDiagnostic({ category: ts.DiagnosticCategory.Error, code: 90002, file: undefined, start: undefined, length: undefined, messageText: unsupported });
+      return { before: () => (sf) => sf };
+    }
+    throw new Error(unsupported);
+  }
   const problems = validatePluginOptions(config);
   for (const messageText of problems) {
     extras?.addDiagnostic?.({

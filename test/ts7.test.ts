@@ -1,0 +1,79 @@
+/*
+ * TypeScript 7 (the Go compiler, no transformer API) installed in a project as a user has it:
+ * tsprof/transformer says so in one line and names the ways that work; `tsprof run` and the
+ * esbuild plugin profile the project with exact hits; TypeScript 7's own tsc accepts what the
+ * text emitter writes (strict, noUnusedLocals).
+ */
+import { before, test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { spawnSync } from "node:child_process";
+import { CLI, profEnv, runNode } from "./helpers";
+import { packedProject } from "./packed";
+import { APP, APP_HITS, APP_OUTPUT, LIB, profileByFile } from "./e2e-fixture";
+import { instrumentText } from "../transformer/text-emit-file";
+
+let dir = "";
+before(() => {
+  dir = packedProject({
+    prefix: "tsprof-ts7-",
+    dependencies: { typescript: "7.0.2", esbuild: "0.28.2" },
+    packageJson: { type: "module" },
+    files: {
+      "src/app.ts": APP,
+      "src/lib.ts": LIB,
+      "esbuild.mjs": `import * as esbuild from "esbuild";
+import tsprof from "tsprof/esbuild";
+await esbuild.build({ entryPoints: ["src/app.ts"], bundle: true, platform: "node", format: "esm", sourcemap: true, outfile: "out/app.mjs", plugins: [tsprof()] });
+`,
+    },
+  });
+});
+
+function node(args: string[], output = path.join(dir, "unused.lprof")) {
+  const env = profEnv(output);
+  delete env.NODE_TEST_CONTEXT;
+  return spawnSync(process.execPath, args, { cwd: dir, encoding: "utf8", timeout: 120_000, env });
+}
+
+test("TypeScript 7: the compiler plugin refuses in one line and names what works", () => {
+  assert.match(JSON.parse(fs.readFileSync(path.join(dir, "node_modules/typescript/package.json"), "utf8")).version, /^7\./);
+  const r = node(["-e", `require("tsprof/transformer").default(undefined, {}, { ts: require("typescript") })`]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /^Error: tsprof: TypeScript 7\.0\.2 has no compiler transformer API, so tsprof\/transformer cannot instrument this build; run the program with `npx tsprof run app\.ts`, add the bundler plugin/m);
+});
+
+test("TypeScript 7: tsprof run profiles the project", () => {
+  const r = node([CLI, "run", "-q", "-o", "run.lprof", "src/app.ts"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, APP_OUTPUT);
+  assert.deepEqual(profileByFile(path.join(dir, "run.lprof"), dir), APP_HITS);
+});
+
+test("TypeScript 7: the esbuild plugin profiles the bundle with TypeScript lines", () => {
+  const b = node(["esbuild.mjs"]);
+  assert.equal(b.status, 0, b.stderr);
+  const output = path.join(dir, "bundle.lprof");
+  const r = runNode(["--enable-source-maps", "out/app.mjs"], { cwd: dir, env: profEnv(output) });
+  assert.equal(r.stdout, APP_OUTPUT);
+  assert.deepEqual(profileByFile(output, dir), APP_HITS);
+});
+
+test("TypeScript 7's tsc type-checks the text emitter's output cleanly", () => {
+  const checked = path.join(dir, "checked");
+  fs.mkdirSync(path.join(checked, "src"), { recursive: true });
+  for (const [name, code] of [["app.ts", APP], ["lib.ts", LIB]]) {
+    const out = instrumentText(code, path.join(checked, "src", name))!;
+    fs.writeFileSync(path.join(checked, "src", name), out.code);
+  }
+  fs.writeFileSync(path.join(checked, "tsconfig.json"), JSON.stringify({
+    compilerOptions: { target: "es2022", module: "preserve", moduleResolution: "bundler", strict: true, noUnusedLocals: true, noEmit: true, types: [] },
+    include: ["src"],
+  }));
+  // The runtime's types, as the project sees them.
+  fs.symlinkSync(path.join(dir, "node_modules"), path.join(checked, "node_modules"), "dir");
+  const r = node([path.join(dir, "node_modules/typescript/bin/tsc"), "-p", "checked"]);
+  assert.equal(r.stdout + r.stderr, "");
+  assert.equal(r.status, 0);
+});

@@ -1,0 +1,237 @@
+import type * as TS from "typescript";
+import type MagicStringType from "magic-string";
+import type { SourceMap } from "magic-string";
+import { isDirective, type ProfilableFunction } from "./marks";
+import { SiteIndex, type FilePlan, type PlannedFunction, type ProbeSite } from "./plan";
+import { varNames, type EmitOptions } from "./emit";
+
+export interface TextEmitOptions extends EmitOptions {
+  /**
+   * How the file reaches the runtime: `"esm"` (`import * as`, default), `"cjs"` (`require`, for
+   * `.cjs`/`.js` CommonJS files) or `"ts-cjs"` (`import x = require()`, for `.cts`). Default from
+   * the file's extension.
+   */
+  format?: "esm" | "cjs" | "ts-cjs";
+  /** Type annotations on the emitted declarations (TypeScript sources). Default: from the extension. */
+  typed?: boolean;
+}
+
+export interface TextEmitResult {
+  code: string;
+  /** Maps the instrumented text back to the original source, column by column. */
+  map: SourceMap;
+}
+
+/**
+ * The same instrumentation as `emitInstrumented`, written into the source *text* with
+ * magic-string: for pipelines that hand tsprof text, not a TypeScript program (bundlers, test
+ * runners, TypeScript 7), before they strip types and comments. Every probe comes from the same
+ * plan and has the same shape (`s.hit(3)`, `s.resume(await s.pause(x))`, `try/finally`).
+ *
+ * Insertions follow one rule so nested ones compose: an opening text before a node goes to the
+ * node's right (`appendRight`, outer first), a closing text after it to its left
+ * (`prependLeft`, inner first); text inside a delimiter (`{`, `:`) hugs that delimiter.
+ */
+export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, options: TextEmitOptions = {}): TextEmitResult {
+  const MagicString = (require("magic-string") as { default: typeof MagicStringType }).default;
+  const text = sf.text;
+  const ms = new MagicString(text);
+  const ext = /\.[cm]?[jt]sx?$/.exec(sf.fileName)?.[0] ?? ".ts";
+  const format = options.format ?? (ext === ".cts" ? "ts-cjs" : ext === ".cjs" ? "cjs" : "esm");
+  const typed = options.typed ?? /^\.[cm]?tsx?$/.test(ext);
+  const unique = (base: string) => {
+    let name = base;
+    for (let i = 1; text.includes(name); i++) name = `${base}_${i}`;
+    return name;
+  };
+  const S = unique("__tsp_s"), C = unique("__tsp_c"), LOAD = unique("__tsp_load"), CACHE = unique("__tsp_m"), RT = unique("__tsprof");
+  const sites = new SiteIndex(plan);
+  const decorators = new Set(plan.decorators);
+  const startOf = (n: TS.Node) => n.getStart(sf);
+  /**
+   * Where a site's probe finds its invocation, as in emitInstrumented: a sync function's is the
+   * file's current one (a module variable), others keep theirs in a local.
+   */
+  const stateOf = new Map<ProbeSite, string>();
+  for (const fn of plan.functions) for (const site of fn.sites) stateOf.set(site, fn.kind === "sync" ? C : S);
+
+  const call = (site: ProbeSite, method: string, args = "") => `${stateOf.get(site)}.${method}(${args})`;
+  const probe = (site: ProbeSite) =>
+    call(site, !site.clock ? "count" : site.kind === "iter" ? "iter" : site.cont ? "cont" : site.hit ? "hit" : "mark", `${site.slot}`);
+  /** A `for…of` loop's next step: timed on the header (`turn`), or, in `for await`, a suspension. */
+  const turn = (site: ProbeSite) => (site.clock ? call(site, "turn", `${site.slot}`) : call(site, "pause"));
+  /** Text around a node: `open` before it, `close` after it. */
+  const wrap = (node: TS.Node, open: string, close: string) => {
+    ms.appendRight(startOf(node), open);
+    ms.prependLeft(node.end, close);
+  };
+  /** Right after a block's `{`. */
+  const inBlock = (block: TS.Block, s: string) => ms.appendLeft(startOf(block) + 1, s);
+  /** Text that follows a statement: after a `;`, so a statement ended by a line break (ASI) stays ended. */
+  const afterStatement = (s: TS.Statement | undefined, close: string) => (!s || text[s.end - 1] === ";" ? close : `;${close}`);
+
+  const unlabeled = (s: TS.Statement): TS.Statement => {
+    let inner: TS.Statement = s;
+    while (ts.isLabeledStatement(inner)) inner = inner.statement;
+    return inner;
+  };
+  /** Probes owed before a statement: its `stmt` probe, a `for await` loop's suspension, a `for…of`'s array check. */
+  const probesBefore = (s: TS.Statement): string[] => {
+    const out: string[] = [];
+    const inner = unlabeled(s);
+    const site = sites.get("stmt", startOf(inner));
+    if (site) out.push(probe(site));
+    if (ts.isForOfStatement(inner)) {
+      const forAwait = sites.get("forAwait", startOf(inner.expression));
+      if (forAwait) out.push(call(forAwait, "pause"));
+      const arrays = sites.get("arrays", startOf(inner));
+      if (arrays) out.push(call(arrays, "arrays", `${text.slice(startOf(inner.expression), inner.expression.end)}, ${arrays.slot}`));
+    }
+    return out;
+  };
+  const statementList = (list: readonly TS.Statement[]) => {
+    for (const s of list) {
+      const before = probesBefore(s);
+      if (before.length) ms.appendRight(startOf(s), before.map((p) => `${p}; `).join(""));
+    }
+  };
+  /** A statement in a body position: wrapped in a block when it needs a probe first. */
+  const embedded = (s: TS.Statement) => {
+    const before = ts.isBlock(s) ? [] : probesBefore(s);
+    if (before.length) wrap(s, `{ ${before.map((p) => `${p}; `).join("")}`, " }");
+  };
+  /** A loop body that starts with a per-iteration probe (`head`) and, for `for…of`, ends with `tail`. */
+  const bodyWithProbe = (s: TS.Statement, site: ProbeSite | undefined, head?: string, tail?: string) => {
+    if (!site) return embedded(s);
+    const first = head ?? probe(site);
+    if (ts.isBlock(s)) {
+      inBlock(s, ` ${first};`);
+      if (tail) ms.prependRight(s.end - 1, afterStatement(s.statements[s.statements.length - 1], ` ${tail}; `));
+      return;
+    }
+    wrap(s, `{ ${first}; `, tail ? afterStatement(s, ` ${tail}; }`) : " }");
+    embedded(s);
+  };
+  const testProbe = (site: ProbeSite | undefined, test: TS.Expression | undefined, emptyAt: number) => {
+    if (!site) return;
+    if (test) ms.appendRight(startOf(test), `${probe(site)}, `);
+    else ms.appendRight(emptyAt, ` ${probe(site)}, true`);
+  };
+
+  const instrumentFunction = (fn: ProfilableFunction, pf: PlannedFunction) => {
+    const body = fn.body!;
+    const sync = pf.kind === "sync";
+    const enter = sync ? `${C} = ${LOAD}()[${pf.index}].push(${C});` : `const ${S} = ${LOAD}()[${pf.index}].enter();`;
+    // A sync invocation stops being current before its `exit` is called, as emitInstrumented's.
+    const exit = `finally { ${sync ? `${C}.exit(${C} = ${C}.up)` : `${S}.exit()`}; }`;
+    if (ts.isBlock(body)) {
+      let n = 0;
+      while (n < body.statements.length && isDirective(ts, body.statements[n])) n++;
+      const at = n > 0 ? body.statements[n - 1].end : startOf(body) + 1;
+      ms.appendLeft(at, ` ${enter}`);
+      // A function declaration a `var` of its name would clash with inside the `try` block leaves
+      // it, as in emitInstrumented. A one-line one leaves its line break behind, so lines keep
+      // their numbers; a longer one moves its own (the source map follows).
+      const vars = varNames(ts, body);
+      for (const st of body.statements.slice(n)) {
+        if (ts.isFunctionDeclaration(st) && st.name && vars.has(st.name.text)) ms.move(startOf(st), st.end, at);
+      }
+      ms.appendRight(at, " try {");
+      ms.prependRight(body.end - 1, ` } ${exit} `);
+    } else {
+      const site = sites.get("body", startOf(body))!;
+      wrap(body, `{ ${enter} try { ${probe(site)}; return (`, `); } ${exit} }`);
+    }
+  };
+
+  const visit = (node: TS.Node): void => {
+    if (ts.isDecorator(node) && decorators.has(startOf(node))) {
+      ms.remove(startOf(node), node.end);
+      return;
+    }
+    const at = startOf(node);
+    const planned = sites.functionAt(at);
+    if (planned && ts.isFunctionLike(node)) instrumentFunction(node as ProfilableFunction, planned);
+
+    if (ts.isBlock(node)) {
+      const fin = sites.get("finally", at);
+      if (fin) inBlock(node, ` ${probe(fin)};`);
+      statementList(node.statements);
+    } else if (ts.isCaseClause(node) || ts.isDefaultClause(node)) {
+      const clause = sites.get("clause", at);
+      if (clause) ms.appendLeft(node.statements.pos, ` ${probe(clause)};`);
+      statementList(node.statements);
+    } else if (ts.isCatchClause(node)) {
+      const site = sites.get("catch", at);
+      if (site) inBlock(node.block, ` ${probe(site)};`);
+    } else if (ts.isIfStatement(node)) {
+      embedded(node.thenStatement);
+      if (node.elseStatement) embedded(node.elseStatement);
+    } else if (ts.isForStatement(node)) {
+      const semicolons = node.getChildren(sf).filter((c) => c.kind === ts.SyntaxKind.SemicolonToken);
+      testProbe(sites.get("test", at), node.condition, semicolons[0]?.end ?? -1);
+      embedded(node.statement);
+    } else if (ts.isWhileStatement(node) || ts.isDoStatement(node)) {
+      testProbe(sites.get("test", at), node.expression, -1);
+      embedded(node.statement);
+    } else if (ts.isForOfStatement(node)) {
+      // The iterable is left as written; the step has run by the body's first line (see emitInstrumented).
+      const iter = sites.get("iter", at);
+      const step = sites.get("turn", at);
+      const async = !!sites.get("forAwait", startOf(node.expression));
+      bodyWithProbe(node.statement, iter, iter && call(iter, async ? "hit" : "count", `${iter.slot}`), step && turn(step));
+    } else if (ts.isContinueStatement(node)) {
+      const step = sites.get("turn", at);
+      if (step) wrap(node, `{ ${turn(step)}; `, " }");
+    } else if (ts.isForInStatement(node)) {
+      bodyWithProbe(node.statement, sites.get("iter", at));
+    } else if (ts.isAwaitExpression(node) && sites.get("await", at)) {
+      const site = sites.get("await", at)!;
+      wrap(node, `${stateOf.get(site)}.resume(`, ")");
+      wrap(node.expression, `${stateOf.get(site)}.pause(`, ")");
+    } else if (ts.isYieldExpression(node) && (sites.get("yield", at) || sites.get("delegate", at))) {
+      const site = (sites.get("yield", at) ?? sites.get("delegate", at))!;
+      // `yield*` delegates as written; its steps are suspension, which the next probe ends.
+      if (node.asteriskToken) {
+        wrap(node, `(${call(site, "pause")}, `, ")");
+      } else {
+        wrap(node, `${stateOf.get(site)}.resume(`, ")");
+        if (node.expression) wrap(node.expression, `${stateOf.get(site)}.pause(`, ")");
+        else ms.prependLeft(node.end, ` ${call(site, "pause")}`);
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  ts.forEachChild(sf, visit);
+
+  // Header after the directive prologue (and a shebang), footer at the end: as emitInstrumented.
+  let n = 0;
+  while (n < sf.statements.length && isDirective(ts, sf.statements[n])) n++;
+  // No line is added anywhere before the footer: every original line keeps its number, so a
+  // compiler that ignores input source maps (ts-jest) still reports the right lines.
+  const shebang = ts.getShebang(text);
+  const afterShebang = shebang === undefined ? 0 : /^[^\n]*\n?/.exec(text)![0].length;
+  const headAt = n > 0 ? sf.statements[n - 1].end : afterShebang;
+  const specifier = JSON.stringify(options.runtime ?? "tsprof/runtime");
+  const header = format === "esm" ? `import * as ${RT} from ${specifier};`
+    : format === "ts-cjs" ? `import ${RT} = require(${specifier});`
+    : `const ${RT} = require(${specifier});`;
+  ms.appendLeft(headAt, n > 0 ? ` ${header} ${LOAD}();` : `${header} ${LOAD}(); `);
+  ms.append(`\n${registration(plan, LOAD, CACHE, RT, options.runtimeOptions, typed, C)}\n`);
+  return { code: ms.toString(), map: ms.generateMap({ hires: true, source: sf.fileName, includeContent: true }) };
+}
+
+/** `function load() { return m || (m = runtime.register(file, [...])) }` `var m` and the current sync invocation's `var`, as emitInstrumented writes them. */
+function registration(
+  plan: FilePlan, load: string, cache: string, rt: string, runtimeOptions: EmitOptions["runtimeOptions"], typed: boolean, current: string,
+): string {
+  const meta = plan.functions.map((fn) =>
+    JSON.stringify([fn.name, fn.firstLine, fn.lines, fn.source, fn.kind, fn.quiet, fn.cheap]));
+  const args = [JSON.stringify(plan.fileName), `[${meta.join(", ")}]`];
+  if (runtimeOptions && Object.keys(runtimeOptions).length) args.push(JSON.stringify(runtimeOptions));
+  // `var`: instrumented functions may run before the module body does (hoisted calls, import cycles).
+  const type = typed ? `: ${rt}.FunctionStats[] | undefined` : "";
+  // The file's current sync invocation, as emitInstrumented keeps it.
+  const cur = plan.functions.some((fn) => fn.kind === "sync") ? `, ${current}${typed ? `: ${rt}.Invocation | undefined` : ""}` : "";
+  return `function ${load}() { return ${cache} || (${cache} = ${rt}.register(${args.join(", ")})); }\nvar ${cache}${type}${cur};`;
+}
