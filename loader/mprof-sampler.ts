@@ -8,15 +8,20 @@ import * as fs from "node:fs";
 const MIB = 1024 * 1024;
 let pageSize = 0;
 
-/** Bytes per page: VmRSS (kB) over statm's resident pages, read once. */
-function pageBytes(pid: number): number {
+/**
+ * Bytes per page, read once from this process (the launcher, whose memory is still): VmRSS (kB)
+ * over statm's resident pages, rounded to a power of two. Read from the program instead, the two
+ * files were read while it grew fast at start, and the ratio came out as half a page (every
+ * sample then read half the memory).
+ */
+function pageBytes(): number {
   if (pageSize) return pageSize;
   try {
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
-    const pages = Number(fs.readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]);
-    if (kb > 0 && pages > 0) pageSize = Math.round((kb * 1024) / pages / 1024) * 1024;
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync("/proc/self/status", "utf8"))?.[1]);
+    const pages = Number(fs.readFileSync("/proc/self/statm", "utf8").split(" ")[1]);
+    if (kb > 0 && pages > 0) pageSize = 2 ** Math.round(Math.log2((kb * 1024) / pages));
   } catch {
-    // Gone already.
+    // No /proc: canSample() says so first.
   }
   return pageSize || 4096;
 }
@@ -25,7 +30,7 @@ function pageBytes(pid: number): number {
 export function residentMiB(pid: number): number | undefined {
   try {
     const pages = Number(fs.readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]);
-    return Number.isFinite(pages) ? (pages * pageBytes(pid)) / MIB : undefined;
+    return Number.isFinite(pages) ? (pages * pageBytes()) / MIB : undefined;
   } catch {
     return undefined;
   }

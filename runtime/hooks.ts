@@ -79,7 +79,9 @@ export function installHooks(s: Session): void {
   // Node's timers hold 2^31 - 1 ms at most; beyond, they fire every millisecond (with a warning).
   const asked = Number(process.env.TSPROF_INTERVAL);
   const interval = asked > 0 ? Math.min(Math.max(asked, 0.01), 2147483) : 0;
-  const watched = isMainThread && startWatchdog(s, outputPath(s), interval > 0 ? interval : 0);
+  // mprof's brackets live in this thread's memory, which the watchdog cannot read: under mprof the
+  // main thread writes them on a signal, once its event loop is free.
+  const watched = isMainThread && s.mode !== "mprof" && startWatchdog(s, outputPath(s), interval > 0 ? interval : 0);
   if (isMainThread && !watched) listenOnMainThread(s);
   if (interval > 0 && !watchdogRunning()) setInterval(() => writeProfile(s, false), interval * 1000).unref();
 }
