@@ -98,7 +98,10 @@ function suggest(name: string, known: string[]): string {
 
 /** The known word `name` most likely mistypes (a prefix, or two edits away), if any. */
 export function closest(name: string, known: string[]): string | undefined {
-  return known.find((k) => k.startsWith(name) || name.startsWith(k)) ?? known.find((k) => distance(k, name) <= 2);
+  const prefix = known.find((k) => k.startsWith(name) || name.startsWith(k));
+  if (prefix) return prefix;
+  const near = known.map((k) => [k, distance(k, name)] as const).filter(([, d]) => d <= 2);
+  return near.sort((x, y) => x[1] - y[1])[0]?.[0];
 }
 
 function distance(a: string, b: string): number {
@@ -107,6 +110,8 @@ function distance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      // Two letters swapped are one slip (hlep: help, not heap).
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
   return d[a.length][b.length];

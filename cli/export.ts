@@ -17,6 +17,7 @@ const FORMATS: Record<string, { suffix: string; what: string }> = {
   speedscope: { suffix: ".speedscope.json", what: "speedscope JSON: a profile per function, its lines as frames" },
   istanbul: { suffix: ".coverage.json", what: "istanbul coverage JSON: hits per line, for coverage viewers and editor gutters" },
   json: { suffix: ".table.json", what: "a flat table of every line that ran, for scripts (docs/export-formats.md)" },
+  cpuprofile: { suffix: ".cpuprofile", what: "of function profiles (tsprof prof -o FILE.prof): a .cpuprofile for Chrome DevTools and VS Code" },
 };
 
 export const exportSpec: CommandSpec = {
@@ -67,6 +68,15 @@ function writeSnapshots(profile: Profile, files: LprofFile[], out: string): (fn:
   return (fn) => names.get(fn) ?? fn.file;
 }
 
+/** Function profiles (`.prof`, merged as pstats' `add`) as one `.cpuprofile`. */
+function exportCpuProfile(inputs: string[], outfile: string | undefined): number {
+  const { loadStats } = require("../report/pstats-read") as typeof import("../report/pstats-read");
+  const { toCpuProfile } = require("../report/pstats-export") as typeof import("../report/pstats-export");
+  const stats = loadStats(inputs[0]);
+  for (const file of inputs.slice(1)) stats.add(loadStats(file));
+  return writeExport("cpuprofile", JSON.stringify(toCpuProfile(stats)), outfile ?? inputs[0].replace(/\.prof$/, "") + ".cpuprofile");
+}
+
 /** `app.ts.lprof` → `app.ts` + suffix. */
 export function defaultOutput(input: string, suffix: string): string {
   return input.replace(/(\.pickle)?\.lprof$/, "") + suffix;
@@ -79,6 +89,7 @@ export function exportCommand(argv: string[]): number {
   const format = Object.hasOwn(FORMATS, to) ? FORMATS[to] : undefined;
   if (!format) throw new UsageError(`unknown format "${to}"; formats: ${Object.keys(FORMATS).join(", ")}`);
   if (positionals.length === 0) throw new UsageError(`no .lprof file given (for example: tsprof export --to ${to} out.lprof)`);
+  if (to === "cpuprofile") return exportCpuProfile(positionals, values.outfile as string | undefined);
   const files = positionals.map(readAnyProfile);
   const profile = mergeProfiles(files, { raw: values.raw === true });
   const out = (values.outfile as string | undefined) ?? defaultOutput(positionals[0], format.suffix);
@@ -92,6 +103,10 @@ export function exportCommand(argv: string[]): number {
     data = JSON.stringify(exportSpeedscope(profile, files, path.basename(positionals[0]), `tsprof ${version}`));
   } else if (to === "istanbul") data = JSON.stringify(exportIstanbul(profile));
   else data = JSON.stringify(exportTable(profile, files), null, 1);
+  return writeExport(to, data, out);
+}
+
+function writeExport(to: string, data: Buffer | string, out: string): number {
   if (out === "-") {
     process.stdout.write(data);
     return 0;

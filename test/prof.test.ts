@@ -278,6 +278,10 @@ describe("tsprof prof", () => {
     assert.equal(fibNode.callFrame.lineNumber, 1, "0-based, of the TypeScript source");
     const main = cpu.nodes.find((n) => n.callFrame.functionName === "main")!;
     assert.ok(main.children.includes(fibNode.id), "fib sits under main");
+    // `tsprof export --to cpuprofile` writes the same file from the same profile.
+    const exported = prof(["export", "--to", "cpuprofile", "-o", "e.cpuprofile", "program.prof"]);
+    assert.equal(exported.status, 0, exported.stderr);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, "e.cpuprofile"), "utf8")), cpu);
 
     const ss = JSON.parse(fs.readFileSync(path.join(dir, "p.speedscope.json"), "utf8")) as {
       $schema: string; shared: { frames: Array<{ name: string; file?: string; line?: number }> };

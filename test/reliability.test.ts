@@ -512,7 +512,7 @@ describe("bad input", () => {
   test("13: -i beyond Node's timers, and a directory as the script: one clear line each", () => {
     const dir = project({ "small.ts": "console.log(1);\n", "somedir/index.ts": "console.log(2);\n" });
     const i = run(dir, ["-i", "3000000", "small.ts"]);
-    assert.deepEqual([i.status, i.stdout, i.stderr], [2, "", `tsprof run: invalid interval "3000000" for -i: give seconds from 0.01 to 2147483 (see tsprof run --help)\n`]);
+    assert.deepEqual([i.status, i.stdout, i.stderr], [2, "", `tsprof run: invalid interval "3000000" for -i: give seconds from 0.01 to 2147483\nTry 'tsprof run --help' for more information.\n`]);
     const ok = run(dir, ["-q", "-i", "2147483", "small.ts"]);
     assert.deepEqual([ok.status, ok.stdout, ok.stderr], [0, "1\n", ""]);
     const d = run(dir, ["somedir/"]);
