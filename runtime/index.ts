@@ -3,7 +3,8 @@
  * modules call `register` once, then talk to their `FunctionStats` and `Invocation` objects.
  */
 import { installHooks, writeProfile } from "./hooks";
-import { registerFunctions, session, type FunctionMeta, type RegisterOptions } from "./session";
+import { outputPath, registerFunctions, session, type FunctionMeta, type RegisterOptions } from "./session";
+import { share } from "./watchdog";
 import type { FunctionStats } from "./stats";
 
 export type { FunctionMeta, RegisterOptions } from "./session";
@@ -24,6 +25,10 @@ export function register(file: string, metas: FunctionMeta[], options?: Register
 export function flush(): void {
   const s = session();
   if (!s.enabled || s.functions.length === 0) return;
-  s.part ??= Math.random().toString(36).slice(2, 10);
+  if (s.part === undefined) {
+    s.part = Math.random().toString(36).slice(2, 10);
+    // The watchdog writes this run too (on a signal, as pools end their workers): under the same id.
+    share(s, outputPath(s));
+  }
   writeProfile(s, true);
 }

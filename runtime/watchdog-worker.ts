@@ -16,6 +16,7 @@ interface SessionData {
   rate: number;
   startWall: number;
   cwd: string;
+  part?: string;
   output: string;
   argv: string[];
   memoryOn: boolean;

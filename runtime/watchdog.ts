@@ -101,7 +101,7 @@ export function startWatchdog(s: Session, output: string, intervalS: number): bo
 
 function sessionData(s: Session, output: string) {
   return {
-    id: s.id, mode: s.mode, rate: s.rate, startWall: s.startWall, cwd: s.cwd, output,
+    id: s.id, mode: s.mode, rate: s.rate, startWall: s.startWall, cwd: s.cwd, part: s.part, output,
     argv: process.argv.slice(), memoryOn: memory.on,
   };
 }

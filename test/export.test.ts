@@ -193,8 +193,9 @@ test("--to json: a flat table of every line that ran, with the report's numbers"
 
 test("export: bad input gives one clear line and a non-zero exit", () => {
   const cases: [string[], number, RegExp][] = [
-    [["export", "out.lprof"], 2, /^tsprof export: no format given; pass --to with one of kernprof, speedscope, istanbul, json\n/],
-    [["export", "--to", "cpuprofile", "out.lprof"], 2, /^tsprof export: unknown format "cpuprofile"; formats: kernprof, speedscope, istanbul, json\n/],
+    [["export", "out.lprof"], 2, /^tsprof export: no format given; pass --to with one of kernprof, speedscope, istanbul, json, cpuprofile\n/],
+    [["export", "--to", "flamegraph", "out.lprof"], 2, /^tsprof export: unknown format "flamegraph"; formats: kernprof, speedscope, istanbul, json, cpuprofile\n/],
+    [["export", "--to", "cpuprofile", "out.lprof"], 1, /^tsprof: out\.lprof is not a function profile \(no "format": "tsprof-prof"\); it is a line profile: read it with tsprof view\n$/],
     [["export", "--to", "json"], 2, /^tsprof export: no \.lprof file given \(for example: tsprof export --to json out\.lprof\)\n/],
     [["export", "--to", "json", "missing.lprof"], 1, /^tsprof: missing\.lprof: no such file; /],
     [["export", "--to", "kernprof", "out.lprof", "-o", "-"], 2, /^tsprof export: a pickle is binary and its sources go beside it; write it to a file with -o FILE\n/],
