@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import { PROF_FORMAT, PROF_VERSION, type ProfCaller, type ProfFile, type ProfFunction, type ProfRun } from "../runtime/prof-format";
 import { jsonErrorOffset } from "./json-error";
 import { ctime, funcKey, Stats, type CallStat, type FuncStat } from "./pstats";
-import { LprofError } from "./read";
+import { LprofError, readProfileBytes } from "./read";
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
@@ -14,18 +14,11 @@ const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number
 
 /** Reads and validates a `.prof` file. */
 export function readProf(file: string): ProfFile {
-  let raw: Buffer;
-  try {
-    raw = fs.readFileSync(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new LprofError(`tsprof: ${file}: no such file; write one with tsprof prof -o ${file} SCRIPT`);
-    if (code === "EISDIR") throw new LprofError(`tsprof: ${file} is a directory; pass the .prof file inside it`);
-    throw new LprofError(`tsprof: ${file}: cannot read (${code}); check the path and its permissions`);
-  }
+  // The same bounded read as .lprof files: a FIFO or a device is refused, not read forever.
+  const raw = readProfileBytes(file, ".prof", `write one with tsprof prof -o ${file} SCRIPT`);
   if (raw.length === 0) throw new LprofError(`tsprof: ${file} is empty; the program may still be running, or was killed before it could write`);
   if (raw[0] !== 0x7b && raw[0] !== 0x20 && raw[0] !== 0x0a) {
-    throw new LprofError(`tsprof: ${file} is not a tsprof profile (binary data; Python's cProfile output is read by python -m pstats); pass a file written by tsprof prof -o`);
+    throw new LprofError(`tsprof: ${file} is not a tsprof profile (not JSON; Python's cProfile output is read by python -m pstats); pass a file written by tsprof prof -o`);
   }
   const text = raw.toString("utf8");
   let data: unknown;

@@ -24,7 +24,7 @@ export function readLprof(file: string): LprofFile {
  * The bytes of a profile file, refused with one line when it is missing, not a regular file
  * (a FIFO or a device would hang or never end) or too large to be a profile.
  */
-export function readProfileBytes(file: string): Buffer {
+export function readProfileBytes(file: string, kind = ".lprof", missingHint = MISSING_HINT): Buffer {
   let raw: Buffer;
   let fd: number | undefined;
   try {
@@ -33,10 +33,10 @@ export function readProfileBytes(file: string): Buffer {
     const st = fs.fstatSync(fd);
     if (st.isDirectory()) throw Object.assign(new Error("directory"), { code: "EISDIR" });
     if (!st.isFile()) {
-      throw new LprofError(`tsprof: ${file} is not a regular file (${kindOf(st)}); pass a .lprof file`);
+      throw new LprofError(`tsprof: ${file} is not a regular file (${kindOf(st)}); pass a ${kind} file`);
     }
     if (st.size > MAX_LPROF_BYTES) {
-      throw new LprofError(`tsprof: ${file} is too large to be a profile (${st.size} bytes; at most ${MAX_LPROF_BYTES}); pass a .lprof file`);
+      throw new LprofError(`tsprof: ${file} is too large to be a profile (${st.size} bytes; at most ${MAX_LPROF_BYTES}); pass a ${kind} file`);
     }
     raw = Buffer.alloc(st.size);
     let got = 0;
@@ -49,8 +49,8 @@ export function readProfileBytes(file: string): Buffer {
   } catch (e) {
     if (e instanceof LprofError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new LprofError(`tsprof: ${file}: no such file; ${MISSING_HINT}`);
-    if (code === "EISDIR") throw new LprofError(`tsprof: ${file} is a directory; pass the .lprof file inside it`);
+    if (code === "ENOENT") throw new LprofError(`tsprof: ${file}: no such file; ${missingHint}`);
+    if (code === "EISDIR") throw new LprofError(`tsprof: ${file} is a directory; pass the ${kind} file inside it`);
     throw new LprofError(`tsprof: ${file}: cannot read (${code}); check the path and its permissions`);
   } finally {
     if (fd !== undefined) fs.closeSync(fd);

@@ -203,12 +203,15 @@ describe("the .prof file", () => {
       [path.join(dir, "missing.prof"), /missing\.prof: no such file; write one with tsprof prof -o/],
       [write("empty.prof", ""), /empty\.prof is empty/],
       [write("trunc.prof", '{"format": "tsprof-prof", "runs": ['), /trunc\.prof is not a tsprof profile \(truncated JSON at byte 35\)/],
-      [write("bin.prof", "\u00fb\u0001\u0002"), /bin\.prof is not a tsprof profile \(binary data/],
+      [write("bin.prof", "\u00fb\u0001\u0002"), /bin\.prof is not a tsprof profile \(not JSON/],
       [lprof, /x\.lprof is not a function profile .*it is a line profile: read it with tsprof view/],
       [write("new.prof", { ...profOf([]), version: 99 }), /newer tsprof \(format version 99/],
       [write("calls.prof", profOf([fn("/a.ts", 1, "f", 1, 2, 0, 0)])), /runs\[0\]\.functions\[0\] has ncalls\/pcalls that are not counts with pcalls <= ncalls/],
       [write("edge.prof", profOf([fn("/a.ts", 1, "f", 1, 1, 0, 0, [[5, 1, 1, 0, 0]])])), /functions\[0\]\.callers\[0\] is not \[caller index \(-1\.\.0\)/],
     ];
+    // A named pipe is refused at once, never read (it would block until a writer came).
+    const fifo = path.join(dir, "pipe.prof");
+    if (spawnSync("mkfifo", [fifo]).status === 0) cases.push([fifo, /pipe\.prof is not a regular file \(a named pipe\); pass a \.prof file/]);
     for (const [file, message] of cases) {
       const r = tsprof(["stats", file]);
       assert.equal(r.status, 1, `${file}: ${r.stdout}`);
