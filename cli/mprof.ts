@@ -1,12 +1,11 @@
 import * as fs from "node:fs";
 import { constants } from "node:os";
 import * as path from "node:path";
-import { defaultCacheDir } from "../loader/cache";
-import { fingerprint, type LoaderConfig } from "../loader/config";
+import type { LoaderConfig } from "../loader/config";
 import { programEnv, splitNodeCommand } from "../loader/launch";
 import { mprofRun } from "../loader/mprof-run";
 import { canSample } from "../loader/mprof-sampler";
-import { projectSettings, type ProjectSettings } from "../loader/tsconfig";
+import { projectLoaderConfig } from "../loader/project-config";
 import { commandLine, MprofDataError, parseMprof, peakOf, pyFixed, type MprofData } from "../report/mprof-data";
 import { plotHtml } from "../report/mprof-html";
 import { drawPlot, plotModel } from "../report/mprof-plot";
@@ -152,9 +151,9 @@ async function runAction(argv: string[]): Promise<number> {
     throw new MprofError(`${command.script}: cannot run ${ext} files; the script must be one of ${ENTRY_EXTENSIONS.join(" ")}`);
   }
   if (!canSample()) throw new MprofError("this system has no /proc to read memory from; tsprof mprof run needs Linux");
-  let project: ProjectSettings;
+  let config: LoaderConfig;
   try {
-    project = projectSettings(path.dirname(script));
+    config = projectLoaderConfig(path.dirname(script));
   } catch (e) {
     throw new MprofError((e as Error).message);
   }
@@ -165,16 +164,6 @@ async function runAction(argv: string[]): Promise<number> {
   } catch (e) {
     throw new MprofError(`cannot write ${output} (${(e as NodeJS.ErrnoException).code}); pass another path with -o`);
   }
-  const config: LoaderConfig = {
-    runtime: path.join(__dirname, "..", "runtime", "index.js"),
-    all: false,
-    patterns: [],
-    cwd: process.cwd(),
-    cacheDir: process.env.TSPROF_CACHE_DIR ?? defaultCacheDir(path.dirname(script)),
-    compilerOptions: project.options,
-    ...(project.paths && { paths: project.paths }),
-    fingerprint: fingerprint(),
-  };
   // Brackets go to the launcher, not to a .lprof: no line profile is written under mprof.
   const env = programEnv(process.env, { output: `${output}.lprof`, id: `${process.pid}-${Date.now()}`, settings: {} }, config);
   process.stderr.write(`mprof: Sampling memory every ${pyFloat(interval)}s\n`);

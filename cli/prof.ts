@@ -1,11 +1,10 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { defaultCacheDir } from "../loader/cache";
-import { fingerprint, type LoaderConfig } from "../loader/config";
+import type { LoaderConfig } from "../loader/config";
 import { runInProcess } from "../loader/in-process";
 import { programEnv, runChild, splitNodeCommand } from "../loader/launch";
-import { projectSettings, type ProjectSettings } from "../loader/tsconfig";
+import { projectLoaderConfig } from "../loader/project-config";
 import { PROF_OUTPUT_ENV } from "../runtime/calls-writer";
 import type { ProfFile } from "../runtime/prof-format";
 import { readProf, statsFromProf } from "../report/pstats-read";
@@ -65,9 +64,9 @@ function plan(argv: string[]): ProfPlan {
   const sort = (values.sort as string[] | undefined)?.flatMap((s) => s.split(",")).filter(Boolean) ?? ["stdname"];
   const table = sortKeyTable();
   for (const k of sort) if (!table.has(k)) throw new UsageError(`invalid sort key "${k}" for -s; keys (unique prefixes accepted): ${Object.keys(SORT_KEYS).join(", ")}`);
-  let project: ProjectSettings;
+  let config: LoaderConfig;
   try {
-    project = projectSettings(path.dirname(script));
+    config = projectLoaderConfig(path.dirname(script), { calls: true, callsNodeModules: values["node-modules"] === true });
   } catch (e) {
     throw new ProfError((e as Error).message);
   }
@@ -82,18 +81,7 @@ function plan(argv: string[]): ProfPlan {
   }
   return {
     nodeArgs: command.nodeArgs, script, args: command.args, output, keep, sort,
-    config: {
-      runtime: path.join(__dirname, "..", "runtime", "index.js"),
-      all: false,
-      patterns: [],
-      cwd: process.cwd(),
-      cacheDir: process.env.TSPROF_CACHE_DIR ?? defaultCacheDir(path.dirname(script)),
-      compilerOptions: project.options,
-      ...(project.paths && { paths: project.paths }),
-      fingerprint: fingerprint(),
-      calls: true,
-      callsNodeModules: values["node-modules"] === true,
-    },
+    config,
   };
 }
 

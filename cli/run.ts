@@ -1,11 +1,10 @@
 import * as fs from "node:fs";
 import { constants } from "node:os";
 import * as path from "node:path";
-import { defaultCacheDir, trustCacheDir } from "../loader/cache";
-import { fingerprint, typescriptDir, type LoaderConfig } from "../loader/config";
+import { typescriptDir, type LoaderConfig } from "../loader/config";
 import { runInProcess } from "../loader/in-process";
 import { programEnv, runChild, splitNodeCommand } from "../loader/launch";
-import { projectSettings, type ProjectSettings } from "../loader/tsconfig";
+import { projectLoaderConfig } from "../loader/project-config";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofFile } from "../runtime/lprof";
 import { readRegularFile, replaceFile } from "../runtime/writer";
 import { parseArgs, UsageError, type CommandSpec } from "./args";
@@ -131,9 +130,9 @@ function plan(argv: string[]): RunPlan {
   if (values.memory) settings.TSPROF_MEMORY = "1";
   // Comma-separated, except inside a glob's `{a,b}`.
   const patterns = ((values["prof-mod"] as string[] | undefined) ?? []).flatMap((p) => p.split(/,(?![^{]*\})/)).map((p) => p.trim()).filter(Boolean);
-  let project: ProjectSettings;
+  let config: LoaderConfig;
   try {
-    project = projectSettings(scriptDir);
+    config = projectLoaderConfig(scriptDir, { all: values.all === true, patterns });
   } catch (e) {
     throw new RunError((e as Error).message);
   }
@@ -148,8 +147,6 @@ function plan(argv: string[]): RunPlan {
   } catch (e) {
     throw new RunError(`cannot create the directory of ${output} (${(e as NodeJS.ErrnoException).code}); pass another path with -o`);
   }
-  // Checked here, before anything reads it: Node's own code cache lives inside it too.
-  const cacheDir = process.env.TSPROF_CACHE_DIR ?? defaultCacheDir(scriptDir);
   return {
     nodeArgs: command.nodeArgs,
     script: command.script === undefined ? undefined : script,
@@ -161,16 +158,7 @@ function plan(argv: string[]): RunPlan {
     unit: values.unit !== undefined ? parseUnit(values.unit as string) : undefined,
     skipZero: values["skip-zero"] === true,
     html: values.html === true,
-    config: {
-      runtime: path.join(__dirname, "..", "runtime", "index.js"),
-      all: values.all === true,
-      patterns,
-      cwd: process.cwd(),
-      cacheDir: cacheDir && trustCacheDir(cacheDir) ? cacheDir : "",
-      compilerOptions: project.options,
-      ...(project.paths && { paths: project.paths }),
-      fingerprint: fingerprint(),
-    },
+    config,
   };
 }
 

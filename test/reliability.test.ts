@@ -393,6 +393,21 @@ describe("compile cache", () => {
     assert.equal(run(dir, ["-q", "probe.ts"], { TSPROF_CACHE_DIR: link }).stdout, "42 compiled\n");
   });
 
+  test("8: tsprof prof and tsprof mprof run trust the cache as tsprof run does", () => {
+    const dir = project({ "probe.ts": PROBE });
+    const real = path.join(dir, "elsewhere");
+    fs.mkdirSync(real);
+    const link = path.join(dir, "cache-link");
+    fs.symlinkSync(real, link);
+    const commands = [["prof", "-o", "p.prof", "probe.ts"], ...(fs.existsSync("/proc/self/statm") ? [["mprof", "run", "-o", "m.dat", "probe.ts"]] : [])];
+    for (const args of commands) {
+      const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env: cleanEnv({ TSPROF_CACHE_DIR: link }), encoding: "utf8", timeout: 60_000, killSignal: "SIGKILL" });
+      assert.equal(r.status, 0, `${args[0]}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`tsprof: not using the compile cache ${link}: it is a symlink`), args[0]);
+      assert.deepEqual(fs.readdirSync(real), [], `${args[0]} wrote into the linked directory`);
+    }
+  });
+
   test("8: the per-user cache in the temporary directory must be the user's own, mode 0700", { skip: process.getuid?.() !== 0 && "needs root, to make a directory another user owns" }, () => {
     const dir = project({ "probe.ts": PROBE });
     const cache = path.join(dir, "shared-tmp", "tsprof-cache-0");
