@@ -53,7 +53,8 @@ test("on a terminal: colors, unless FORCE_COLOR=0, NO_COLOR or NODE_DISABLE_COLO
   assert.equal(made.status, 0, made.stderr);
   const onTerminal = (env: Record<string, string>) => {
     const base: NodeJS.ProcessEnv = { ...process.env, TERM: "xterm-256color" };
-    for (const k of ["FORCE_COLOR", "NO_COLOR", "NODE_DISABLE_COLORS"]) delete base[k];
+    // A colour terminal: Node reads CI=true (as CI sets it) as a terminal of 2 colours (tty.getColorDepth).
+    for (const k of ["FORCE_COLOR", "NO_COLOR", "NODE_DISABLE_COLORS", "CI"]) delete base[k];
     const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} view app.ts.lprof`;
     const r = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: dir, env: { ...base, ...env }, encoding: "utf8", timeout: 60_000 });
     assert.equal(r.status, 0, r.stderr);
