@@ -38,7 +38,8 @@ export interface LprofFunction {
   lines: LprofLine[];
 }
 
-export interface LprofRun {
+/** What every profile run says of the process and thread it measured (`.lprof` and `.prof` alike). */
+export interface RunInfo {
   /** Unique per process and thread: `pid-threadId-startMillis`. Rewriting a run replaces it. */
   id: string;
   /** Shared by a process tree (children and workers inherit it): runs of one session are merged. */
@@ -56,6 +57,9 @@ export interface LprofRun {
   end: string;
   /** Seconds from the runtime's start to this write. */
   duration: number;
+}
+
+export interface LprofRun extends RunInfo {
   /** How times were taken: `exact` (a clock read per line) or `sampled` (a sampler thread). */
   mode: "exact" | "sampled";
   /** Sampler rate in Hz (sampled mode). */

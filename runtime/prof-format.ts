@@ -3,6 +3,8 @@
  * Documented in docs/prof-format.md; keep the two in step, and bump the version on any change
  * a reader of the previous version would misread.
  */
+import type { RunInfo } from "./lprof";
+
 export const PROF_FORMAT = "tsprof-prof";
 export const PROF_VERSION = 1;
 
@@ -30,18 +32,7 @@ export interface ProfFunction {
   callers: ProfCaller[];
 }
 
-export interface ProfRun {
-  id: string;
-  session: string;
-  pid: number;
-  threadId: number;
-  argv: string[];
-  cwd: string;
-  node: string;
-  start: string;
-  end: string;
-  /** Seconds the thread ran. */
-  duration: number;
+export interface ProfRun extends RunInfo {
   /** How times were taken: `deterministic` (a clock at entry and exit). */
   mode: string;
   functions: ProfFunction[];

@@ -37,6 +37,19 @@ console.log("total", total(pts), "at", where());
 export const APP_OUTPUT = "total 102 at app.ts:16\n";
 
 /** The hits every profile of APP must show, per file. */
+/** A marked module of the test-runner and bundler projects, its expected hits in comments. */
+export const CART = `export interface Item { price: number; qty: number }
+
+/** @profile */
+export function total(items: Item[]): number {
+  let sum = 0; // hits: 3
+  for (const it of items) { // hits: 6
+    sum += it.price * it.qty; // hits: 3
+  }
+  return sum; // hits: 3
+}
+`;
+
 export const APP_HITS = { "src/app.ts": expectedHits(APP), "src/lib.ts": expectedHits(LIB) };
 
 /** Hits per line of each file in a profile, by path relative to `dir`; and each function's source snapshot. */

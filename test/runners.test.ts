@@ -9,19 +9,8 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { CLI, expectedHits, profEnv } from "./helpers";
 import { packedProject } from "./packed";
-import { APP, APP_HITS, APP_OUTPUT, LIB, profileByFile } from "./e2e-fixture";
+import { APP, APP_HITS, APP_OUTPUT, CART, LIB, profileByFile } from "./e2e-fixture";
 
-const CART = `export interface Item { price: number; qty: number }
-
-/** @profile */
-export function total(items: Item[]): number {
-  let sum = 0; // hits: 3
-  for (const it of items) { // hits: 6
-    sum += it.price * it.qty; // hits: 3
-  }
-  return sum; // hits: 3
-}
-`;
 const CART_HITS = { "src/cart.ts": expectedHits(CART) };
 
 // The same two test files for every runner: three calls of total() in all.
