@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Worker } from "node:worker_threads";
+import { startCpuProfile, type CpuProfile } from "../runtime/v8-cpu";
+
+function busy(ms: number): number {
+  const end = Date.now() + ms;
+  let a = 0;
+  while (Date.now() < end) a += Math.sqrt(a + 1);
+  return a;
+}
+
+function selfTicks(p: CpuProfile, name: string): number {
+  return p.nodes.filter((n) => n.callFrame.functionName === name).reduce((s, n) => s + (n.hitCount ?? 0), 0);
+}
+
+test("startCpuProfile returns V8's profile synchronously, with line ticks of the busy function", () => {
+  const session = startCpuProfile(200);
+  assert.ok(session, "this Node has an inspector");
+  busy(60);
+  const p = session.stop();
+  assert.ok(p);
+  assert.equal(p.samples.length, p.timeDeltas.length);
+  assert.ok(selfTicks(p, "busy") > 0, "busy() was sampled");
+  const node = p.nodes.find((n) => n.callFrame.functionName === "busy" && n.positionTicks?.length);
+  assert.ok(node, "busy() carries per-line ticks");
+  assert.equal(session.stop(), p, "stop is idempotent");
+});
+
+test("startCpuProfile works in a worker thread, profiling that thread", async () => {
+  const src = `
+    const { startCpuProfile } = require(${JSON.stringify(require.resolve("../runtime/v8-cpu"))});
+    const { parentPort } = require("node:worker_threads");
+    function workerBusy(ms) { const end = Date.now() + ms; let a = 0; while (Date.now() < end) a += Math.sqrt(a + 1); return a; }
+    const s = startCpuProfile(200);
+    workerBusy(60);
+    const p = s.stop();
+    parentPort.postMessage(p.nodes.filter((n) => n.callFrame.functionName === "workerBusy").reduce((t, n) => t + (n.hitCount || 0), 0));
+  `;
+  const ticks = await new Promise<number>((resolve, reject) => {
+    const w = new Worker(src, { eval: true });
+    w.once("message", resolve);
+    w.once("error", reject);
+  });
+  assert.ok(ticks > 0, "the worker's own function was sampled");
+});
