@@ -13,6 +13,31 @@ export interface TsprofBundlerOptions extends TsprofPluginOptions {
 }
 
 const RUNTIME = "tsprof/runtime";
+
+/**
+ * Rollup plugins that compile TypeScript or strip comments in `transform`: tsprof must come
+ * before them (Rollup runs plugins in array order; `enforce` is Vite's), or the marks are gone.
+ */
+const STRIPPING = new Set(["esbuild", "sucrase", "babel", "swc", "rpt2"]);
+
+/**
+ * Rollup's plugin order, checked once per build: a silent build without a profile is the
+ * outcome otherwise. @rollup/plugin-typescript compiles each file in its `load` hook from the
+ * program's own copy on disk, so every other plugin sees its JavaScript, never the TypeScript
+ * source: the lines would not be the source's.
+ */
+function checkRollupPlugins(plugins: readonly { name?: string }[] | undefined): void {
+  const names = (plugins ?? []).map((p) => (p && typeof p === "object" ? p.name : undefined));
+  const self = names.indexOf("tsprof");
+  if (names.includes("typescript")) {
+    throw new Error("tsprof: @rollup/plugin-typescript compiles TypeScript in its load hook from the files on disk, so no plugin sees the source "
+      + "and tsprof's rollup plugin cannot instrument it; compile with rollup-plugin-esbuild instead: plugins: [tsprof(), esbuild()]");
+  }
+  const before = names.slice(0, self).find((n) => n !== undefined && STRIPPING.has(n));
+  if (self > 0 && before) {
+    throw new Error(`tsprof: the ${before} plugin comes before tsprof in rollup's plugins and removes the comments that mark functions; put tsprof() first: plugins: [tsprof(), ${before}()]`);
+  }
+}
 const NODE_MODULES = /[\\/]node_modules[\\/]/;
 
 /** webpack/Rspack: the runtime as an external, before their defaults apply (plugins run first). */
@@ -43,6 +68,14 @@ const factory: UnpluginFactory<TsprofBundlerOptions | undefined> = (options = {}
         process.env.TSPROF_SESSION ||= `${process.pid}-${Date.now()}`;
         // The setup file that writes after each test file.
         return { test: { setupFiles: [require.resolve("./vitest-setup.mjs")] } };
+      },
+    },
+    rollup: {
+      // `options` runs first and alone: before other plugins' buildStart (a whole TypeScript
+      // program for @rollup/plugin-typescript). Plugins may be nested in arrays there.
+      options(options: { plugins?: unknown }) {
+        checkRollupPlugins([options.plugins].flat(Infinity as 1) as { name?: string }[]);
+        return null;
       },
     },
     webpack: addExternal,

@@ -1,8 +1,8 @@
 /*
  * The bundler plugin, end to end, as a user installs it (tsprof from its tarball, real esbuild,
- * Vite, Rolldown and vitest from npm): each bundle runs and prints what the unprofiled bundle
- * prints, its stack traces name TypeScript lines, and its profile has the TypeScript files, their
- * lines and exact hits.
+ * Vite, Rolldown, Rollup, webpack, Rspack and vitest from npm): each bundle runs and prints what
+ * the unprofiled bundle prints, its stack traces name TypeScript lines (the bundler's source map
+ * chained onto tsprof's), and its profile has the TypeScript files, their lines and exact hits.
  */
 import { before, test } from "node:test";
 import * as assert from "node:assert/strict";
@@ -35,7 +35,13 @@ let dir = "";
 before(() => {
   dir = packedProject({
     prefix: "tsprof-bundlers-",
-    dependencies: { esbuild: "0.28.2", vite: "8.3.8", vitest: "4.1.12", rolldown: "1.3.2", webpack: "5.112.2" },
+    dependencies: {
+      esbuild: "0.28.2", vite: "8.3.8", vitest: "4.1.12", rolldown: "1.3.2", webpack: "5.112.2", "@rspack/core": "2.3.4",
+      // Rollup compiles TypeScript through a plugin: rollup-plugin-esbuild reuses the esbuild above.
+      // @rollup/plugin-typescript (its peer TypeScript pinned at 6, as it needs the compiler API)
+      // only for the refusal.
+      rollup: "4.68.8", "rollup-plugin-esbuild": "6.2.1", "@rollup/plugin-typescript": "12.3.1", tslib: "2.9.1", typescript: "6.0.3",
+    },
     packageJson: { type: "module" },
     files: {
       "src/app.ts": APP,
@@ -59,6 +65,27 @@ await esbuild.build({
       "vite.config.ts": `import { defineConfig } from "vite";
 import tsprof from "tsprof/vite";
 export default defineConfig({ plugins: [tsprof()], build: { ssr: "src/app.ts", outDir: "out/vite", sourcemap: true } });
+`,
+      "rollup.config.mjs": `import esbuild from "rollup-plugin-esbuild";
+import tsprof from "tsprof/rollup";
+export default { input: "src/app.ts", output: { file: "out/rollup.mjs", format: "es", sourcemap: true }, plugins: [tsprof(), esbuild()] };
+`,
+      "rollup-ts.config.mjs": `import typescript from "@rollup/plugin-typescript";
+import tsprof from "tsprof/rollup";
+export default { input: "src/app.ts", output: { file: "out/rollup-ts.mjs", format: "es" }, plugins: [tsprof(), typescript({ compilerOptions: { target: "es2022" } })] };
+`,
+      "rollup-late.config.mjs": `import esbuild from "rollup-plugin-esbuild";
+import tsprof from "tsprof/rollup";
+export default { input: "src/app.ts", output: { file: "out/rollup-late.mjs", format: "es" }, plugins: [esbuild(), tsprof()] };
+`,
+      // TypeScript through Rspack's own SWC loader, which runs after tsprof's pre-loader.
+      "rspack.cjs": `const { rspack } = require("@rspack/core");
+rspack({
+  mode: "development", devtool: "source-map", target: "node", entry: "./src/app.ts",
+  output: { path: __dirname + "/out/rspack", filename: "app.cjs" }, resolve: { extensions: [".ts", ".js"] },
+  module: { rules: [{ test: /\\.ts$/, loader: "builtin:swc-loader", options: { jsc: { parser: { syntax: "typescript" } } }, type: "javascript/auto" }] },
+  plugins: [require("tsprof/rspack")()],
+}, (err, stats) => { if (err || stats.hasErrors()) { console.error(err ?? stats.toString()); process.exit(1); } });
 `,
       "rolldown.config.mjs": `import tsprof from "tsprof/rolldown";
 export default { input: "src/app.ts", platform: "node", output: { file: "out/rolldown.mjs", sourcemap: true }, plugins: [tsprof()] };
@@ -108,6 +135,32 @@ test("Vite (server build): TypeScript lines and exact hits", () => {
 test("Rolldown: TypeScript lines and exact hits", () => {
   tool(["node_modules/rolldown/bin/cli.mjs", "-c", "rolldown.config.mjs"]);
   assert.deepEqual(runBundle("out/rolldown.mjs", "rolldown"), APP_HITS);
+});
+
+test("Rollup with rollup-plugin-esbuild: TypeScript lines and exact hits", () => {
+  tool(["node_modules/rollup/dist/bin/rollup", "-c", "rollup.config.mjs", "--silent"]);
+  assert.match(fs.readFileSync(path.join(dir, "out/rollup.mjs"), "utf8"), /from 'tsprof\/runtime'/);
+  assert.deepEqual(runBundle("out/rollup.mjs", "rollup"), APP_HITS);
+});
+
+test("Rollup: @rollup/plugin-typescript, and a comment-stripping plugin before tsprof, fail the build in one line", () => {
+  for (const [config, message] of [
+    ["rollup-ts.config.mjs", "tsprof: @rollup/plugin-typescript compiles TypeScript in its load hook from the files on disk, so no plugin sees the source "
+      + "and tsprof's rollup plugin cannot instrument it; compile with rollup-plugin-esbuild instead: plugins: [tsprof(), esbuild()]"],
+    ["rollup-late.config.mjs", "tsprof: the esbuild plugin comes before tsprof in rollup's plugins and removes the comments that mark functions; "
+      + "put tsprof() first: plugins: [tsprof(), esbuild()]"],
+  ]) {
+    const r = spawnSync(process.execPath, ["node_modules/rollup/dist/bin/rollup", "-c", config, "--silent"], { cwd: dir, encoding: "utf8", env: { ...profEnv(""), NO_COLOR: "1" } });
+    assert.equal(r.status, 1, r.stderr);
+    assert.ok(r.stderr.includes(message), r.stderr);
+    assert.equal(fs.existsSync(path.join(dir, "out", config.replace(".config", ""))), false);
+  }
+});
+
+test("Rspack with its SWC loader: the runtime stays external; TypeScript lines and exact hits", () => {
+  tool(["rspack.cjs"]);
+  assert.match(fs.readFileSync(path.join(dir, "out/rspack/app.cjs"), "utf8"), /require\("tsprof\/runtime"\)/);
+  assert.deepEqual(runBundle("out/rspack/app.cjs", "rspack"), APP_HITS);
 });
 
 test("webpack: the runtime stays external; exact hits on a JavaScript source", () => {
