@@ -5,6 +5,7 @@ import { LprofError } from "../report/read";
 import { readAnyProfile } from "../report/read-any";
 import { formatMemoryReport, formatReport } from "../report/line-report";
 import { useColor } from "./tty";
+import { typescript7Hint } from "./typescript-7";
 
 export const viewSpec: CommandSpec = {
   usage: "tsprof view [options] FILE.lprof...",
@@ -53,6 +54,10 @@ export function view(argv: string[]): number {
   const precision = values.precision !== undefined ? parsePrecision(values.precision as string) : undefined;
   const target = (values.output ?? values.stream) as string | undefined;
   if (values.output !== undefined && values.stream !== undefined) throw new UsageError("give --output or --stream, not both");
+  // A missing profile after a plugin build on TypeScript 7: say why, since neither build does.
+  const missing = positionals.find((f) => !fs.existsSync(f));
+  const ts7 = missing === undefined ? undefined : typescript7Hint();
+  if (ts7) throw new LprofError(`tsprof: ${missing}: no such file; ${ts7}`);
   const files = positionals.map(readAnyProfile);
   const write = (report: string) => {
     if (target === undefined) return void process.stdout.write(report);

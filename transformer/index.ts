@@ -56,7 +56,7 @@ export function unsupportedCompiler(ts: { version?: string; versionMajorMinor?: 
   const major = Number((ts.versionMajorMinor ?? ts.version ?? "").split(".")[0]);
   if (major < 7 && ts.factory && typeof ts.visitEachChild === "function") return undefined;
   return `tsprof: TypeScript ${ts.version ?? "(unknown version)"} has no compiler transformer API, so tsprof/transformer cannot instrument this build; `
-    + "run the program with `npx tsprof run app.ts`, add the bundler plugin (tsprof/vite, tsprof/esbuild, tsprof/rolldown, tsprof/webpack), "
+    + "run the program with `npx tsprof run app.ts`, add the bundler plugin (tsprof/vite, tsprof/esbuild, tsprof/rollup, tsprof/rolldown, tsprof/webpack, tsprof/rspack), "
     + "or build with tspc on TypeScript 6 (npm i -D typescript@6)";
 }
 
