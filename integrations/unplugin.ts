@@ -93,4 +93,15 @@ const factory: UnpluginFactory<TsprofBundlerOptions | undefined> = (options = {}
 };
 
 /** The unplugin instance: `.vite`, `.rollup`, `.rolldown`, `.esbuild`, `.webpack`, `.rspack`. */
-export const tsprofUnplugin: UnpluginInstance<TsprofBundlerOptions | undefined> = (require("unplugin") as typeof import("unplugin")).createUnplugin(factory);
+export const tsprofUnplugin: UnpluginInstance<TsprofBundlerOptions | undefined> = loadUnplugin().createUnplugin(factory);
+
+/** unplugin (and magic-string) are ES modules: `require()` loads them on Node 20.19+ and 22.12+. */
+function loadUnplugin(): typeof import("unplugin") {
+  try {
+    return require("unplugin") as typeof import("unplugin");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ERR_REQUIRE_ESM") throw error;
+    throw new Error(`tsprof: the bundler plugin loads ES modules with require(), which this Node (${process.versions.node}) does not; `
+      + "use Node 20.19, 22.12 or later (without --no-experimental-require-module), or profile without a bundler: npx tsprof run app.ts");
+  }
+}
