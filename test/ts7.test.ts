@@ -10,7 +10,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { CLI, profEnv, runNode } from "./helpers";
+import { CLI, profEnv, ROOT, runNode } from "./helpers";
 import { packedProject } from "./packed";
 import { APP, APP_HITS, APP_OUTPUT, LIB, profileByFile } from "./e2e-fixture";
 import { instrumentText } from "../transformer/text-emit-file";
@@ -68,6 +68,10 @@ test("TypeScript 7: tspc dies inside ts-patch, tsc ignores the plugin; tsprof vi
     return [r.status, r.stderr];
   };
   assert.deepEqual(view(), [1, hint]);
+  // The README shows both, as printed.
+  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+  assert.ok(readme.includes(`\n${hint}`), "the README's TypeScript 7 section shows another line than tsprof view prints");
+  assert.ok(readme.includes("\nTypeError: Cannot read properties of undefined (reading 'LineFeed')\n"));
   // TypeScript 7's tsc builds without a word about the plugin; the program runs and writes nothing.
   const tsc = node([path.join(dir, "node_modules/typescript/bin/tsc"), "-p", "plugin"]);
   assert.equal(tsc.stdout + tsc.stderr, "");
