@@ -268,10 +268,22 @@ function finish(p: RunPlan, session: string, started: number, succeeded: boolean
   if (p.view) {
     process.stdout.write(formatReport(mergeProfiles([profile]), { outputUnit: p.unit, skipZero: p.skipZero, color: useColor(undefined) }));
   } else if (!p.quiet) {
-    // As kernprof, a command that works as typed: under npx (npm says so in npm_command), npx too.
-    const tsprof = process.env.npm_command === "exec" ? "npx tsprof" : "tsprof";
-    process.stdout.write(`Inspect results with:\n${tsprof} view ${shown.includes(" ") ? JSON.stringify(shown) : shown}\n`);
+    process.stdout.write(`Inspect results with:\n${viewCommand()} view ${shown.includes(" ") ? JSON.stringify(shown) : shown}\n`);
   }
+}
+
+/**
+ * As kernprof, a command that works as typed. A project's own install of tsprof (under npx, an
+ * npm script, or node_modules/.bin/tsprof) is on no PATH of the user's shell, and npx finds it
+ * from anywhere in that project; a global install is on PATH.
+ */
+function viewCommand(): string {
+  if (process.env.npm_command === "exec") return "npx tsprof";
+  const modules = path.dirname(path.resolve(__dirname, "../.."));
+  const project = path.dirname(modules);
+  const rel = path.relative(project, process.cwd());
+  const inProject = path.basename(modules) === "node_modules" && !rel.startsWith("..") && !path.isAbsolute(rel);
+  return inProject ? "npx tsprof" : "tsprof";
 }
 
 function writeHtml(p: RunPlan, profile: LprofFile, shown: string): void {

@@ -49,7 +49,8 @@ describe("the README's plugin steps", () => {
       const name = spec.replace(/(?<=.)@.*$/, "");
       return [name, pinned(name)];
     }));
-    dir = packedProject({ prefix: "tsprof-readme-", dependencies, files: { "tsconfig.json": block(PLUGIN, "jsonc", "tsprof/transformer"), "src/app.ts": APP } });
+    dir = packedProject({ prefix: "tsprof-readme-", dependencies, files: { "tsconfig.json": block(PLUGIN, "jsonc", "tsprof/transformer"), "src/app.ts": APP },
+      packageJson: { scripts: { prof: "tsprof run app.ts" } } });
   });
 
   test("npx tspc && node dist/app.js, then npx tsprof view out.lprof: the report of the marked function", () => {
@@ -61,12 +62,15 @@ describe("the README's plugin steps", () => {
     assert.match(report, /\n {5}5 {6}1001 .* {2}for \(const byte of b\) sum = \(sum \+ byte\) % 65521;\n/);
   });
 
-  test("tsprof run under npx: the 'Inspect results with' command runs as printed", () => {
+  test("tsprof run under npx, an npm script or node_modules/.bin: the 'Inspect results with' command runs as printed", () => {
     fs.copyFileSync(path.join(dir, "src", "app.ts"), path.join(dir, "app.ts"));
-    const out = sh("npx tsprof run app.ts");
-    const hint = /Inspect results with:\n(.+)\n$/.exec(out);
-    assert.ok(hint, out);
-    assert.equal(hint[1], "npx tsprof view app.ts.lprof");
-    assert.match(sh(hint[1]), /Function: checksum at line 1\n/);
+    for (const command of ["npx tsprof run app.ts", "npm run --silent prof", "node_modules/.bin/tsprof run app.ts"]) {
+      fs.rmSync(path.join(dir, "app.ts.lprof"), { force: true });
+      const out = sh(command);
+      const hint = /Inspect results with:\n(.+)\n$/.exec(out);
+      assert.ok(hint, out);
+      assert.equal(hint[1], "npx tsprof view app.ts.lprof", command);
+      assert.match(sh(hint[1]), /Function: checksum at line 1\n/);
+    }
   });
 });
