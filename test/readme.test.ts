@@ -62,6 +62,11 @@ describe("the README's plugin steps", () => {
     assert.match(report, /\n {5}5 {6}1001 .* {2}for \(const byte of b\) sum = \(sum \+ byte\) % 65521;\n/);
   });
 
+  test("the installed package has no install script (npm asks users to approve those, and warns at every install)", () => {
+    const { scripts = {} } = JSON.parse(fs.readFileSync(path.join(dir, "node_modules/tsprof/package.json"), "utf8")) as { scripts?: Record<string, string> };
+    assert.deepEqual(["preinstall", "install", "postinstall", "prepare"].filter((name) => name in scripts), []);
+  });
+
   test("tsprof run under npx, an npm script or node_modules/.bin: the 'Inspect results with' command runs as printed", () => {
     fs.copyFileSync(path.join(dir, "src", "app.ts"), path.join(dir, "app.ts"));
     for (const command of ["npx tsprof run app.ts", "npm run --silent prof", "node_modules/.bin/tsprof run app.ts"]) {
