@@ -13,6 +13,7 @@ export interface TsprofBundlerOptions extends TsprofPluginOptions {
 }
 
 const RUNTIME = "tsprof/runtime";
+const NODE_MODULES = /[\\/]node_modules[\\/]/;
 
 /**
  * Rollup plugins that compile TypeScript or strip comments in `transform`: tsprof must come
@@ -38,7 +39,6 @@ function checkRollupPlugins(plugins: readonly { name?: string }[] | undefined): 
     throw new Error(`tsprof: the ${before} plugin comes before tsprof in rollup's plugins and removes the comments that mark functions; put tsprof() first: plugins: [tsprof(), ${before}()]`);
   }
 }
-const NODE_MODULES = /[\\/]node_modules[\\/]/;
 
 /** webpack/Rspack: the runtime as an external, before their defaults apply (plugins run first). */
 function addExternal(compiler: { options: { externals?: unknown } }): void {
