@@ -19,8 +19,11 @@ export function startHeapSampler(gate?: SharedArrayBuffer): void {
   // Child processes of the program have their RSS sampled, not their heaps.
   delete process.env.TSPROF_MPROF_HEAP;
   const interval = Number(process.env.TSPROF_MPROF_INTERVAL) || 0.1;
+  // Under -C or -M the program's worker threads are sampled too, each its own heap.
+  const workersFile = process.env.TSPROF_MPROF_WORKERS === "1" ? path.join(dir, `workers-${process.pid}.txt`) : undefined;
+  delete process.env.TSPROF_MPROF_WORKERS;
   const worker = new Worker(path.join(__dirname, "mprof-heap-worker.js"), {
-    workerData: { [HEAP_WORKER_MARK]: true, file: path.join(dir, `heap-${process.pid}.txt`), interval, gate },
+    workerData: { [HEAP_WORKER_MARK]: true, file: path.join(dir, `heap-${process.pid}.txt`), interval, gate, workersFile },
     stdout: false,
     stderr: false,
   });

@@ -154,6 +154,57 @@ describe("tsprof mprof run", () => {
     assert.match(peak.stdout, /^kids-m\.dat\t\d+\.\d{3} MiB\n {2}Child 0\t\t\t\d+\.\d{3} MiB\n {2}Child 1\t\t\t\d+\.\d{3} MiB\n/);
   });
 
+  test("worker threads: -M a CHLD line each (its heap), -C every thread's heap summed; the main thread's HEAP stays its own", () => {
+    assert.equal(tsprof(dir, ["run", "-q", "-o", "warm.lprof", "workers.ts", "warm"]).status, 0);
+    const split = tsprof(dir, ["mprof", "run", "-M", "-T", "0.05", "-o", "workers-m.dat", "--", "--expose-gc", "workers.ts"]);
+    assert.equal(split.status, 0, split.stderr);
+    assert.equal(split.stdout, "worker held 40 MiB\n");
+    const text = fs.readFileSync(path.join(dir, "workers-m.dat"), "utf8");
+    const m = parseMprof(text, "workers-m.dat");
+    assert.deepEqual([...m.children.keys()], ["0"]);
+    assert.match(text, /^WORKER 0 [1-9]\d*$/m);
+    assert.equal(m.workers.size, 1);
+    const w = m.children.get("0")!;
+    assert.ok(w.t.length >= 10, `${w.t.length} worker samples`);
+    const grow = m.funcs.find((f) => f.name === "workers.grow40");
+    assert.ok(grow, "the worker's profiled call is bracketed");
+    const before = w.mem.filter((_, i) => w.t[i] < grow.tStart);
+    const held = w.mem.filter((_, i) => w.t[i] > grow.tEnd + 0.1 && w.t[i] < grow.tEnd + 0.7);
+    assert.ok(before.length > 0 && held.length > 0, `samples before (${before.length}) and after (${held.length}) the step`);
+    const top = Math.max(...w.mem);
+    within(top - before[0], 40, 0.1, "worker's peak over its start");
+    within(Math.min(...held) - Math.min(...before), 40, 0.1, "worker's heap held after grow40");
+    within(top - w.mem[w.mem.length - 1], 40, 0.1, "worker's heap freed at the end");
+    // The main thread's heap is the main thread's: the worker's 40 MiB are not in it.
+    assert.ok(m.heap.t.length >= 10 && Math.max(...m.heap.used) < 20, `main heap peak ${Math.max(...m.heap.used).toFixed(1)} MiB`);
+    assert.equal(m.heapAll.t.length, 0);
+    const peak = tsprof(dir, ["mprof", "peak", "workers-m.dat"]);
+    assert.match(peak.stdout, /^workers-m\.dat\t\d+\.\d{3} MiB\n {2}Child 0\t\t\t\d+\.\d{3} MiB\n {2}V8 heap used\t\t\d+\.\d{3} MiB\n$/);
+    const svg = tsprof(dir, ["mprof", "plot", "-o", "workers-m.svg", "workers-m.dat"]);
+    assert.equal(svg.status, 0, svg.stderr);
+    assert.match(fs.readFileSync(path.join(dir, "workers-m.svg"), "utf8"), />worker \d+ heap \(child 0\)</);
+
+    const summed = tsprof(dir, ["mprof", "run", "-C", "-T", "0.05", "-o", "workers-c.dat", "--", "--expose-gc", "workers.ts"]);
+    assert.equal(summed.status, 0, summed.stderr);
+    const c = parseMprof(fs.readFileSync(path.join(dir, "workers-c.dat"), "utf8"), "workers-c.dat");
+    assert.equal(c.children.size, 0);
+    assert.equal(c.heapAll.t.length, c.heap.t.length);
+    const mainPeak = Math.max(...c.heap.used);
+    assert.ok(mainPeak < 20, `main heap peak ${mainPeak.toFixed(1)} MiB`);
+    const allPeak = Math.max(...c.heapAll.used);
+    // The sum holds the main thread's heap, the worker's start (a few MiB) and its 40 MiB.
+    within(allPeak - c.heapAll.used[0], 40, 0.15, "all threads' heap peak over the start");
+    for (let i = 0; i < c.heap.t.length; i++) assert.ok(c.heapAll.used[i] >= c.heap.used[i] - 1e-6);
+    assert.match(tsprof(dir, ["mprof", "peak", "workers-c.dat"]).stdout, /\n {2}V8 heaps used, all threads\t\d+\.\d{3} MiB\n$/);
+
+    const py = "/usr/bin/python3";
+    if (spawnSync(py, ["-c", "import mprof"], { encoding: "utf8" }).status !== 0) return;
+    // Python's mprof reads the worker as one more child, and skips tsprof's own lines.
+    const theirs = spawnSync(py, ["-m", "mprof", "peak", "workers-m.dat"], { cwd: dir, encoding: "utf8" });
+    assert.equal(theirs.status, 0, theirs.stderr);
+    assert.equal(theirs.stdout, peak.stdout.split("\n").slice(0, 2).join("\n") + "\n");
+  });
+
   test("plot: a PNG whose pixels show the curve, the peak and the brackets", () => {
     const r = tsprof(dir, ["mprof", "plot", "-o", "steps.png", stepsFile]);
     assert.equal(r.status, 0, r.stderr);
