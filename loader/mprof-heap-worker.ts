@@ -13,7 +13,8 @@ import { pathToFileURL } from "node:url";
 import { workerData } from "node:worker_threads";
 
 const { file, interval, gate, workersFile } = workerData as { file: string; interval: number; gate?: SharedArrayBuffer; workersFile?: string };
-// npm run bench:mprof turns sampling off and on within one process: its gate, 0 for off.
+// npm run bench:mprof switches sampling within one process: its gate holds [period, answered]:
+// the sampling period in ms (0: paused), and the count of the main thread's answers.
 const open = gate ? new Int32Array(gate) : undefined;
 const fd = fs.openSync(file, "a");
 const session = new Session();
@@ -63,7 +64,6 @@ if (workersFile) {
 }
 
 function sample(): void {
-  if (open && Atomics.load(open, 0) === 0) return;
   const k = tick++;
   for (const [sessionId, w] of workers) {
     if (w.asked >= 0) continue;
@@ -81,8 +81,19 @@ function sample(): void {
     const v = (res as { result?: { value?: number[] } } | undefined)?.result?.value;
     if (err || !Array.isArray(v)) return;
     fs.writeSync(fd, `${(Date.now() / 1000).toFixed(4)} ${v.join(" ")} ${k}\n`);
+    if (open) Atomics.add(open, 1, 1);
   });
 }
 
-sample();
-setInterval(sample, interval * 1000);
+if (open) {
+  // Paused, the thread looks at the gate every 10 ms.
+  const loop = () => {
+    const ms = Atomics.load(open, 0);
+    if (ms > 0) sample();
+    setTimeout(loop, ms || 10);
+  };
+  loop();
+} else {
+  sample();
+  setInterval(sample, interval * 1000);
+}
