@@ -360,6 +360,42 @@ describe("tsprof mprof run", () => {
   });
 });
 
+test("under mprof, profiled functions take every probe the transform emits (for-of loops included)", () => {
+  const { FunctionStats } = require("../runtime/stats") as typeof import("../runtime/stats");
+  const probes = (mode: "off" | "mprof") => {
+    const inv = new FunctionStats("/x/app.ts", "f", 1, [1, 2], ["", ""], "function", mode).enter() as unknown as object;
+    const names = new Set<string>();
+    for (let p = Object.getPrototypeOf(inv); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+      for (const n of Object.getOwnPropertyNames(p)) if (n !== "constructor" && typeof Object.getOwnPropertyDescriptor(p, n)?.value === "function") names.add(n);
+    }
+    return names;
+  };
+  const off = probes("off");
+  const brackets = probes("mprof");
+  assert.ok(off.size >= 10, [...off].join(", "));
+  assert.deepEqual([...off].filter((n) => !brackets.has(n)), [], "probes missing under mprof");
+  // And as a user runs it: for-of over an array and over an iterable, in a profiled function.
+  const d = makeProject("tsprof-mprof-loops-");
+  fs.writeFileSync(path.join(d, "loops.ts"), [
+    "/** @profile */",
+    "function total(xs: number[], m: Map<string, number>): number {",
+    "  let s = 0;",
+    "  for (const x of xs) s += x;",
+    "  for (const [, v] of m) { s += v; continue; }",
+    "  let i = 0;",
+    "  while (i < 3) i++;",
+    "  return s + i;",
+    "}",
+    "console.log(total([1, 2, 3], new Map([[\"a\", 4]])));",
+    "",
+  ].join("\n"));
+  const r = tsprof(d, ["mprof", "run", "-o", "loops.dat", "loops.ts"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "13\n");
+  assert.deepEqual(parseMprof(fs.readFileSync(path.join(d, "loops.dat"), "utf8"), "loops.dat").funcs.map((f) => f.name), ["loops.total"]);
+  fs.rmSync(d, { recursive: true, force: true });
+});
+
 describe("tsprof mprof list, rm, clean, peak", () => {
   test("as mprof: indices oldest first, -1 the newest, --dry-run", (t) => {
     const d = makeProject("tsprof-mprof-files-");
