@@ -20,7 +20,7 @@ import { performance } from "node:perf_hooks";
 import { startHeapSampler } from "../loader/mprof-heap";
 
 type Workload = { run: () => unknown; prepare?: () => void };
-const [modulePath, roundsText, blockMsText] = process.argv.slice(2);
+const [modulePath, roundsText, blockMsText, profiledPath] = process.argv.slice(2);
 /** The sampling period in ms (0: paused); `fast`: every 1 ms, as fast as the main thread answers. */
 const GATES: Record<string, number> = { off: 0, "0.1": 100, "0.01": 10, fast: 1 };
 const gate = new SharedArrayBuffer(8);
@@ -56,6 +56,7 @@ async function runs(w: Workload, n: number): Promise<void> {
 const gc = (globalThis as { gc?: () => void }).gc;
 
 async function block(w: Workload, n: number, kind: string): Promise<Block> {
+  if (kind === "brackets") kind = "off";
   // Every block starts from the same heap: otherwise a block's share of the collections is luck,
   // and on allocating workloads that luck is larger than what sampling costs.
   gc?.();
@@ -79,21 +80,29 @@ async function main(): Promise<void> {
   const blockMs = Number(blockMsText);
   // By the main thread's CPU time, not wall time: on a loaded machine wall time is mostly waiting
   // for a core, and a block then holds too few runs for a collection to average out.
-  let n = 0;
-  const c0 = threadCpuNs();
-  while ((threadCpuNs() - c0) / 1e6 < blockMs || n < 3) {
-    await runs(w, 1);
-    n++;
-  }
+  const fill = async (x: Workload) => {
+    let k = 0;
+    const c0 = threadCpuNs();
+    while ((threadCpuNs() - c0) / 1e6 < blockMs || k < 3) {
+      await runs(x, 1);
+      k++;
+    }
+    return k;
+  };
+  const n = await fill(w);
+  // The instrumented build, under mprof's runtime mode (brackets only), in blocks of its own size.
+  const p = profiledPath ? (require(profiledPath) as Workload) : undefined;
+  const np = p ? await fill(p) : 0;
   const rounds: Record<string, Record<string, number> | number>[] = [];
-  const KINDS = ["off", "fast", "0.1", "0.01"];
+  const KINDS = ["off", "fast", "0.1", "0.01", ...(p ? ["brackets"] : [])];
   const zero = () => Object.fromEntries(KINDS.map((k) => [k, 0]));
   const samples = zero(), seconds = zero();
-  const orders = [["off", "fast", "0.1", "0.01", "0.01", "0.1", "fast", "off"], ["0.01", "0.1", "fast", "off", "off", "fast", "0.1", "0.01"]];
+  const half = ["off", "fast", "0.1", "0.01", ...(p ? ["brackets"] : [])];
+  const orders = [[...half, ...half.slice().reverse()], [...half.slice().reverse(), ...half]];
   for (let r = 0; r < Number(roundsText); r++) {
     const got: Record<string, Block[]> = Object.fromEntries(KINDS.map((k) => [k, []]));
     for (const kind of orders[r % 2]) {
-      const b = await block(w, n, kind);
+      const b = kind === "brackets" ? await block(p!, np, kind) : await block(w, n, kind);
       got[kind].push(b);
       samples[kind] += b.samples;
       seconds[kind] += b.wallMs / 1000;
@@ -114,6 +123,8 @@ async function main(): Promise<void> {
       samplesPerCpuMs: { "0.1": sum("0.1", "samples") / sum("off", "cpuMs"), "0.01": sum("0.01", "samples") / sum("off", "cpuMs") },
       plainMs: sum("off", "wallMs") / (2 * n),
       plainCpuMs: sum("off", "cpuMs") / (2 * n),
+      // Per run, instrumented in mprof mode over plain: CPU and wall time.
+      ...(p ? { brackets: { cpu: (sum("brackets", "cpuMs") / np) / (sum("off", "cpuMs") / n), wall: (sum("brackets", "wallMs") / np) / (sum("off", "wallMs") / n) } } : {}),
     });
   }
   Atomics.store(control, 0, 0);

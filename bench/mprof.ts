@@ -21,8 +21,8 @@
  * and that cost times the samples taken at 0.1 s and 0.01 s gives the ratio it implies, with its
  * confidence interval; the two are printed side by side.
  *
- * Brackets: the instrumented build under mprof's runtime mode against the plain build, in
- * alternating processes (harness.ts). Output: tables and bench/results/mprof.json
+ * Brackets: the instrumented build under mprof's runtime mode (TSPROF_MPROF_DIR is set in the
+ * child) against the plain build, in blocks of their own within the same rounds, per run. Output: tables and bench/results/mprof.json
  * (mprof-short.json with --short).
  */
 import { spawn } from "node:child_process";
@@ -33,9 +33,6 @@ import { startSampler } from "../loader/mprof-sampler";
 import { compile, makeProject, ROOT } from "../test/helpers";
 
 const BENCH = path.join(ROOT, "bench");
-const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
-const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const WORKLOADS = ["tight", "strings", "fib", "alloc", "async", "classes"];
 const TARGET = 1.05;
 
@@ -50,26 +47,6 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   for (const k of Object.keys(env)) if (k.startsWith("TSPROF")) delete env[k];
   delete env.NODE_OPTIONS;
   return { ...env, ...extra };
-}
-
-interface Variant {
-  module: string;
-  /** Instrumented build under mprof's runtime mode. */
-  brackets?: boolean;
-}
-
-/** Median run time of one variant, in its own process. */
-async function timeVariant(dir: string, v: Variant): Promise<number> {
-  const scratch = fs.mkdtempSync(path.join(dir, "scratch-"));
-  const env = cleanEnv(v.brackets ? { TSPROF_MPROF_DIR: scratch } : {});
-  const child = spawn(process.execPath, [path.join(__dirname, "harness.js"), v.module, String(RUNS), String(WARMUP)], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "", err = "";
-  child.stdout.on("data", (b) => (out += b));
-  child.stderr.on("data", (b) => (err += b));
-  const code = await new Promise<number | null>((r) => child.on("exit", r));
-  fs.rmSync(scratch, { recursive: true, force: true });
-  if (code !== 0) throw new Error(`bench:mprof: ${path.basename(v.module)} failed: ${err}`);
-  return median((JSON.parse(out) as { times: number[] }).times);
 }
 
 /** A set of per-round ratios: median, quartiles, and a 95% confidence interval of the median. */
@@ -114,6 +91,8 @@ export interface SamplingResult {
   samplesPerSecond: Record<string, number>;
   /** tsprof's own process reading /proc/<pid>/statm every 0.01 s throughout: % of one core. */
   launcherCore: number;
+  /** The instrumented build under mprof's runtime mode over the plain build, per run. */
+  brackets?: { cpu: Spread; wall: Spread };
   /** Main-thread CPU per sample, µs, from the fast blocks. */
   sampleCostUs: Spread;
   byInterval: Record<string, {
@@ -125,10 +104,10 @@ export interface SamplingResult {
 }
 
 /** Sampling's cost on one workload: per-round ratios from one child process (mprof-child.ts). */
-export async function sampling(dir: string, module: string, rounds: number, blockMs: number): Promise<SamplingResult> {
+export async function sampling(dir: string, module: string, rounds: number, blockMs: number, profiled?: string): Promise<SamplingResult> {
   const scratch = fs.mkdtempSync(path.join(dir, "scratch-"));
   const env = cleanEnv({ TSPROF_MPROF_DIR: scratch, TSPROF_MPROF_INTERVAL: "0.01", TSPROF_MPROF_HEAP: "1" });
-  const child = spawn(process.execPath, ["--expose-gc", path.join(__dirname, "mprof-child.js"), module, String(rounds), String(blockMs)], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--expose-gc", path.join(__dirname, "mprof-child.js"), module, String(rounds), String(blockMs), ...(profiled ? [profiled] : [])], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
   // As mprof run: the RSS read from this process, here every 0.01 s on both sides of each ratio.
   const cpu0 = process.cpuUsage(), t0 = performance.now();
   const sampler = startSampler(child.pid!, { interval: 0.01, includeChildren: false, multiprocess: false, write: () => {} });
@@ -144,6 +123,7 @@ export async function sampling(dir: string, module: string, rounds: number, bloc
   type Round = {
     wall: Record<string, number>; cpu: Record<string, number>; process: Record<string, number>; samplerCore: Record<string, number>;
     sampleCostUs: number; samplesPerCpuMs: Record<string, number>; plainMs: number; plainCpuMs: number;
+    brackets?: { cpu: number; wall: number };
   };
   const r = JSON.parse(out) as { rounds: Round[]; runsPerBlock: number; samplesPerSecond: Record<string, number> };
   const byInterval: SamplingResult["byInterval"] = {};
@@ -167,25 +147,13 @@ export async function sampling(dir: string, module: string, rounds: number, bloc
     launcherCore,
     sampleCostUs: cost,
     byInterval,
+    ...(r.rounds[0]?.brackets ? { brackets: { cpu: spread(r.rounds.map((x) => x.brackets!.cpu)), wall: spread(r.rounds.map((x) => x.brackets!.wall)) } } : {}),
   };
-}
-
-async function ratio(dir: string, bare: Variant, other: Variant): Promise<{ ratio: number; plainMs: number }> {
-  const ratios: number[] = [], plains: number[] = [];
-  for (let i = 0; i < PAIRS; i++) {
-    const order = i % 2 === 0 ? [bare, other] : [other, bare];
-    const times: number[] = [];
-    for (const v of order) times.push(await timeVariant(dir, v));
-    const plainMs = order[0] === bare ? times[0] : times[1];
-    plains.push(plainMs);
-    ratios.push((order[0] === bare ? times[1] : times[0]) / plainMs);
-  }
-  return { ratio: median(ratios), plainMs: median(plains) };
 }
 
 const SHORT = process.argv.includes("--short");
 /** Symmetric rounds per workload, and the length of one block in ms. */
-const ROUNDS = Number(process.env.BENCH_MPROF_ROUNDS ?? (SHORT ? 5 : 8));
+const ROUNDS = Number(process.env.BENCH_MPROF_ROUNDS ?? (SHORT ? 6 : 7));
 const BLOCK_MS = Number(process.env.BENCH_MPROF_BLOCK_MS ?? (SHORT ? 40 : 50));
 const SHORT_WORKLOADS = ["tight", "strings", "alloc"];
 
@@ -198,7 +166,7 @@ const verdict = (s: Spread): Verdict => (s.ciHigh <= TARGET ? "met" : s.ciLow > 
 async function main(): Promise<void> {
   const started = Date.now();
   const workloads = process.env.BENCH_MPROF_WORKLOADS?.split(",") ?? (SHORT ? SHORT_WORKLOADS : WORKLOADS);
-  const rows: Record<string, { sampling: SamplingResult; brackets?: { ratio: number; plainMs: number } }> = {};
+  const rows: Record<string, { sampling: SamplingResult }> = {};
   for (const w of workloads) {
     const dir = makeProject("tsprof-bench-mprof-");
     const src = path.join(BENCH, "workloads", `${w}.ts`);
@@ -207,12 +175,8 @@ async function main(): Promise<void> {
     const prof = path.join(dir, "profiled.js");
     fs.writeFileSync(plain, compile(source, src, { plain: true }));
     fs.writeFileSync(prof, compile(source, src));
-    process.stderr.write(`bench:mprof: ${w} sampled every 0.1 s and 0.01 s against paused…\n`);
-    rows[w] = { sampling: await sampling(dir, plain, ROUNDS, BLOCK_MS) };
-    if (!SHORT) {
-      process.stderr.write(`bench:mprof: ${w} with brackets…\n`);
-      rows[w].brackets = await ratio(dir, { module: plain }, { module: prof, brackets: true });
-    }
+    process.stderr.write(`bench:mprof: ${w}: paused, sampled every 1 ms, 0.1 s and 0.01 s${SHORT ? "" : ", brackets"}…\n`);
+    rows[w] = { sampling: await sampling(dir, plain, ROUNDS, BLOCK_MS, SHORT ? undefined : prof) };
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const lines = [`mprof run's cost on the program (node ${process.version}): heap sampler sampling / paused, the same work in one process`];
@@ -234,8 +198,13 @@ async function main(): Promise<void> {
     + `tsprof's statm reads every 0.01 s: ${med(all.map((r) => r.launcherCore))}% of a core (medians over workloads)`);
   lines.push(`samples per second seen: ${workloads.map((w) => `${w} ${fmt(rows[w].sampling.samplesPerSecond["0.1"], 1)}/${fmt(rows[w].sampling.samplesPerSecond["0.01"], 1)}`).join(", ")} (0.1 s / 0.01 s)`);
   if (!SHORT) {
-    lines.push("", `brackets: instrumented build in mprof mode / plain build, wall time, median of ${PAIRS} alternating process pairs, ${RUNS} runs each`);
-    lines.push(workloads.map((w) => `${w} ${fmt(rows[w].brackets!.ratio)}x`).join(", "));
+    lines.push("", "brackets: the instrumented build in mprof's runtime mode / the plain build, per run, in the same rounds (median [25th–75th percentile])");
+    lines.push(`${"workload".padEnd(10)} ${"main-thread CPU".padStart(26)} ${"wall".padStart(26)}`);
+    const wide = (x: Spread) => `${fmt(x.median, 2)}x [${fmt(x.p25, 2)}–${fmt(x.p75, 2)}]`;
+    for (const w of workloads) {
+      const b = rows[w].sampling.brackets!;
+      lines.push(`${w.padEnd(10)} ${wide(b.cpu).padStart(26)} ${wide(b.wall).padStart(26)}`);
+    }
   }
   lines.push("", "main-thread CPU per sample, measured sampling every 1 ms (median [25th–75th percentile] µs), and the ratio it implies at each interval");
   lines.push(`${"workload".padEnd(10)} ${"µs/sample".padStart(22)} ${"every 0.1 s".padStart(24)} ${"every 0.01 s".padStart(24)}`);
@@ -263,7 +232,7 @@ async function main(): Promise<void> {
   lines.push("", `(${((Date.now() - started) / 1000).toFixed(0)} s)`);
   process.stdout.write(lines.join("\n") + "\n");
   fs.mkdirSync(path.join(BENCH, "results"), { recursive: true });
-  const result = { node: process.version, date: new Date().toISOString(), rounds: ROUNDS, blockMs: BLOCK_MS, pairs: PAIRS, runs: RUNS, target: TARGET, verdicts, rows };
+  const result = { node: process.version, date: new Date().toISOString(), rounds: ROUNDS, blockMs: BLOCK_MS, target: TARGET, verdicts, rows };
   fs.writeFileSync(path.join(BENCH, "results", SHORT ? "mprof-short.json" : "mprof.json"), JSON.stringify(result, null, 2) + "\n");
 }
 

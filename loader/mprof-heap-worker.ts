@@ -19,6 +19,8 @@ const open = gate ? new Int32Array(gate) : undefined;
 const fd = fs.openSync(file, "a");
 const session = new Session();
 session.connectToMainThread();
+// Evaluated afresh each time: Runtime.compileScript + runScript would need Runtime.enable, which
+// would send this session every console call of the program.
 const EXPRESSION = "(m => [m.heapUsed, m.heapTotal, m.external, m.arrayBuffers, m.rss])(process.memoryUsage())";
 let busy = false;
 let tick = 0;
