@@ -12,7 +12,7 @@ import { Session } from "node:inspector";
 import { pathToFileURL } from "node:url";
 import { workerData } from "node:worker_threads";
 
-const { file, interval, gate, workersFile } = workerData as { file: string; interval: number; gate?: SharedArrayBuffer; workersFile?: string };
+const { file, interval, gate, workersFile, exit } = workerData as { file: string; interval: number; gate?: SharedArrayBuffer; workersFile?: string; exit: SharedArrayBuffer };
 // npm run bench:mprof switches sampling within one process: its gate holds [period, answered]:
 // the sampling period in ms (0: paused), and the count of the main thread's answers.
 const open = gate ? new Int32Array(gate) : undefined;
@@ -86,6 +86,16 @@ function sample(): void {
     if (open) Atomics.add(open, 1, 1);
   });
 }
+
+// The program is exiting (mprof-heap.ts): this session goes first. Connected at the main thread's
+// exit, it made node print "Waiting for the debugger to disconnect..." on the program's stderr.
+const ending = new Int32Array(exit);
+const waiting = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { value: Promise<unknown> | string } }).waitAsync(ending, 0, 0).value;
+if (typeof waiting !== "string") void waiting.then(() => {
+    session.disconnect();
+    Atomics.store(ending, 1, 1);
+    Atomics.notify(ending, 1);
+  });
 
 if (open) {
   // Paused, the thread looks at the gate every 10 ms.

@@ -22,12 +22,25 @@ export function startHeapSampler(gate?: SharedArrayBuffer): void {
   // Under -C or -M the program's worker threads are sampled too, each its own heap.
   const workersFile = process.env.TSPROF_MPROF_WORKERS === "1" ? path.join(dir, `workers-${process.pid}.txt`) : undefined;
   delete process.env.TSPROF_MPROF_WORKERS;
+  const exit = new SharedArrayBuffer(8);
   const worker = new Worker(path.join(__dirname, "mprof-heap-worker.js"), {
-    workerData: { [HEAP_WORKER_MARK]: true, file: path.join(dir, `heap-${process.pid}.txt`), interval, gate, workersFile },
+    workerData: { [HEAP_WORKER_MARK]: true, file: path.join(dir, `heap-${process.pid}.txt`), interval, gate, workersFile, exit },
     stdout: false,
     stderr: false,
   });
   // Never what keeps the program alive, nor what it hears about.
   worker.unref();
   worker.on("error", () => {});
+  // At exit the sampler's inspector session must be gone, or node says on stderr that it waits
+  // for it (on process.exit() with the session connected): the thread is told, and answers once
+  // disconnected. A quarter second at most, if it cannot run.
+  const ending = new Int32Array(exit);
+  const onExit = () => {
+    Atomics.store(ending, 0, 1);
+    Atomics.notify(ending, 0);
+    Atomics.wait(ending, 1, 0, 250);
+  };
+  process.on("exit", onExit);
+  // Out of the program's listener counts, as tsprof's other listeners (loaded here only: mprof).
+  (require("../runtime/watchdog") as typeof import("../runtime/watchdog")).hideListeners(onExit);
 }

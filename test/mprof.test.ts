@@ -127,6 +127,16 @@ describe("tsprof mprof run", () => {
     assert.deepEqual(d.funcs.map((f) => f.name), ["die.work"]);
   });
 
+  test("process.exit() while the heap sampler is connected: the program's stderr stays its own", () => {
+    fs.writeFileSync(path.join(dir, "quit.js"), "setTimeout(() => { console.error('quitting'); process.exit(4); }, 700);\n");
+    const r = tsprof(dir, ["mprof", "run", "-T", "0.05", "-o", "quit.dat", "quit.js"]);
+    assert.equal(r.status, 4);
+    // Node says "Waiting for the debugger to disconnect..." when a session is still connected at exit.
+    assert.match(r.stderr, /^mprof: Sampling memory every 0\.05s\nquitting\nmprof: wrote quit\.dat \(\d+ samples, 0 profiled calls\)/);
+    const d = parseMprof(fs.readFileSync(path.join(dir, "quit.dat"), "utf8"), "quit.dat");
+    assert.ok(d.heap.t.length >= 3, `${d.heap.t.length} heap samples: the sampler was connected`);
+  });
+
   test("--no-heap: resident memory only", () => {
     const r = tsprof(dir, ["mprof", "run", "--no-heap", "-o", "noheap.dat", "steps.ts", "warm"]);
     assert.equal(r.status, 0, r.stderr);
