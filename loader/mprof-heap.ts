@@ -6,6 +6,7 @@
  * node 20 (docs/mprof.md): ~12 MB of resident memory for the worker, which the RSS curve shows,
  * and a few microseconds of the main thread per sample.
  */
+import { constants } from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 
@@ -43,4 +44,28 @@ export function startHeapSampler(gate?: SharedArrayBuffer): void {
   process.on("exit", onExit);
   // Out of the program's listener counts, as tsprof's other listeners (loaded here only: mprof).
   (require("../runtime/watchdog") as typeof import("../runtime/watchdog")).hideListeners(onExit);
+  disconnectBeforeSelfKill(onExit);
+}
+
+/** Signals whose default action ends a node process (node ignores SIGPIPE and SIGXFSZ; SIGUSR1 starts its inspector). */
+const ENDING = new Set(["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGKILL", "SIGABRT", "SIGUSR2", "SIGALRM", "SIGVTALRM", "SIGPROF", "SIGXCPU"]);
+
+/**
+ * `process.kill(process.pid, signal)` with no listener for it ends the process without an `exit`
+ * event, and node first says on stderr that it waits for the sampler's session. The runtime
+ * re-raises a signal that way once it has written the brackets, and programs end themselves that
+ * way too: the session goes first, then the signal.
+ */
+function disconnectBeforeSelfKill(stop: () => void): void {
+  const kill = process.kill;
+  const { listenerCount } = Object.getPrototypeOf(process) as { listenerCount(this: unknown, event: string): number };
+  const patched = function (this: unknown, pid: number, signal?: string | number): true {
+    const name = signal === undefined ? "SIGTERM" : typeof signal === "number" ? Object.keys(constants.signals).find((k) => constants.signals[k as keyof typeof constants.signals] === signal) : signal;
+    const self = Number(pid) === process.pid || Number(pid) === 0 || Number(pid) === -process.pid;
+    if (self && name && ENDING.has(name) && listenerCount.call(process, name) === 0) stop();
+    return kill.call(process, pid, signal);
+  };
+  Object.defineProperty(patched, "name", { value: "kill" });
+  Object.defineProperty(patched, "length", { value: 2 });
+  process.kill = patched as typeof process.kill;
 }

@@ -68,7 +68,8 @@ export interface PlotFrame {
 }
 
 const FUNCTION_COLORS = ["#17becf", "#bcbd22", "#2ca02c", "#d62728", "#1f77b4", "#9467bd", "#8c564b", "#e377c2"];
-const CHILD_COLORS = ["#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
+// Not red: the peak's dashed lines are.
+const CHILD_COLORS = ["#2ca02c", "#8c564b", "#e377c2", "#7f7f7f", "#17a589", "#d62728"];
 /** More brackets than this and the picture is ink: the page and the SVG stay light. */
 const MAX_BRACKETS = 5000;
 
