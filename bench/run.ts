@@ -6,6 +6,7 @@
  * figure is the median over process pairs of median(profiled) / median(plain). kernprof runs the
  * Python ports of three workloads alternately in one process, when python3's line_profiler is installed.
  * Fidelity: fixtures with known per-line costs; error in points of % Time.
+ * mprof run's sampling cost: `bench/mprof.ts --short` (npm run bench:mprof for all of it).
  * Output: a table on stdout and bench/results/bench.json.
  */
 import { spawnSync } from "node:child_process";
@@ -187,6 +188,15 @@ function main(): void {
       const detail = f.lines.map((l) => `${l.line} ${fmt(l.truth)}→${fmt(l.measured)}`).join(", ");
       lines.push(`${mode.padEnd(7)} ${f.fixture.padEnd(7)} max error ${fmt(f.maxError)} pts (uncalibrated ${fmt(f.maxRawError)})  [${detail}]`);
     }
+  }
+  // mprof run's sampling cost, short (npm run bench:mprof has it all): ~20 s.
+  process.stderr.write("bench: mprof sampling (short)…\n");
+  const mprof = spawnSync(process.execPath, [path.join(__dirname, "mprof.js"), "--short"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  if (mprof.status === 0) {
+    lines.push("", ...mprof.stdout.trimEnd().split("\n"));
+    results.mprof = JSON.parse(fs.readFileSync(path.join(BENCH, "results", "mprof-short.json"), "utf8"));
+  } else {
+    lines.push("", `mprof sampling: failed (${mprof.status})`);
   }
   lines.push("", `(${((Date.now() - started) / 1000).toFixed(0)} s)`);
   process.stdout.write(lines.join("\n") + "\n");

@@ -41,8 +41,8 @@ const runSpec: CommandSpec = {
     + "resident memory read from outside the program, and its V8 heap. Calls of functions marked /** @profile */ are recorded as brackets.",
   options: [
     { name: "interval", short: "T", type: "string", valueName: "SECONDS", description: "sampling period in seconds (default 0.1)" },
-    { name: "include-children", short: "C", type: "boolean", description: "add the memory of child processes to the program's" },
-    { name: "multiprocess", short: "M", type: "boolean", description: "sample each child process on a line of its own (CHLD)" },
+    { name: "include-children", short: "C", type: "boolean", description: "add the memory of child processes to the program's, and sum every thread's V8 heap (HEAPALL)" },
+    { name: "multiprocess", short: "M", type: "boolean", description: "sample each child process, and each worker thread's V8 heap, on a line of its own (CHLD)" },
     { name: "output", short: "o", type: "string", valueName: "FILE", description: "data file (default mprofile_YYYYMMDDhhmmss.dat in the current directory); appended to if it exists, as mprof does" },
     { name: "heap", type: "boolean", negatable: true, description: "sample the main thread's V8 heap too (default; its sampler thread adds ~12 MB to the RSS, see docs/mprof.md)" },
     { name: "help", short: "h", type: "boolean", description: "show this help" },
@@ -302,13 +302,17 @@ function rmAction(argv: string[]): number {
   return remove(chosenFiles(args, false), values["dry-run"] === true);
 }
 
+/** Not Math.max(...xs): an hour sampled every 0.01 s is more arguments than a call takes. */
+const maxOf = (xs: number[]) => xs.reduce((a, b) => (b > a ? b : a), -Infinity);
+
 function peakAction(argv: string[]): number {
   const { positionals, rest } = parseArgs(withIndices(argv), peakSpec);
   for (const file of chosenFiles([...positionals, ...rest], true)) {
     const d = readData(file);
     process.stdout.write(`${file}\t${pyFixed(peakOf(d).mem, 3)} MiB\n`);
-    for (const [n, s] of d.children) process.stdout.write(`  Child ${n}\t\t\t${pyFixed(Math.max(...s.mem), 3)} MiB\n`);
-    if (d.heap.used.length) process.stdout.write(`  V8 heap used\t\t${pyFixed(Math.max(...d.heap.used), 3)} MiB\n`);
+    for (const [n, s] of d.children) process.stdout.write(`  Child ${n}\t\t\t${pyFixed(maxOf(s.mem), 3)} MiB\n`);
+    if (d.heap.used.length) process.stdout.write(`  V8 heap used\t\t${pyFixed(maxOf(d.heap.used), 3)} MiB\n`);
+    if (d.heapAll.used.length) process.stdout.write(`  V8 heaps used, all threads\t${pyFixed(maxOf(d.heapAll.used), 3)} MiB\n`);
   }
   return 0;
 }

@@ -6,6 +6,7 @@
  * node 20 (docs/mprof.md): ~12 MB of resident memory for the worker, which the RSS curve shows,
  * and a few microseconds of the main thread per sample.
  */
+import { constants } from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 
@@ -19,12 +20,52 @@ export function startHeapSampler(gate?: SharedArrayBuffer): void {
   // Child processes of the program have their RSS sampled, not their heaps.
   delete process.env.TSPROF_MPROF_HEAP;
   const interval = Number(process.env.TSPROF_MPROF_INTERVAL) || 0.1;
+  // Under -C or -M the program's worker threads are sampled too, each its own heap.
+  const workersFile = process.env.TSPROF_MPROF_WORKERS === "1" ? path.join(dir, `workers-${process.pid}.txt`) : undefined;
+  delete process.env.TSPROF_MPROF_WORKERS;
+  const exit = new SharedArrayBuffer(8);
   const worker = new Worker(path.join(__dirname, "mprof-heap-worker.js"), {
-    workerData: { [HEAP_WORKER_MARK]: true, file: path.join(dir, `heap-${process.pid}.txt`), interval, gate },
+    workerData: { [HEAP_WORKER_MARK]: true, file: path.join(dir, `heap-${process.pid}.txt`), interval, gate, workersFile, exit },
     stdout: false,
     stderr: false,
   });
   // Never what keeps the program alive, nor what it hears about.
   worker.unref();
   worker.on("error", () => {});
+  // At exit the sampler's inspector session must be gone, or node says on stderr that it waits
+  // for it (on process.exit() with the session connected): the thread is told, and answers once
+  // disconnected. A quarter second at most, if it cannot run.
+  const ending = new Int32Array(exit);
+  const onExit = () => {
+    Atomics.store(ending, 0, 1);
+    Atomics.notify(ending, 0);
+    Atomics.wait(ending, 1, 0, 250);
+  };
+  process.on("exit", onExit);
+  // Out of the program's listener counts, as tsprof's other listeners (loaded here only: mprof).
+  (require("../runtime/watchdog") as typeof import("../runtime/watchdog")).hideListeners(onExit);
+  disconnectBeforeSelfKill(onExit);
+}
+
+/** Signals whose default action ends a node process (node ignores SIGPIPE and SIGXFSZ; SIGUSR1 starts its inspector). */
+const ENDING = new Set(["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGKILL", "SIGABRT", "SIGUSR2", "SIGALRM", "SIGVTALRM", "SIGPROF", "SIGXCPU"]);
+
+/**
+ * `process.kill(process.pid, signal)` with no listener for it ends the process without an `exit`
+ * event, and node first says on stderr that it waits for the sampler's session. The runtime
+ * re-raises a signal that way once it has written the brackets, and programs end themselves that
+ * way too: the session goes first, then the signal.
+ */
+function disconnectBeforeSelfKill(stop: () => void): void {
+  const kill = process.kill;
+  const { listenerCount } = Object.getPrototypeOf(process) as { listenerCount(this: unknown, event: string): number };
+  const patched = function (this: unknown, pid: number, signal?: string | number): true {
+    const name = signal === undefined ? "SIGTERM" : typeof signal === "number" ? Object.keys(constants.signals).find((k) => constants.signals[k as keyof typeof constants.signals] === signal) : signal;
+    const self = Number(pid) === process.pid || Number(pid) === 0 || Number(pid) === -process.pid;
+    if (self && name && ENDING.has(name) && listenerCount.call(process, name) === 0) stop();
+    return kill.call(process, pid, signal);
+  };
+  Object.defineProperty(patched, "name", { value: "kill" });
+  Object.defineProperty(patched, "length", { value: 2 });
+  process.kill = patched as typeof process.kill;
 }

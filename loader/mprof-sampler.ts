@@ -93,7 +93,7 @@ export interface Series {
  * Samples `pid` (and its descendants) until `stop()`; returns the series by pid (the program's
  * own under `pid`, summed with its children's under -C), for the brackets.
  */
-export function startSampler(pid: number, o: SamplerOptions): { stop(): Map<number, Series> } {
+export function startSampler(pid: number, o: SamplerOptions): { stop(): Map<number, Series>; processChildren(): number } {
   const series = new Map<number, Series>();
   const childIndex = new Map<number, number>();
   const record = (p: number, t: number, mem: number) => {
@@ -139,5 +139,7 @@ export function startSampler(pid: number, o: SamplerOptions): { stop(): Map<numb
       clearInterval(timer);
       return series;
     },
+    /** How many CHLD numbers the child processes took (-M). */
+    processChildren: () => childIndex.size,
   };
 }

@@ -7,9 +7,14 @@
  *   CHLD <n> <MiB> <t>                                child process n (-M)
  *   FUNC <name> <mem_start> <t_start> <mem_end> <t_end> <level>   one call of a profiled function
  *   HEAP <used MiB> <total MiB> <external MiB> <t>    tsprof's: the V8 heap of the main thread
+ *   WORKER <n> <threadId>                             tsprof's: CHLD n is a worker thread (-M), its
+ *                                                     V8 heap used plus external memory
+ *   HEAPALL <used MiB> <total MiB> <external MiB> <t> tsprof's: the V8 heaps of the main thread and
+ *                                                     every worker, summed (-C)
  *
- * Times are seconds since the epoch. Python's reader skips kinds it does not know, so HEAP lines
- * leave its `mprof plot` and `mprof peak` as they were.
+ * Times are seconds since the epoch. Python's reader skips kinds it does not know, so HEAP,
+ * WORKER and HEAPALL lines leave its `mprof plot` and `mprof peak` as they were (a worker's CHLD
+ * series shows there as one more child).
  */
 
 export interface Series {
@@ -39,15 +44,21 @@ export interface MprofData {
   children: Map<string, Series>;
   funcs: FuncCall[];
   heap: HeapSeries;
+  /** CHLD numbers that are worker threads, with their thread ids. */
+  workers: Map<string, number>;
+  /** Every thread's heap summed (-C with worker threads); empty otherwise. */
+  heapAll: HeapSeries;
 }
 
 /** A file that is not mprof data, or is damaged: the message names the line. */
 export class MprofDataError extends Error {}
 
-const KNOWN = new Set(["CMDLINE", "MEM", "CHLD", "FUNC", "HEAP"]);
+const KNOWN = new Set(["CMDLINE", "MEM", "CHLD", "FUNC", "HEAP", "WORKER", "HEAPALL"]);
+
+const emptyHeap = (): HeapSeries => ({ t: [], used: [], total: [], external: [] });
 
 export function emptyData(): MprofData {
-  return { cmdline: undefined, mem: { t: [], mem: [] }, children: new Map(), funcs: [], heap: { t: [], used: [], total: [], external: [] } };
+  return { cmdline: undefined, mem: { t: [], mem: [] }, children: new Map(), funcs: [], heap: emptyHeap(), workers: new Map(), heapAll: emptyHeap() };
 }
 
 /** Parses a data file's text; `name` is used in messages. Unknown kinds are skipped, as mprof does. */
@@ -91,12 +102,16 @@ export function parseMprof(text: string, name: string): MprofData {
       const [memStart, tStart, memEnd, tEnd] = nums(1, 4);
       const level = words.length > 5 ? Number(words[5]) : 0;
       d.funcs.push({ name: words[0], memStart, tStart, memEnd, tEnd, level: Number.isFinite(level) ? level : 0 });
+    } else if (kind === "WORKER") {
+      const [thread] = nums(1, 1);
+      d.workers.set(words[0], thread);
     } else {
       const [used, total, external, t] = nums(0, 4);
-      d.heap.used.push(used);
-      d.heap.total.push(total);
-      d.heap.external.push(external);
-      d.heap.t.push(t);
+      const h = kind === "HEAP" ? d.heap : d.heapAll;
+      h.used.push(used);
+      h.total.push(total);
+      h.external.push(external);
+      h.t.push(t);
     }
   });
   if (known === 0) throw new MprofDataError(`${name}: not mprof data (no CMDLINE, MEM or FUNC lines); pass a file written by tsprof mprof run or mprof run`);
@@ -152,9 +167,9 @@ export function funcLine(c: FuncCall): string {
 
 const MIB = 1024 * 1024;
 
-/** `HEAP` line from bytes. */
-export function heapLine(t: number, used: number, total: number, external: number): string {
-  return `HEAP ${(used / MIB).toFixed(6)} ${(total / MIB).toFixed(6)} ${(external / MIB).toFixed(6)} ${t.toFixed(4)}\n`;
+/** `HEAP` line from bytes (`HEAPALL` for every thread's, summed). */
+export function heapLine(t: number, used: number, total: number, external: number, kind: "HEAP" | "HEAPALL" = "HEAP"): string {
+  return `${kind} ${(used / MIB).toFixed(6)} ${(total / MIB).toFixed(6)} ${(external / MIB).toFixed(6)} ${t.toFixed(4)}\n`;
 }
 
 /** Least-squares slope and intercept of memory over time (mprof plot --slope), in MiB per second. */

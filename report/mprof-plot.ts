@@ -68,7 +68,8 @@ export interface PlotFrame {
 }
 
 const FUNCTION_COLORS = ["#17becf", "#bcbd22", "#2ca02c", "#d62728", "#1f77b4", "#9467bd", "#8c564b", "#e377c2"];
-const CHILD_COLORS = ["#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
+// Not red: the peak's dashed lines are.
+const CHILD_COLORS = ["#2ca02c", "#8c564b", "#e377c2", "#7f7f7f", "#17a589", "#d62728"];
 /** More brackets than this and the picture is ink: the page and the SVG stay light. */
 const MAX_BRACKETS = 5000;
 
@@ -94,7 +95,7 @@ export function functionLabels(names: string[]): Map<string, string> {
 }
 
 export function plotModel(d: MprofData, o: PlotOptions = {}): PlotModel {
-  const all = [...d.mem.t, ...d.heap.t, ...[...d.children.values()].flatMap((s) => s.t)];
+  const all = [...d.mem.t, ...d.heap.t, ...d.heapAll.t, ...[...d.children.values()].flatMap((s) => s.t)];
   const start = Math.min(...all);
   const rel = (ts: number[]) => ts.map((t) => t - start);
   const lines: PlotLine[] = [];
@@ -104,8 +105,15 @@ export function plotModel(d: MprofData, o: PlotOptions = {}): PlotModel {
     lines.push({ label: "V8 heap total", color: "#1f77b4", t: rel(d.heap.t), v: d.heap.total.slice(), dash: "6 4" });
     lines.push({ label: "external + array buffers", color: "#ff7f0e", t: rel(d.heap.t), v: d.heap.external.slice() });
   }
+  if (d.heapAll.t.length) {
+    lines.push({ label: "V8 heaps used, all threads", color: "#9467bd", t: rel(d.heapAll.t), v: d.heapAll.used.slice(), dash: "2 3" });
+  }
   let c = 0;
-  for (const [n, s] of d.children) lines.push({ label: `child ${n}`, color: CHILD_COLORS[c++ % CHILD_COLORS.length], t: rel(s.t), v: s.mem.slice(), marks: true });
+  for (const [n, s] of d.children) {
+    const thread = d.workers.get(n);
+    const label = thread === undefined ? `child ${n}` : `worker ${thread} heap (child ${n})`;
+    lines.push({ label, color: CHILD_COLORS[c++ % CHILD_COLORS.length], t: rel(s.t), v: s.mem.slice(), marks: true });
+  }
   const names = [...new Set(d.funcs.map((f) => f.name))];
   const labels = functionLabels(names);
   const functions = names.map((n, i) => ({ label: labels.get(n) ?? n, color: FUNCTION_COLORS[i % FUNCTION_COLORS.length], calls: 0 }));

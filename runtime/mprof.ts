@@ -26,11 +26,17 @@ function bracketName(f: FunctionStats): string {
   return `${base}.${f.name}`.replace(/\s+/g, "_");
 }
 
+/** Every probe the transform emits, doing nothing but the call's exit (the probe set of stats.ts's DisabledInvocation). */
 class BracketInvocation {
   private open = true;
+  /** The caller's invocation, kept by `FunctionStats.push` for sync calls. */
+  up: Invocation | undefined;
   constructor(private readonly id: number, private readonly t0: number, private readonly level: number) {}
   hit(_slot: number): void {}
   count(_slot: number): void {}
+  cont(_slot: number): void {}
+  arrays(_iterable: unknown, _slot: number): void {}
+  turn(_slot: number): void {}
   of<T>(iterable: T): T { return iterable; }
   iter(_slot: number): void {}
   mark(_slot: number): void {}

@@ -122,9 +122,21 @@ describe("tsprof mprof run", () => {
   test("a program killed by a signal: tsprof dies by it too, the samples and finished calls kept", () => {
     const r = tsprof(dir, ["mprof", "run", "-T", "0.05", "-o", "die.dat", "die.ts"]);
     assert.equal(r.signal, "SIGTERM", r.stderr);
+    // Node says so when an inspector session is still connected as the process kills itself.
+    assert.doesNotMatch(r.stderr, /Waiting for the debugger/);
     const d = parseMprof(fs.readFileSync(path.join(dir, "die.dat"), "utf8"), "die.dat");
     assert.ok(d.mem.t.length >= 3, `${d.mem.t.length} samples`);
     assert.deepEqual(d.funcs.map((f) => f.name), ["die.work"]);
+  });
+
+  test("process.exit() while the heap sampler is connected: the program's stderr stays its own", () => {
+    fs.writeFileSync(path.join(dir, "quit.js"), "setTimeout(() => { console.error('quitting'); process.exit(4); }, 700);\n");
+    const r = tsprof(dir, ["mprof", "run", "-T", "0.05", "-o", "quit.dat", "quit.js"]);
+    assert.equal(r.status, 4);
+    // Node says "Waiting for the debugger to disconnect..." when a session is still connected at exit.
+    assert.match(r.stderr, /^mprof: Sampling memory every 0\.05s\nquitting\nmprof: wrote quit\.dat \(\d+ samples, 0 profiled calls\)/);
+    const d = parseMprof(fs.readFileSync(path.join(dir, "quit.dat"), "utf8"), "quit.dat");
+    assert.ok(d.heap.t.length >= 3, `${d.heap.t.length} heap samples: the sampler was connected`);
   });
 
   test("--no-heap: resident memory only", () => {
@@ -152,6 +164,62 @@ describe("tsprof mprof run", () => {
     assert.ok(Math.max(...c.mem.mem) >= alone + 65, `summed peak ${Math.max(...c.mem.mem).toFixed(1)} MiB, the program alone ${alone.toFixed(1)} MiB`);
     const peak = tsprof(dir, ["mprof", "peak", "kids-m.dat"]);
     assert.match(peak.stdout, /^kids-m\.dat\t\d+\.\d{3} MiB\n {2}Child 0\t\t\t\d+\.\d{3} MiB\n {2}Child 1\t\t\t\d+\.\d{3} MiB\n/);
+  });
+
+  test("worker threads: -M a CHLD line each (its heap), -C every thread's heap summed; the main thread's HEAP stays its own", () => {
+    assert.equal(tsprof(dir, ["run", "-q", "-o", "warm.lprof", "workers.ts", "warm"]).status, 0);
+    const split = tsprof(dir, ["mprof", "run", "-M", "-T", "0.05", "-o", "workers-m.dat", "--", "--expose-gc", "workers.ts"]);
+    assert.equal(split.status, 0, split.stderr);
+    assert.equal(split.stdout, "worker held 40 MiB\n");
+    const text = fs.readFileSync(path.join(dir, "workers-m.dat"), "utf8");
+    const m = parseMprof(text, "workers-m.dat");
+    assert.deepEqual([...m.children.keys()], ["0"]);
+    assert.match(text, /^WORKER 0 [1-9]\d*$/m);
+    assert.equal(m.workers.size, 1);
+    const w = m.children.get("0")!;
+    assert.ok(w.t.length >= 10, `${w.t.length} worker samples`);
+    const grow = m.funcs.find((f) => f.name === "workers.grow40");
+    assert.ok(grow, "the worker's profiled call is bracketed");
+    const before = w.mem.filter((_, i) => w.t[i] < grow.tStart);
+    const held = w.mem.filter((_, i) => w.t[i] > grow.tEnd + 0.1 && w.t[i] < grow.tEnd + 0.7);
+    assert.ok(before.length > 0 && held.length > 0, `samples before (${before.length}) and after (${held.length}) the step`);
+    const top = Math.max(...w.mem);
+    within(top - before[0], 40, 0.1, "worker's peak over its start");
+    within(Math.min(...held) - Math.min(...before), 40, 0.1, "worker's heap held after grow40");
+    within(top - w.mem[w.mem.length - 1], 40, 0.1, "worker's heap freed at the end");
+    // The main thread's heap is the main thread's: the worker's 40 MiB are not in it.
+    assert.ok(m.heap.t.length >= 10 && Math.max(...m.heap.used) < 20, `main heap peak ${Math.max(...m.heap.used).toFixed(1)} MiB`);
+    assert.equal(m.heapAll.t.length, 0);
+    const peak = tsprof(dir, ["mprof", "peak", "workers-m.dat"]);
+    assert.match(peak.stdout, /^workers-m\.dat\t\d+\.\d{3} MiB\n {2}Child 0\t\t\t\d+\.\d{3} MiB\n {2}V8 heap used\t\t\d+\.\d{3} MiB\n$/);
+    const svg = tsprof(dir, ["mprof", "plot", "-o", "workers-m.svg", "workers-m.dat"]);
+    assert.equal(svg.status, 0, svg.stderr);
+    assert.match(fs.readFileSync(path.join(dir, "workers-m.svg"), "utf8"), />worker \d+ heap \(child 0\)</);
+
+    const summed = tsprof(dir, ["mprof", "run", "-C", "-T", "0.05", "-o", "workers-c.dat", "--", "--expose-gc", "workers.ts"]);
+    assert.equal(summed.status, 0, summed.stderr);
+    const c = parseMprof(fs.readFileSync(path.join(dir, "workers-c.dat"), "utf8"), "workers-c.dat");
+    assert.equal(c.children.size, 0);
+    assert.equal(c.heapAll.t.length, c.heap.t.length);
+    const mainPeak = Math.max(...c.heap.used);
+    assert.ok(mainPeak < 20, `main heap peak ${mainPeak.toFixed(1)} MiB`);
+    const allPeak = Math.max(...c.heapAll.used);
+    const at = c.heapAll.used.indexOf(allPeak);
+    // At its peak the sum is the main thread's heap, the worker's own start (6-9 MiB: a worker's
+    // empty heap) and its 40 MiB; at the end the worker's heap is back to its start.
+    const worker = allPeak - c.heap.used[at];
+    assert.ok(worker >= 40 * 0.95 && worker <= 40 + 12, `worker's share of the summed peak: ${worker.toFixed(1)} MiB`);
+    const last = c.heapAll.used.length - 1;
+    assert.ok(c.heapAll.used[last] - c.heap.used[last] < 12, `worker's share at the end: ${(c.heapAll.used[last] - c.heap.used[last]).toFixed(1)} MiB`);
+    for (let i = 0; i < c.heap.t.length; i++) assert.ok(c.heapAll.used[i] >= c.heap.used[i] - 1e-6);
+    assert.match(tsprof(dir, ["mprof", "peak", "workers-c.dat"]).stdout, /\n {2}V8 heaps used, all threads\t\d+\.\d{3} MiB\n$/);
+
+    const py = "/usr/bin/python3";
+    if (spawnSync(py, ["-c", "import mprof"], { encoding: "utf8" }).status !== 0) return;
+    // Python's mprof reads the worker as one more child, and skips tsprof's own lines.
+    const theirs = spawnSync(py, ["-m", "mprof", "peak", "workers-m.dat"], { cwd: dir, encoding: "utf8" });
+    assert.equal(theirs.status, 0, theirs.stderr);
+    assert.equal(theirs.stdout, peak.stdout.split("\n").slice(0, 2).join("\n") + "\n");
   });
 
   test("plot: a PNG whose pixels show the curve, the peak and the brackets", () => {
@@ -302,6 +370,42 @@ describe("tsprof mprof run", () => {
     assert.equal(plot.status, 0, plot.stderr);
     assert.ok(decodePng(fs.readFileSync(path.join(dir, "python.png"))).width > 500);
   });
+});
+
+test("under mprof, profiled functions take every probe the transform emits (for-of loops included)", () => {
+  const { FunctionStats } = require("../runtime/stats") as typeof import("../runtime/stats");
+  const probes = (mode: "off" | "mprof") => {
+    const inv = new FunctionStats("/x/app.ts", "f", 1, [1, 2], ["", ""], "function", mode).enter() as unknown as object;
+    const names = new Set<string>();
+    for (let p = Object.getPrototypeOf(inv); p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+      for (const n of Object.getOwnPropertyNames(p)) if (n !== "constructor" && typeof Object.getOwnPropertyDescriptor(p, n)?.value === "function") names.add(n);
+    }
+    return names;
+  };
+  const off = probes("off");
+  const brackets = probes("mprof");
+  assert.ok(off.size >= 10, [...off].join(", "));
+  assert.deepEqual([...off].filter((n) => !brackets.has(n)), [], "probes missing under mprof");
+  // And as a user runs it: for-of over an array and over an iterable, in a profiled function.
+  const d = makeProject("tsprof-mprof-loops-");
+  fs.writeFileSync(path.join(d, "loops.ts"), [
+    "/** @profile */",
+    "function total(xs: number[], m: Map<string, number>): number {",
+    "  let s = 0;",
+    "  for (const x of xs) s += x;",
+    "  for (const [, v] of m) { s += v; continue; }",
+    "  let i = 0;",
+    "  while (i < 3) i++;",
+    "  return s + i;",
+    "}",
+    "console.log(total([1, 2, 3], new Map([[\"a\", 4]])));",
+    "",
+  ].join("\n"));
+  const r = tsprof(d, ["mprof", "run", "-o", "loops.dat", "loops.ts"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, "13\n");
+  assert.deepEqual(parseMprof(fs.readFileSync(path.join(d, "loops.dat"), "utf8"), "loops.dat").funcs.map((f) => f.name), ["loops.total"]);
+  fs.rmSync(d, { recursive: true, force: true });
 });
 
 describe("tsprof mprof list, rm, clean, peak", () => {
