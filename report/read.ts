@@ -73,7 +73,10 @@ export function parseLprof(file: string, raw: Buffer): LprofFile {
   } catch {
     throw new LprofError(`tsprof: ${file} is not a tsprof profile (${describeJsonError(text)}); re-run the program or pass another file`);
   }
-  return escapeNames(validate(file, data));
+  // JSON strings hold a control character only as an escape (`\n`, `\u001b`): when the text has
+  // no unsafe character and no escape but `\t`, source lines (where tabs are kept) need no pass,
+  // only names do (saves a regular expression per source line: 160,000 on a 10 MB profile).
+  return escapeNames(validate(file, data), MAY_HOLD_UNSAFE.test(text));
 }
 
 function kindOf(st: fs.Stats): string {
@@ -93,6 +96,8 @@ function kindOf(st: fs.Stats): string {
  */
 const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 const UNSAFE_OR_TAB = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+/** What a JSON text holds when one of its strings may hold an unsafe character other than a tab. */
+const MAY_HOLD_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]|\\[bfnru]/;
 
 const escapeChar = (c: string) => {
   const code = c.charCodeAt(0);
@@ -104,13 +109,13 @@ export function escapeControls(text: string, keepTabs = false): string {
   return text.replace(keepTabs ? UNSAFE : UNSAFE_OR_TAB, escapeChar);
 }
 
-function escapeNames(data: LprofFile): LprofFile {
+function escapeNames(data: LprofFile, sources = true): LprofFile {
   for (const run of data.runs) {
     for (const fn of run.functions) {
       fn.file = escapeControls(fn.file);
       fn.name = escapeControls(fn.name);
       if (typeof fn.kind === "string") fn.kind = escapeControls(fn.kind);
-      fn.source = fn.source.map((l) => escapeControls(l, true));
+      if (sources) fn.source = fn.source.map((l) => escapeControls(l, true));
     }
   }
   return data;
@@ -181,23 +186,31 @@ function validateRun(run: unknown, where: string, unit: number, bad: Bad): asser
   }
   if (!Array.isArray(run.functions)) throw bad(`${where}.functions`, "is not a list");
   const checks = (columns as string[]).map((c) => cellCheck(c, unit));
-  run.functions.forEach((fn, j) => validateFunction(fn, `${where}.functions[${j}]`, columns as string[], checks, bad));
+  const functions = run.functions as unknown[];
+  for (let j = 0; j < functions.length; j++) validateFunction(functions[j], where, j, columns as string[], checks, bad);
 }
 
-function validateFunction(fn: unknown, where: string, columns: string[], checks: [(v: number) => boolean, string][], bad: Bad): asserts fn is LprofFunction {
-  if (!isObj(fn)) throw bad(where, "is not an object");
-  if (typeof fn.file !== "string" || typeof fn.name !== "string") throw bad(where, "lacks a file or name");
-  if (fn.kind !== undefined && typeof fn.kind !== "string") throw bad(`${where}.kind`, "is not a string");
-  if (!Number.isInteger(fn.line) || (fn.line as number) < 1 || (fn.line as number) > MAX_LINE) throw bad(`${where}.line`, "is not a line number");
-  if (!Array.isArray(fn.source) || !fn.source.every((l) => typeof l === "string")) throw bad(`${where}.source`, "is not a list of lines");
-  if (!Array.isArray(fn.lines)) throw bad(`${where}.lines`, "is not a list");
+/** Plain loops, the function's name built only for an error: this runs for every line of a file. */
+function validateFunction(fn: unknown, run: string, j: number, columns: string[], checks: [(v: number) => boolean, string][], bad: Bad): asserts fn is LprofFunction {
+  const where = () => `${run}.functions[${j}]`;
+  if (!isObj(fn)) throw bad(where(), "is not an object");
+  if (typeof fn.file !== "string" || typeof fn.name !== "string") throw bad(where(), "lacks a file or name");
+  if (fn.kind !== undefined && typeof fn.kind !== "string") throw bad(`${where()}.kind`, "is not a string");
+  if (!Number.isInteger(fn.line) || (fn.line as number) < 1 || (fn.line as number) > MAX_LINE) throw bad(`${where()}.line`, "is not a line number");
+  const source = fn.source;
+  if (!Array.isArray(source)) throw bad(`${where()}.source`, "is not a list of lines");
+  for (let i = 0; i < source.length; i++) if (typeof source[i] !== "string") throw bad(`${where()}.source`, "is not a list of lines");
+  const lines = fn.lines;
+  if (!Array.isArray(lines)) throw bad(`${where()}.lines`, "is not a list");
   const width = columns.length;
-  fn.lines.forEach((l, k) => {
-    if (!Array.isArray(l) || l.length !== width || !l.every(isNum)) {
-      throw bad(`${where}.lines[${k}]`, `does not have the run's ${width} columns of numbers`);
+  for (let k = 0; k < lines.length; k++) {
+    const l: unknown = lines[k];
+    let numbers = Array.isArray(l) && l.length === width;
+    for (let c = 0; numbers && c < width; c++) numbers = isNum((l as unknown[])[c]);
+    if (!numbers) throw bad(`${where()}.lines[${k}]`, `does not have the run's ${width} columns of numbers`);
+    const row = l as number[];
+    for (let c = 0; c < width; c++) {
+      if (!checks[c][0](row[c])) throw bad(`${where()}.lines[${k}]`, `has ${columns[c]} ${row[c]}, which is not ${checks[c][1]}`);
     }
-    l.forEach((v: number, c) => {
-      if (!checks[c][0](v)) throw bad(`${where}.lines[${k}]`, `has ${columns[c]} ${v}, which is not ${checks[c][1]}`);
-    });
-  });
+  }
 }
