@@ -159,14 +159,32 @@ function validate(file: string, data: unknown): LprofFile {
 
 type Bad = (where: string, what: string) => LprofError;
 
-/** Column → check of its cells. Unknown columns (a later minor version's) need only be numbers. */
-function cellCheck(column: string, unit: number): [(v: number) => boolean, string] {
+/** What a column's cells must be. Unknown columns (a later minor version's) need only be numbers. */
+const enum Cell { Line, Time, Count, Any }
+
+function cellKind(column: string): Cell {
   switch (column) {
-    case "line": return [(v) => Number.isInteger(v) && v >= 1 && v <= MAX_LINE, "a line number"];
-    case "time": case "wait": return [(v) => v >= 0 && v * unit <= MAX_SECONDS, "a time from 0 to a century"];
-    case "hits": case "nested": case "calls": case "samples": case "memory": case "allocated":
-      return [isCount, "a whole number from 0 to 2^53"];
-    default: return [() => true, "a number"];
+    case "line": return Cell.Line;
+    case "time": case "wait": return Cell.Time;
+    case "hits": case "nested": case "calls": case "samples": case "memory": case "allocated": return Cell.Count;
+    default: return Cell.Any;
+  }
+}
+
+const CELL_WHAT: Record<Cell, string> = {
+  [Cell.Line]: "a line number",
+  [Cell.Time]: "a time from 0 to a century",
+  [Cell.Count]: "a whole number from 0 to 2^53",
+  [Cell.Any]: "a number",
+};
+
+/** Whether `v` (a finite number) may be a cell of a column of `kind`. */
+function cellOk(kind: Cell, v: number, unit: number): boolean {
+  switch (kind) {
+    case Cell.Line: return Number.isInteger(v) && v >= 1 && v <= MAX_LINE;
+    case Cell.Time: return v >= 0 && v * unit <= MAX_SECONDS;
+    case Cell.Count: return isCount(v);
+    default: return true;
   }
 }
 
@@ -185,13 +203,13 @@ function validateRun(run: unknown, where: string, unit: number, bad: Bad): asser
     throw bad(`${where}.columns`, 'does not start with "line", "hits", "time"');
   }
   if (!Array.isArray(run.functions)) throw bad(`${where}.functions`, "is not a list");
-  const checks = (columns as string[]).map((c) => cellCheck(c, unit));
+  const kinds = (columns as string[]).map(cellKind);
   const functions = run.functions as unknown[];
-  for (let j = 0; j < functions.length; j++) validateFunction(functions[j], where, j, columns as string[], checks, bad);
+  for (let j = 0; j < functions.length; j++) validateFunction(functions[j], where, j, columns as string[], kinds, unit, bad);
 }
 
 /** Plain loops, the function's name built only for an error: this runs for every line of a file. */
-function validateFunction(fn: unknown, run: string, j: number, columns: string[], checks: [(v: number) => boolean, string][], bad: Bad): asserts fn is LprofFunction {
+function validateFunction(fn: unknown, run: string, j: number, columns: string[], kinds: Cell[], unit: number, bad: Bad): asserts fn is LprofFunction {
   const where = () => `${run}.functions[${j}]`;
   if (!isObj(fn)) throw bad(where(), "is not an object");
   if (typeof fn.file !== "string" || typeof fn.name !== "string") throw bad(where(), "lacks a file or name");
@@ -210,7 +228,7 @@ function validateFunction(fn: unknown, run: string, j: number, columns: string[]
     if (!numbers) throw bad(`${where()}.lines[${k}]`, `does not have the run's ${width} columns of numbers`);
     const row = l as number[];
     for (let c = 0; c < width; c++) {
-      if (!checks[c][0](row[c])) throw bad(`${where()}.lines[${k}]`, `has ${columns[c]} ${row[c]}, which is not ${checks[c][1]}`);
+      if (!cellOk(kinds[c], row[c], unit)) throw bad(`${where()}.lines[${k}]`, `has ${columns[c]} ${row[c]}, which is not ${CELL_WHAT[kinds[c]]}`);
     }
   }
 }
