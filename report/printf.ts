@@ -49,13 +49,33 @@ export function toFixedC(x: number, precision: number): string {
   return (x < 0 ? "-" : "") + (even ? kept : Math.abs(x).toFixed(precision));
 }
 
+/**
+ * True when the whole number |x| lies exactly halfway between two multiples of 10^k (k ≥ 1): it
+ * ends in 5 followed by k − 1 zeros. `%` is exact on doubles, and so are the powers of ten up to
+ * 10^22; past them, BigInt.
+ */
+function isWholeTie(x: number, k: number): boolean {
+  const a = Math.abs(x);
+  if (!Number.isInteger(a)) return false;
+  if (k <= 22) return a % 10 ** k === 5 * 10 ** (k - 1);
+  return BigInt(a) % 10n ** BigInt(k) === 5n * 10n ** BigInt(k - 1);
+}
+
 /** `x.toExponential(d)` with C's half-to-even on exact ties. */
 function toExponentialC(x: number, fractionDigits: number): string {
   const naive = x.toExponential(fractionDigits);
   const exp = Number(naive.split("e")[1]);
   // The tie question is asked of the scaled value's digits: fractionDigits after the first digit.
   const scaledPrecision = fractionDigits - exp;
-  if (scaledPrecision < 0 || scaledPrecision > 100 || !isTie(x, scaledPrecision)) return naive;
+  if (scaledPrecision < 0) {
+    // A whole number rounded to tens or more (`%g` of 1234565000 is 1.23456e+09). JavaScript took
+    // the larger neighbour; when its last digit is odd, C takes the smaller, one less there.
+    if (!isWholeTie(x, -scaledPrecision)) return naive;
+    const at = naive.indexOf("e") - 1;
+    const last = naive.charCodeAt(at) - 48;
+    return last % 2 === 0 ? naive : naive.slice(0, at) + String(last - 1) + naive.slice(at + 1);
+  }
+  if (scaledPrecision > 100 || !isTie(x, scaledPrecision)) return naive;
   const fixed = toFixedC(x, scaledPrecision);
   return Number(fixed).toExponential(fractionDigits);
 }
