@@ -4,7 +4,7 @@
  * Overhead: each workload is compiled twice (plain and instrumented); each variant is timed in its
  * own child process (see harness.ts for why), processes alternating A B, B A, …; the reported
  * figure is the median over process pairs of median(profiled) / median(plain). kernprof runs the
- * Python ports of three workloads alternately in one process, when python3's line_profiler is installed.
+ * Python ports of five workloads (all but async) alternately in one process, when python3's line_profiler is installed.
  * Fidelity: fixtures with known per-line costs; error in points of % Time.
  * mprof run's sampling cost: `bench/mprof.ts --short` (npm run bench:mprof for all of it).
  * Output: a table on stdout and bench/results/bench.json.
@@ -176,6 +176,7 @@ function main(): void {
   const relative: [string, string, Record<string, number> | undefined, number][] = [
     ["sampled", "tight", kp, 1], ["sampled", "fib", kp, 0.5],
     ["memory", "tight", mp, 1 / 50], ["memory", "strings", mp, 1 / 50], ["memory", "fib", mp, 1 / 50],
+    ["memory", "alloc", mp, 1 / 50], ["memory", "classes", mp, 1 / 50],
   ];
   for (const [mode, w, ref, factor] of relative) {
     if (!ref?.[w]) continue;

@@ -72,6 +72,16 @@ function extraColumns(options: ReportOptions): ExtraColumn[] {
   ];
 }
 
+/** A line's five cells (and the extra ones), before padding. */
+interface Cells {
+  hits: string;
+  time: string;
+  perhit: string;
+  percent: string;
+  extra: readonly string[];
+  share: number;
+}
+
 /** One function's block, exactly as line_profiler's `show_func` lays it out (plus requested extra columns). */
 export function formatFunction(fn: FunctionProfile, profile: Profile, options: ReportOptions = {}): string {
   const c = ansi(!!options.color);
@@ -81,54 +91,59 @@ export function formatFunction(fn: FunctionProfile, profile: Profile, options: R
   const total = totalTime(fn);
   const wait = totalWait(fn);
   const extras = extraColumns(options);
-  const out: string[] = [];
-  out.push(c.bold(`Total time: ${formatG(total * unit)} s`));
-  out.push(`File: ${displayPath(fn.file, options.cwd)}`);
-  out.push(c.bold(`Function: ${fn.name} at line ${fn.line}`));
+  const out: string[] = [c.bold(`Total time: ${formatG(total * unit)} s`), `File: ${displayPath(fn.file, options.cwd)}`, c.bold(`Function: ${fn.name} at line ${fn.line}`)];
   if (wait > 0) out.push(`Wait time: ${formatG(wait * unit)} s (suspended at await/yield; not in Total time)`);
 
-  type Cells = { hits: string; time: string; perhit: string; percent: string; extra: string[]; share: number };
-  const display = new Map<number, Cells>();
+  // Cells by source line; lines outside the source (none in tsprof's files) still widen columns.
+  const first = fn.line, count = fn.source.length;
+  const bySource: (Cells | undefined)[] = new Array(count);
+  const extraWidths = extras.map((x) => Math.max(x.minWidth, x.header.length));
+  let wHits = MIN_WIDTHS.hits, wTime = MIN_WIDTHS.time, wPerhit = MIN_WIDTHS.perhit;
   for (const [line, t] of fn.lines) {
     // The same arithmetic, in the same order, as kernprof: identical doubles, identical text.
-    let time = formatF(t.time * scalar, 5, 1);
-    if (time.length > MIN_WIDTHS.time) time = formatWG(t.time * scalar, 5, 3);
-    let perhit = t.hits > 0 ? formatF((t.time * scalar) / t.hits, 5, 1) : "";
-    if (perhit.length > MIN_WIDTHS.perhit) perhit = formatWG((t.time * scalar) / t.hits, 5, 3);
+    const scaled = t.time * scalar;
+    let time = formatF(scaled, 5, 1);
+    if (time.length > MIN_WIDTHS.time) time = formatWG(scaled, 5, 3);
+    let perhit = t.hits > 0 ? formatF(scaled / t.hits, 5, 1) : "";
+    if (perhit.length > MIN_WIDTHS.perhit) perhit = formatWG(scaled / t.hits, 5, 3);
     let hits = String(t.hits);
     if (hits.length > MIN_WIDTHS.hits) hits = formatG(t.hits);
     const percent = total === 0 ? "" : formatF((100 * t.time) / total, 5, 1);
-    const extra = extras.map((x) => x.cell(t, scalar));
-    display.set(line, { hits, time, perhit, percent, extra, share: total === 0 ? 0 : t.time / total });
+    const extra = extras.length === 0 ? NO_CELLS : extras.map((x) => x.cell(t, scalar));
+    if (hits.length > wHits) wHits = hits.length;
+    if (time.length > wTime) wTime = time.length;
+    if (perhit.length > wPerhit) wPerhit = perhit.length;
+    for (let i = 0; i < extra.length; i++) if (extra[i].length > extraWidths[i]) extraWidths[i] = extra[i].length;
+    const at = line - first;
+    if (at >= 0 && at < count) bySource[at] = { hits, time, perhit, percent, extra, share: total === 0 ? 0 : t.time / total };
   }
-  const widths = { ...MIN_WIDTHS };
-  const extraWidths = extras.map((x) => Math.max(x.minWidth, x.header.length));
-  for (const d of display.values()) {
-    widths.hits = Math.max(widths.hits, d.hits.length);
-    widths.time = Math.max(widths.time, d.time.length);
-    widths.perhit = Math.max(widths.perhit, d.perhit.length);
-    d.extra.forEach((cell, i) => (extraWidths[i] = Math.max(extraWidths[i], cell.length)));
-  }
+  const wLine = MIN_WIDTHS.line, wPercent = MIN_WIDTHS.percent;
   // Cells are padded before coloring, so ANSI codes never move a column.
-  const row = (line: string, hits: string, time: string, perhit: string, percent: string, extra: string[], paint = (x: string) => x) =>
-    [line.padStart(widths.line), hits.padStart(widths.hits), time.padStart(widths.time), perhit.padStart(widths.perhit),
-      paint(percent.padStart(widths.percent)), ...extra.map((cell, i) => cell.padStart(extraWidths[i]))].join(" ");
+  const row = (line: string, hits: string, time: string, perhit: string, percent: string, extra: readonly string[], paint?: (x: string) => string) => {
+    let r = `${line.padStart(wLine)} ${hits.padStart(wHits)} ${time.padStart(wTime)} ${perhit.padStart(wPerhit)} `;
+    r += paint ? paint(percent.padStart(wPercent)) : percent.padStart(wPercent);
+    for (let i = 0; i < extra.length; i++) r += ` ${extra[i].padStart(extraWidths[i])}`;
+    return r;
+  };
   const header = `${row("Line #", "Hits", "Time", "Per Hit", "% Time", extras.map((x) => x.header))}  Line Contents`;
   out.push("", header, "=".repeat(header.length));
-  const blank = extras.map(() => "");
-  fn.source.forEach((text, i) => {
-    const line = fn.line + i;
-    const d = display.get(line);
+  const blank = extras.length === 0 ? NO_CELLS : extras.map(() => "");
+  const blankRow = row("", "", "", "", "", blank);
+  for (let i = 0; i < count; i++) {
+    const d = bySource[i];
+    const line = String(first + i);
     if (!d) {
-      out.push(`${row(String(line), "", "", "", "", blank)}  ${text}`);
-      return;
+      out.push(`${line.length <= wLine ? line.padStart(wLine) + blankRow.slice(wLine) : row(line, "", "", "", "", blank)}  ${fn.source[i]}`);
+      continue;
     }
-    const paint = d.share >= 0.25 ? c.red : d.share >= 0.1 ? c.yellow : (x: string) => x;
-    out.push(`${row(String(line), d.hits, d.time, d.perhit, d.percent, d.extra, paint)}  ${text}`);
-  });
+    const paint = !options.color ? undefined : d.share >= 0.25 ? c.red : d.share >= 0.1 ? c.yellow : undefined;
+    out.push(`${row(line, d.hits, d.time, d.perhit, d.percent, d.extra, paint)}  ${fn.source[i]}`);
+  }
   out.push("");
   return out.join("\n") + "\n";
 }
+
+const NO_CELLS: readonly string[] = [];
 
 /** Why a profile shows nothing, or undefined when it shows something. */
 export function emptyReason(profile: Profile, options: ReportOptions): string | undefined {

@@ -61,7 +61,6 @@ export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): P
       const col = (name: string) => run.columns.indexOf(name as never);
       const [iWait, iNested, iCalls, iSamples, iMemory, iAllocated] = ["wait", "nested", "calls", "samples", "memory", "allocated"].map(col);
       if (iMemory >= 0) hasMemory = true;
-      const at = (row: number[], i: number) => (i < 0 ? 0 : row[i]);
       for (const fn of run.functions) {
         const key = `${fn.file}\0${fn.line}\0${fn.name}`;
         let target = byKey.get(key);
@@ -69,16 +68,21 @@ export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): P
           target = { file: fn.file, name: fn.name, line: fn.line, kind: fn.kind, source: fn.source, lines: new Map() };
           byKey.set(key, target);
         }
+        const lines = target.lines;
         for (const row of fn.lines) {
-          const [line, hits, time] = row;
-          const t = target.lines.get(line) ?? { hits: 0, time: 0, wait: 0, samples: 0, memory: 0, allocated: 0 };
+          const line = row[0], hits = row[1], time = row[2];
+          let t = lines.get(line);
+          if (t === undefined) {
+            t = { hits: 0, time: 0, wait: 0, samples: 0, memory: 0, allocated: 0 };
+            lines.set(line, t);
+          }
+          const nested = iNested < 0 ? 0 : row[iNested], calls = iCalls < 0 ? 0 : row[iCalls];
           t.hits += hits;
-          t.time += Math.max(0, time * toNs - probe * (hits + at(row, iNested)) - call * at(row, iCalls));
-          t.wait += at(row, iWait) * toNs;
-          t.samples += at(row, iSamples);
-          t.memory = Math.max(t.memory, at(row, iMemory));
-          t.allocated += at(row, iAllocated);
-          target.lines.set(line, t);
+          t.time += Math.max(0, time * toNs - probe * (hits + nested) - call * calls);
+          t.wait += (iWait < 0 ? 0 : row[iWait]) * toNs;
+          t.samples += iSamples < 0 ? 0 : row[iSamples];
+          t.memory = Math.max(t.memory, iMemory < 0 ? 0 : row[iMemory]);
+          t.allocated += iAllocated < 0 ? 0 : row[iAllocated];
         }
       }
     }

@@ -73,7 +73,10 @@ export function parseLprof(file: string, raw: Buffer): LprofFile {
   } catch {
     throw new LprofError(`tsprof: ${file} is not a tsprof profile (${describeJsonError(text)}); re-run the program or pass another file`);
   }
-  return escapeNames(validate(file, data));
+  // JSON strings hold a control character only as an escape (`\n`, `\u001b`): when the text has
+  // no unsafe character and no escape but `\t`, source lines (where tabs are kept) need no pass,
+  // only names do (saves a regular expression per source line: 160,000 on a 10 MB profile).
+  return escapeNames(validate(file, data), MAY_HOLD_UNSAFE.test(text));
 }
 
 function kindOf(st: fs.Stats): string {
@@ -93,6 +96,8 @@ function kindOf(st: fs.Stats): string {
  */
 const UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 const UNSAFE_OR_TAB = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+/** What a JSON text holds when one of its strings may hold an unsafe character other than a tab. */
+const MAY_HOLD_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]|\\[bfnru]/;
 
 const escapeChar = (c: string) => {
   const code = c.charCodeAt(0);
@@ -104,13 +109,13 @@ export function escapeControls(text: string, keepTabs = false): string {
   return text.replace(keepTabs ? UNSAFE : UNSAFE_OR_TAB, escapeChar);
 }
 
-function escapeNames(data: LprofFile): LprofFile {
+function escapeNames(data: LprofFile, sources = true): LprofFile {
   for (const run of data.runs) {
     for (const fn of run.functions) {
       fn.file = escapeControls(fn.file);
       fn.name = escapeControls(fn.name);
       if (typeof fn.kind === "string") fn.kind = escapeControls(fn.kind);
-      fn.source = fn.source.map((l) => escapeControls(l, true));
+      if (sources) fn.source = fn.source.map((l) => escapeControls(l, true));
     }
   }
   return data;
@@ -154,14 +159,32 @@ function validate(file: string, data: unknown): LprofFile {
 
 type Bad = (where: string, what: string) => LprofError;
 
-/** Column → check of its cells. Unknown columns (a later minor version's) need only be numbers. */
-function cellCheck(column: string, unit: number): [(v: number) => boolean, string] {
+/** What a column's cells must be. Unknown columns (a later minor version's) need only be numbers. */
+const enum Cell { Line, Time, Count, Any }
+
+function cellKind(column: string): Cell {
   switch (column) {
-    case "line": return [(v) => Number.isInteger(v) && v >= 1 && v <= MAX_LINE, "a line number"];
-    case "time": case "wait": return [(v) => v >= 0 && v * unit <= MAX_SECONDS, "a time from 0 to a century"];
-    case "hits": case "nested": case "calls": case "samples": case "memory": case "allocated":
-      return [isCount, "a whole number from 0 to 2^53"];
-    default: return [() => true, "a number"];
+    case "line": return Cell.Line;
+    case "time": case "wait": return Cell.Time;
+    case "hits": case "nested": case "calls": case "samples": case "memory": case "allocated": return Cell.Count;
+    default: return Cell.Any;
+  }
+}
+
+const CELL_WHAT: Record<Cell, string> = {
+  [Cell.Line]: "a line number",
+  [Cell.Time]: "a time from 0 to a century",
+  [Cell.Count]: "a whole number from 0 to 2^53",
+  [Cell.Any]: "a number",
+};
+
+/** Whether `v` (a finite number) may be a cell of a column of `kind`. */
+function cellOk(kind: Cell, v: number, unit: number): boolean {
+  switch (kind) {
+    case Cell.Line: return Number.isInteger(v) && v >= 1 && v <= MAX_LINE;
+    case Cell.Time: return v >= 0 && v * unit <= MAX_SECONDS;
+    case Cell.Count: return isCount(v);
+    default: return true;
   }
 }
 
@@ -180,24 +203,32 @@ function validateRun(run: unknown, where: string, unit: number, bad: Bad): asser
     throw bad(`${where}.columns`, 'does not start with "line", "hits", "time"');
   }
   if (!Array.isArray(run.functions)) throw bad(`${where}.functions`, "is not a list");
-  const checks = (columns as string[]).map((c) => cellCheck(c, unit));
-  run.functions.forEach((fn, j) => validateFunction(fn, `${where}.functions[${j}]`, columns as string[], checks, bad));
+  const kinds = (columns as string[]).map(cellKind);
+  const functions = run.functions as unknown[];
+  for (let j = 0; j < functions.length; j++) validateFunction(functions[j], where, j, columns as string[], kinds, unit, bad);
 }
 
-function validateFunction(fn: unknown, where: string, columns: string[], checks: [(v: number) => boolean, string][], bad: Bad): asserts fn is LprofFunction {
-  if (!isObj(fn)) throw bad(where, "is not an object");
-  if (typeof fn.file !== "string" || typeof fn.name !== "string") throw bad(where, "lacks a file or name");
-  if (fn.kind !== undefined && typeof fn.kind !== "string") throw bad(`${where}.kind`, "is not a string");
-  if (!Number.isInteger(fn.line) || (fn.line as number) < 1 || (fn.line as number) > MAX_LINE) throw bad(`${where}.line`, "is not a line number");
-  if (!Array.isArray(fn.source) || !fn.source.every((l) => typeof l === "string")) throw bad(`${where}.source`, "is not a list of lines");
-  if (!Array.isArray(fn.lines)) throw bad(`${where}.lines`, "is not a list");
+/** Plain loops, the function's name built only for an error: this runs for every line of a file. */
+function validateFunction(fn: unknown, run: string, j: number, columns: string[], kinds: Cell[], unit: number, bad: Bad): asserts fn is LprofFunction {
+  const where = () => `${run}.functions[${j}]`;
+  if (!isObj(fn)) throw bad(where(), "is not an object");
+  if (typeof fn.file !== "string" || typeof fn.name !== "string") throw bad(where(), "lacks a file or name");
+  if (fn.kind !== undefined && typeof fn.kind !== "string") throw bad(`${where()}.kind`, "is not a string");
+  if (!Number.isInteger(fn.line) || (fn.line as number) < 1 || (fn.line as number) > MAX_LINE) throw bad(`${where()}.line`, "is not a line number");
+  const source = fn.source;
+  if (!Array.isArray(source)) throw bad(`${where()}.source`, "is not a list of lines");
+  for (let i = 0; i < source.length; i++) if (typeof source[i] !== "string") throw bad(`${where()}.source`, "is not a list of lines");
+  const lines = fn.lines;
+  if (!Array.isArray(lines)) throw bad(`${where()}.lines`, "is not a list");
   const width = columns.length;
-  fn.lines.forEach((l, k) => {
-    if (!Array.isArray(l) || l.length !== width || !l.every(isNum)) {
-      throw bad(`${where}.lines[${k}]`, `does not have the run's ${width} columns of numbers`);
+  for (let k = 0; k < lines.length; k++) {
+    const l: unknown = lines[k];
+    let numbers = Array.isArray(l) && l.length === width;
+    for (let c = 0; numbers && c < width; c++) numbers = isNum((l as unknown[])[c]);
+    if (!numbers) throw bad(`${where()}.lines[${k}]`, `does not have the run's ${width} columns of numbers`);
+    const row = l as number[];
+    for (let c = 0; c < width; c++) {
+      if (!cellOk(kinds[c], row[c], unit)) throw bad(`${where()}.lines[${k}]`, `has ${columns[c]} ${row[c]}, which is not ${CELL_WHAT[kinds[c]]}`);
     }
-    l.forEach((v: number, c) => {
-      if (!checks[c][0](v)) throw bad(`${where}.lines[${k}]`, `has ${columns[c]} ${v}, which is not ${checks[c][1]}`);
-    });
-  });
+  }
 }

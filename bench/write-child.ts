@@ -1,0 +1,70 @@
+/*
+ * Child process of `npm run bench:view`: registers the big profile's functions with the real
+ * runtime, fills their counters, and times the write the process makes at exit (snapshot,
+ * calibration, merge with the file already there, atomic replace). Prints JSON
+ * `{ snapshotMs, writeMs, totalMs, runs }`: `runs` is how many runs the file holds afterwards.
+ *
+ * argv: OUTPUT FUNCTIONS [SCENARIO]. SCENARIO `sibling`: just before the write, another process's
+ * run (another session, still running) is written to OUTPUT, and must be kept. `calibrate`: only
+ * times the probes' calibration, which the first write of every thread pays (`{ calibrateMs }`).
+ */
+import * as fs from "node:fs";
+import { performance } from "node:perf_hooks";
+import { bigProfile } from "./big-profile";
+import type { LprofFunction } from "../runtime/lprof";
+import { registerFunctions, session, type FunctionMeta } from "../runtime/session";
+import { snapshotRun, writeRun } from "../runtime/writer";
+
+const [output, count, scenario] = process.argv.slice(2);
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+if (scenario === "calibrate") {
+  const { calibrate } = require("../runtime/calibrate") as typeof import("../runtime/calibrate");
+  const c0 = cpu(), t0 = performance.now();
+  calibrate();
+  process.stdout.write(JSON.stringify({ calibrateMs: performance.now() - t0, calibrateCpuMs: cpu() - c0 }));
+  process.exit(0);
+}
+
+/** Registers the functions and fills their counters; nothing but the runtime's counters stays alive. */
+function load(): void {
+  const byFile = new Map<string, LprofFunction[]>();
+  for (const fn of bigProfile({ functions: Number(count) }).runs[0].functions) {
+    const list = byFile.get(fn.file) ?? [];
+    list.push(fn);
+    byFile.set(fn.file, list);
+  }
+  for (const [file, fns] of byFile) {
+    const metas: FunctionMeta[] = fns.map((fn) => [fn.name, fn.line, [fn.line, ...fn.lines.map((row) => row[0])], fn.source.map((l) => l.slice()), fn.kind]);
+    const stats = registerFunctions(file, metas, { output });
+    stats.forEach((f, i) => fns[i].lines.forEach(([, hits, time, wait, nested, calls], k) => {
+      const slot = k + 1;
+      f.hits[slot] = hits;
+      f.time[slot] = time / 1e6;
+      f.wait[slot] = wait / 1e6;
+      f.nested[slot] = nested;
+      f.calls[slot] = calls;
+    }));
+  }
+}
+
+load();
+if (scenario === "sibling") {
+  const sibling = bigProfile({ functions: Number(count), seed: 16 });
+  Object.assign(sibling.runs[0], { id: "7-0-1", session: "7-1", end: new Date().toISOString() });
+  fs.writeFileSync(output, JSON.stringify(sibling));
+}
+const s = session();
+const c0 = cpu(), t0 = performance.now();
+const run = snapshotRun(s, true);
+const c1 = cpu(), t1 = performance.now();
+writeRun(output, run, s.startWall);
+const c2 = cpu(), t2 = performance.now();
+const runs = (JSON.parse(fs.readFileSync(output, "utf8")) as { runs: unknown[] }).runs.length;
+process.stdout.write(JSON.stringify({
+  snapshotMs: t1 - t0, writeMs: t2 - t1, totalMs: t2 - t0,
+  snapshotCpuMs: c1 - c0, writeCpuMs: c2 - c1, totalCpuMs: c2 - c0,
+  runs, bytes: fs.statSync(output).size,
+}));
