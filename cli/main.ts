@@ -71,6 +71,20 @@ const mainSpec: CommandSpec = {
   ].join("\n"),
 };
 
+/** Commands that run the user's program in this process: its stdout is the program's own. */
+const RUNS_PROGRAMS = new Set(["run", "prof", "mprof", "timeit"]);
+
+/**
+ * A report piped into `head` or `less` that is closed early ends the command quietly, as
+ * `python -m line_profiler … | head` and `git log | head` do, instead of an EPIPE stack trace.
+ */
+function quietOnClosedStdout(): void {
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 function version(): string {
   return (require("../../package.json") as { version: string }).version;
 }
@@ -81,6 +95,7 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === "help") argv = argv.length > 1 ? [argv[1], "--help"] : ["--help"];
   const [name, ...rest] = argv;
   const known = name !== undefined && Object.hasOwn(COMMANDS, name);
+  if (!known || !RUNS_PROGRAMS.has(name!)) quietOnClosedStdout();
   try {
     const command = known ? COMMANDS[name!]() : undefined;
     if (!command) {

@@ -4,14 +4,15 @@
  */
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofFile, type LprofFunction, type LprofLine } from "../runtime/lprof";
 import { mergeProfiles } from "../report/profile";
 import { formatFunction } from "../report/line-report";
-import { tsprof } from "./helpers";
+import { bigProfile } from "../bench/big-profile";
+import { CLI, tsprof } from "./helpers";
 
 const SOURCE = ["/** @profile */", "function foo(n: number) {", "  let s = 0;", "  for (let i = 0; i < n; i++) {", "    s += i;", "  }", "  return s;", "}"];
 
@@ -254,4 +255,19 @@ json.dump(out, sys.stdout)
     assert.equal(body(ours), body(expected[k]), `case ${k}`);
     assert.equal(ours.split("\n")[0], expected[k].split("\n")[0]);
   });
+});
+
+test("a report piped into a reader that closes early (| head) ends quietly, exit 0, no EPIPE trace", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tsprof-epipe-"));
+  const file = path.join(dir, "big.lprof");
+  fs.writeFileSync(file, JSON.stringify(bigProfile({ functions: 600 })));
+  const child = spawn(process.execPath, [CLI, "view", file], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  // Read one chunk, then close the pipe as `head -1` does; the report is far bigger than a pipe buffer.
+  await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+  child.stdout.destroy();
+  const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+  assert.equal(stderr, "");
+  assert.equal(code, 0);
 });
