@@ -14,8 +14,12 @@
  */
 import type * as TS from "typescript";
 
-/** A profiled function, as registered: name, first line (1-based, original source), kind. */
-export type CallsMeta = [name: string, line: number, kind: string];
+/**
+ * A profiled function, as registered: name, first line (1-based, original source), kind, and its
+ * span in the original source (0-based lines and columns, start inclusive, end exclusive), by
+ * which the V8 sampler's frames are matched to it. The module body has no span.
+ */
+export type CallsMeta = [name: string, line: number, kind: string, ...span: [] | [startLine: number, startCol: number, endLine: number, endCol: number]];
 
 /** Global key of the recorder (runtime/calls.ts installs it). */
 export const CALLS_KEY = "tsprof.calls";
@@ -92,7 +96,9 @@ function instrumentCalls(ts: typeof TS, context: TS.TransformationContext, sf: T
 
   function instrumentFunction(fn: FunctionWithBody): TS.Node {
     const id = metas.length;
-    metas.push([functionName(ts, fn, sf), lineOf(fn), kindOf(ts, fn)]);
+    const start = sf.getLineAndCharacterOfPosition(fn.getStart(sf));
+    const end = sf.getLineAndCharacterOfPosition(fn.getEnd());
+    metas.push([functionName(ts, fn, sf), lineOf(fn), kindOf(ts, fn), start.line, start.character, end.line, end.character]);
     const suspends = !!fn.asteriskToken || !!ts.getModifiers(fn as TS.HasModifiers)?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword);
     const bodyVisitor = suspends ? inFrame : plain;
     const params = ts.visitNodes(fn.parameters, plain, ts.isParameter);
@@ -148,8 +154,8 @@ function instrumentCalls(ts: typeof TS, context: TS.TransformationContext, sf: T
 }
 
 function metasLiteral(f: TS.NodeFactory, metas: CallsMeta[]): TS.Expression {
-  return f.createArrayLiteralExpression(metas.map(([name, line, kind]) => f.createArrayLiteralExpression(
-    [f.createStringLiteral(name), f.createNumericLiteral(line), f.createStringLiteral(kind)])));
+  return f.createArrayLiteralExpression(metas.map(([name, line, kind, ...span]) => f.createArrayLiteralExpression(
+    [f.createStringLiteral(name), f.createNumericLiteral(line), f.createStringLiteral(kind), ...span.map((n) => f.createNumericLiteral(n))])));
 }
 
 function isDirective(ts: typeof TS, s: TS.Statement): boolean {

@@ -1,0 +1,211 @@
+/*
+ * `tsprof prof --mode sampler`: exact counts from the counters, times from V8's CPU profiler on
+ * every thread; built-ins, Node's internals and node_modules as rows of their own. No timed
+ * assertions: only which rows exist, exact counts, and generous ratios between two functions
+ * of the same run.
+ */
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { before, describe, test } from "node:test";
+import { loadStats, readProf } from "../report/pstats-read";
+import type { FuncStat, Stats } from "../report/pstats";
+import { CLI, compile, makeProject, runNode, type RunResult } from "./helpers";
+
+const PROGRAM = `"use strict";
+import { Worker, isMainThread } from "node:worker_threads";
+import { slugify } from "slug";
+function fib(n: number): number {
+  return n < 2 ? n : fib(n - 1) + fib(n - 2);
+}
+const isEven = (n: number): boolean => (n === 0 ? true : isOdd(n - 1));
+function isOdd(n: number): boolean {
+  return n === 0 ? false : isEven(n - 1);
+}
+function busy(): number {
+  let s = 0;
+  for (let i = 0; i < 4e7; i++) s += i % 7;
+  return s;
+}
+function cheap(): number {
+  let s = 0;
+  for (let i = 0; i < 4e5; i++) s += i % 7;
+  return s;
+}
+function spaces(): number {
+  const text = "alpha  beta\\tgamma   delta ".repeat(60);
+  let c = 0;
+  for (let i = 0; i < 4000; i++) c += text.replace(/\\s+/g, "-").length;
+  return c;
+}
+function libWork(): number {
+  let n = 0;
+  for (let i = 0; i < 40; i++) n += slugify("A b C d").length;
+  return n;
+}
+async function later(ms: number) {
+  await new Promise((r) => setTimeout(r, ms));
+  return ms;
+}
+function inWorker(): number {
+  let s = 0;
+  for (let i = 0; i < 3e7; i++) s += i % 5;
+  return s;
+}
+async function main() {
+  console.log(fib(20), isEven(10), isOdd(7), busy(), cheap(), spaces(), libWork(), await later(200));
+  new Worker(__filename).on("exit", () => console.log("worker done"));
+}
+if (isMainThread) main();
+else console.log("worker", inWorker());
+`;
+
+// A library as npm installs it: plain JavaScript, not instrumented (no --node-modules).
+const LIB = `function spin(s) {
+  let h = 0;
+  for (let i = 0; i < 2e5; i++) h = (h * 31 + s.charCodeAt(i % s.length)) | 0;
+  return h;
+}
+exports.slugify = function slugify(s) { return s.toLowerCase().replace(/\\s+/g, "-") + (spin(s) & 1); };
+`;
+
+const API_PROGRAM = `import { Profile } from "tsprof/profile";
+function work() {
+  let s = 0;
+  for (let i = 0; i < 2e7; i++) s += i % 3;
+  return s;
+}
+const p = new Profile({ mode: "sampler", interval: 200 });
+p.enable();
+work();
+p.disable();
+p.printStats("time");
+try { new Profile({ mode: "clock" }); } catch (e) { console.log((e as Error).message); }
+`;
+
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith("TSPROF") || k === "NODE_OPTIONS") delete env[k];
+  return env;
+}
+
+let dir: string;
+const prof = (args: string[]): RunResult => {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env: cleanEnv(), encoding: "utf8", timeout: 120_000 });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
+};
+let run: RunResult;
+let stats: Stats;
+
+const fn = (s: Stats, name: string, file?: RegExp): FuncStat => {
+  const found = [...s.stats.values()].find((f) => f.func.name === name && (!file || file.test(f.func.file)));
+  assert.ok(found, `no row for ${name} in\n${s.printStats()}`);
+  return found;
+};
+
+before(() => {
+  dir = makeProject("tsprof-prof-sampler-");
+  fs.writeFileSync(path.join(dir, "program.ts"), PROGRAM);
+  fs.writeFileSync(path.join(dir, "api.ts"), API_PROGRAM);
+  const lib = path.join(dir, "node_modules", "slug");
+  fs.mkdirSync(lib, { recursive: true });
+  fs.writeFileSync(path.join(lib, "package.json"), JSON.stringify({ name: "slug", version: "1.0.0", main: "index.js" }));
+  fs.writeFileSync(path.join(lib, "index.js"), LIB);
+  run = prof(["prof", "--mode", "sampler", "-o", "program.prof", "program.ts"]);
+  stats = loadStats(path.join(dir, "program.prof")).stripDirs();
+});
+
+describe("tsprof prof --mode sampler", () => {
+  test("the program behaves as without tsprof; the file says how times were taken", () => {
+    assert.equal(run.status, 0, run.stderr);
+    const plain = path.join(dir, "plain.js");
+    fs.writeFileSync(plain, compile(PROGRAM, path.join(dir, "program.ts"), { plain: true }));
+    const expected = runNode([plain], { cwd: dir });
+    assert.equal(expected.status, 0, expected.stderr);
+    assert.equal(run.stdout, expected.stdout);
+    const file = readProf(path.join(dir, "program.prof"));
+    assert.equal(file.version, 2);
+    assert.deepEqual(file.runs.map((r) => [r.mode, r.interval, r.threadId > 0]).sort(), [["v8-sampler", 100, false], ["v8-sampler", 100, true]]);
+  });
+
+  test("exact ncalls and primitive calls from the counters: fib(20) 21891/1, mutual recursion", () => {
+    const report = stats.printStats();
+    const row = (name: string) => report.split("\n").find((l) => l.endsWith(`(${name})`))?.trim().split(/\s+/)[0];
+    assert.equal(row("fib"), "21891/1");
+    assert.equal(row("isEven"), "10/2");
+    assert.equal(row("isOdd"), "9/2");
+    for (const name of ["busy", "cheap", "spaces", "libWork", "later", "main", "inWorker"]) assert.equal(row(name), "1", name);
+    assert.equal(row("<module>"), "2", "the module body ran in the main thread and in the worker");
+  });
+
+  test("callers and callees: exact counts per edge for the program's functions", () => {
+    const callers = stats.sort("stdname").printCallers("\\((fib|isOdd)\\)");
+    assert.match(callers, /\nprogram\.ts:4\(fib\) +<- 21890\/2 +\d+\.\d{3} +\d+\.\d{3}  program\.ts:4\(fib\)\n +1 +\d+\.\d{3} +\d+\.\d{3}  program\.ts:41\(main\)\n/);
+    assert.match(callers, /\nprogram\.ts:8\(isOdd\) +<- +8\/2 .*program\.ts:7\(isEven\)\n +1 .*program\.ts:41\(main\)\n/);
+    const callees = stats.printCallees("\\(main\\)");
+    for (const name of ["fib", "isEven", "isOdd", "busy", "cheap", "spaces", "libWork", "later"]) {
+      assert.match(callees, new RegExp(` 1 +\\d+\\.\\d{3} +\\d+\\.\\d{3}  program\\.ts:\\d+\\(${name}\\)\\n`), name);
+    }
+  });
+
+  test("a busy function gets clearly more tottime than a cheap one, and cumtime holds its callees", () => {
+    const busy = fn(stats, "busy"), cheap = fn(stats, "cheap"), main = fn(stats, "main");
+    // 100 times the work: a generous margin for a loaded machine and a lazily optimized loop.
+    assert.ok(busy.tt > 0.005 && busy.tt > 3 * cheap.tt, `busy ${busy.tt} s, cheap ${cheap.tt} s`);
+    assert.ok(busy.ct >= busy.tt && main.ct >= busy.ct, `main's cumtime ${main.ct} includes busy's ${busy.ct}`);
+    const fib = fn(stats, "fib");
+    assert.ok(fib.ct <= main.ct + 1e-9, "recursion is counted once per stack");
+  });
+
+  test("built-ins in braces, with time and their caller from the sampled stacks; ncalls 0 = not counted", () => {
+    const re = fn(stats, "<regexp /\\s+/>");
+    assert.equal(re.func.file, "~");
+    assert.ok(re.tt > 0 && re.nc === 0 && re.sampled, JSON.stringify(re));
+    const report = stats.sort("time").printStats();
+    assert.match(report, /\n +0 +\d+\.\d{3} {13}\d+\.\d{3} {10}\{regexp \/\\s\+\/\}\n/, "percall blank where nothing was counted, as pstats prints ncalls 0");
+    assert.match(report, /\n {3}ncalls 0: not counted \(seen by V8's sampler only: built-ins, Node's internals, code not instrumented\)\n/);
+    assert.match(stats.printCallers("regexp"), /\{regexp \/\\s\+\/\} +<- +0 +\d+\.\d{3} +\d+\.\d{3}  program\.ts:\d+\((spaces|slugify)\)/);
+    assert.ok([...stats.stats.values()].some((s) => s.func.file.startsWith("node:") && s.ct > 0), "Node's internals have rows (console.log's)");
+  });
+
+  test("node_modules not instrumented: rows from the sampler, under their caller", () => {
+    const spin = fn(stats, "spin", /^index\.js$/);
+    assert.ok(spin.tt > 0 && spin.nc === 0, JSON.stringify(spin));
+    assert.equal(spin.func.line, 1);
+    assert.match(stats.printCallers("\\(spin\\)"), /index\.js:1\(spin\) +<- +0 .* index\.js:6\(slugify\)\n/);
+    assert.match(stats.printCallers("\\(slugify\\)"), /index\.js:6\(slugify\) +<- +0 .* program\.ts:\d+\(libWork\)\n/);
+  });
+
+  test("worker threads are sampled too", () => {
+    const w = fn(stats, "inWorker");
+    assert.ok(w.tt > 0.002, `inWorker's tottime ${w.tt}`);
+  });
+
+  test("async: suspension is in neither tottime nor cumtime (the sampler sees no suspended frame), and is reported apart", () => {
+    const later = fn(stats, "later");
+    assert.ok(later.wait >= 0.19, `waited ${later.wait}`);
+    assert.ok(later.ct < later.wait / 2, `cumtime ${later.ct}`);
+  });
+
+  test("tsprof/profile: Profile({ mode: 'sampler' }) times what ran between enable and disable", () => {
+    const r = prof(["prof", "api.ts"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^ {9}1 function calls in \d\.\d{3} seconds\n\n {3}Ordered by: internal time\n\n.*\n {8}1 +(\d\.\d{3}) .* api\.ts:2\(work\)\n/);
+    const tt = Number(/\n {8}1 +(\d\.\d{3}) .* api\.ts:2\(work\)\n/.exec(r.stdout)![1]);
+    assert.ok(tt > 0, r.stdout);
+    assert.match(r.stdout, /tsprof\/profile: mode "clock" needs the clock at every call; run the program with tsprof prof --mode clock\n$/);
+  });
+
+  test("--mode and --interval: bad values are one line, exit 2", () => {
+    for (const [args, message] of [
+      [["prof", "--mode", "fast", "program.ts"], /^tsprof prof: invalid mode "fast" for --mode; one of: sampler, clock/],
+      [["prof", "--interval", "0", "program.ts"], /^tsprof prof: invalid --interval "0"; a whole number of microseconds/],
+      [["prof", "--mode", "clock", "--interval", "50", "program.ts"], /^tsprof prof: --interval is for --mode sampler/],
+    ] as Array<[string[], RegExp]>) {
+      const r = prof(args);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, message);
+    }
+  });
+});
