@@ -123,13 +123,15 @@ export function sampledFunctions(profile: CpuProfile, infos: readonly FunctionIn
     return e;
   };
 
-  // Which nodes count: below tsprof's own frames, only the program's code (and what it calls).
+  // Which nodes count: the program's code and what it calls. Frames below it (Node's event loop,
+  // tsprof's own launching of the program) and what tsprof's frames call (compiling a module,
+  // writing the profile) do not, unless the program's code is above them again.
   const counts = new Map<number, boolean>();
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const rootId = profile.nodes[0]?.id;
   if (rootId === undefined) return rows.map((r) => r.fn);
   const order: number[] = [];
-  const todo: Array<[number, boolean]> = [[rootId, true]];
+  const todo: Array<[number, boolean]> = [[rootId, false]];
   while (todo.length) {
     const [id, above] = todo.pop()!;
     const r = resolved.get(id)!;
@@ -151,7 +153,7 @@ export function sampledFunctions(profile: CpuProfile, infos: readonly FunctionIn
   let t = profile.startTime;
   const times: number[] = [];
   for (const d of profile.timeDeltas) times.push((t += d));
-  let lastCounted = true;
+  let lastCounted = false;
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i];
     const r = resolved.get(id);
