@@ -39,7 +39,7 @@ interface Row {
 }
 
 /** What a node stands for: a row, transparent (tsprof's own, the root), or dropped with its subtree's self time. */
-type Resolved = { row: number } | { own: true } | { root: true } | { idle: true };
+type Resolved = { row: number } | { own: true } | { root: true } | { idle: true } | { pass: true };
 
 const keyOf = (file: string, line: number, name: string) => `${file}\0${line}\0${name}`;
 
@@ -101,8 +101,11 @@ export function sampledFunctions(profile: CpuProfile, infos: readonly FunctionIn
     const ids = byFile.get(file);
     if (ids) {
       if (lineNumber === 0 && columnNumber === 0 && !name) return { row: ids[0] };
+      // The transform's own function (the recorder's lookup) registers the module: tsprof's work.
+      if (name.startsWith("__tsprof_")) return { own: true };
       const [l, c] = originalPosition(url, lineNumber, columnNumber);
-      return { row: l < 0 ? ids[0] : functionAt(ids, l, c) };
+      // Code with no place in the source (helpers TypeScript emits): part of its caller.
+      return l < 0 ? { pass: true } : { row: functionAt(ids, l, c) };
     }
     if (roots.some((r) => file.startsWith(r))) return { own: true };
     if (lineNumber === 0 && columnNumber === 0 && !name) return { row: rowFor(file, 1, "<module>") };
@@ -142,7 +145,7 @@ export function sampledFunctions(profile: CpuProfile, infos: readonly FunctionIn
       ctx = rows[r.row].instrumented || (fn.file !== "~" && !fn.file.startsWith("node:"));
     }
     if ("idle" in r) continue;
-    counts.set(id, ctx && "row" in r);
+    counts.set(id, ctx && ("row" in r || "pass" in r));
     order.push(id);
     for (const c of nodes.get(id)!.children ?? []) todo.push([c, ctx]);
   }
@@ -224,6 +227,9 @@ export function sampledFunctions(profile: CpuProfile, infos: readonly FunctionIn
       const w = self.get(id) ?? 0;
       if (w > 0) billSelf(node, frame, w);
       walk.push([id, frame]);
+    } else if (counts.get(id) && frames.length) {
+      const w = self.get(id) ?? 0;
+      if (w > 0) selfTime(frames[frames.length - 1], w);
     }
     const children = node.children ?? [];
     for (let i = children.length - 1; i >= 0; i--) walk.push([children[i], null]);
