@@ -145,7 +145,9 @@ export function sampledFunctions(profile: CpuProfile, infos: readonly FunctionIn
       ctx = rows[r.row].instrumented || (fn.file !== "~" && !fn.file.startsWith("node:"));
     }
     if ("idle" in r) continue;
-    counts.set(id, ctx && ("row" in r || "pass" in r));
+    // The collector's node has no stack: which of its samples count is decided per sample, below.
+    const gc = "row" in r && rows[r.row].fn.name === "<garbage collector>" && rows[r.row].fn.file === "~";
+    counts.set(id, gc || (ctx && ("row" in r || "pass" in r)));
     order.push(id);
     for (const c of nodes.get(id)!.children ?? []) todo.push([c, ctx]);
   }
@@ -293,7 +295,23 @@ export function sampledFunctions(profile: CpuProfile, infos: readonly FunctionIn
       }
     }
   }
-  return rows.map((r) => r.fn);
+  return compact(rows.map((r) => r.fn), counted.length);
+}
+
+/** Drops the sampled rows no counted sample reached, renumbering the callers that point past them. */
+function compact(fns: ProfFunction[], instrumented: number): ProfFunction[] {
+  const index = new Map<number, number>();
+  const kept: ProfFunction[] = [];
+  fns.forEach((f, i) => {
+    if (i < instrumented || f.tottime > 0 || f.cumtime > 0) {
+      index.set(i, kept.length);
+      kept.push(f);
+    }
+  });
+  for (const f of kept) {
+    f.callers = f.callers.filter((c) => c[0] < 0 || index.has(c[0])).map((c) => [c[0] < 0 ? c[0] : index.get(c[0])!, c[1], c[2], c[3], c[4]] as ProfCaller);
+  }
+  return kept;
 }
 
 function lineCount(s: FunctionInfo["span"]): number {

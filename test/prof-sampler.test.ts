@@ -11,7 +11,10 @@ import * as path from "node:path";
 import { before, describe, test } from "node:test";
 import { loadStats, readProf } from "../report/pstats-read";
 import type { FuncStat, Stats } from "../report/pstats";
-import { CLI, compile, makeProject, runNode, type RunResult } from "./helpers";
+import { sampledFunctions } from "../runtime/calls-sampled";
+import type { ProfCaller } from "../runtime/prof-format";
+import type { CpuProfile } from "../runtime/v8-cpu";
+import { CLI, compile, makeProject, ROOT, runNode, type RunResult } from "./helpers";
 
 const PROGRAM = `"use strict";
 import * as path from "node:path";
@@ -215,5 +218,72 @@ describe("tsprof prof --mode sampler", () => {
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, message);
     }
+  });
+});
+
+describe("sampled times (runtime/calls-sampled.ts) on a constructed V8 profile", () => {
+  // A file with no source map: its compiled positions are its own. Lines are 0-based here.
+  const file = "/virtual/app.ts";
+  const url = "file:///virtual/app.ts";
+  const infos = [
+    { file, name: "<module>", line: 1, kind: "module" },
+    { file, name: "outer", line: 2, kind: "function", span: [1, 0, 5, 1] as [number, number, number, number] },
+    { file, name: "inner", line: 7, kind: "function", span: [6, 0, 8, 1] as [number, number, number, number] },
+    { file, name: "rec", line: 10, kind: "function", span: [9, 0, 11, 1] as [number, number, number, number] },
+  ];
+  const counted = infos.map((f, id) => ({
+    ...f, ncalls: [1, 1, 2, 5][id], pcalls: [1, 1, 2, 1][id], tottime: 0, cumtime: 0,
+    callers: ([[[-1, 1, 1, 0, 0]], [[0, 1, 1, 0, 0]], [[1, 2, 2, 0, 0]], [[1, 1, 1, 0, 0], [3, 4, 0, 0, 0]]] as ProfCaller[][])[id],
+  }));
+  const frame = (functionName: string, u: string, lineNumber: number, columnNumber = 4) => ({ functionName, scriptId: "1", url: u, lineNumber, columnNumber });
+  const own = `file://${path.join(ROOT, "dist", "runtime", "calls-writer.js")}`;
+  const profile: CpuProfile = {
+    nodes: [
+      { id: 1, callFrame: frame("(root)", "", -1, -1), children: [2, 10, 11] },
+      { id: 2, callFrame: frame("", url, 0, 0), children: [3] },
+      // outer's node holds 3 samples on its own line (2, 1-based) and 1 on inner's (7): V8 inlined inner.
+      { id: 3, callFrame: frame("outer", url, 1), children: [4, 6, 8], positionTicks: [{ line: 2, ticks: 3 }, { line: 7, ticks: 1 }] },
+      { id: 4, callFrame: frame("rec", url, 9), children: [5] },
+      { id: 5, callFrame: frame("rec", url, 9) },
+      { id: 6, callFrame: frame("RegExp: a+", "", -1, -1) },
+      { id: 8, callFrame: frame("writeProf", own, 40), children: [9] },
+      { id: 9, callFrame: frame("readFileSync", "node:fs", 400) },
+      { id: 10, callFrame: frame("(garbage collector)", "", -1, -1) },
+      { id: 11, callFrame: frame("(idle)", "", -1, -1) },
+    ],
+    startTime: 0,
+    endTime: 13_000,
+    samples: [3, 3, 3, 3, 5, 5, 4, 6, 10, 9, 10, 11],
+    timeDeltas: Array(12).fill(1000),
+  };
+  const rows = sampledFunctions(profile, infos, counted);
+  const at = (name: string) => rows.find((r) => r.name === name)!;
+  const near = (a: number, b: number) => Math.abs(a - b) < 1e-9;
+
+  test("self samples are tottime; an inlined callee's lines are given back to it", () => {
+    assert.ok(near(at("outer").tottime, 0.003) && near(at("inner").tottime, 0.001), JSON.stringify([at("outer"), at("inner")]));
+    assert.ok(near(at("rec").tottime, 0.003));
+    assert.ok(near(at("<regexp /a+/>").tottime, 0.001));
+  });
+
+  test("cumtime counts each stack once (recursion), and tsprof's own frames and what they call are left out", () => {
+    assert.ok(near(at("rec").cumtime, 0.003), `rec ${at("rec").cumtime}`);
+    // outer: 4 own samples, rec's 3, the regexp's 1; not the profile writer's read below it.
+    assert.ok(near(at("outer").cumtime, 0.008) && near(at("<module>").cumtime, 0.008), `outer ${at("outer").cumtime}`);
+    assert.ok(!rows.some((r) => r.name === "readFileSync" || r.name === "writeProf"));
+    assert.ok(!rows.some((r) => r.name.includes("idle")));
+  });
+
+  test("the garbage collector counts when the sample before it was the program's", () => {
+    assert.ok(near(at("<garbage collector>").tottime, 0.001));
+    assert.deepEqual([at("<garbage collector>").file, at("<garbage collector>").line, at("<garbage collector>").sampled], ["~", 0, true]);
+  });
+
+  test("edges: the counters' calls with the samples' times; sampled rows' callers from the stack", () => {
+    const callers = (name: string) => at(name).callers.map(([c, nc, cc, tt, ct]) => [rows[c]?.name ?? c, nc, cc, Math.round(tt * 1e6), Math.round(ct * 1e6)]);
+    assert.deepEqual(callers("rec"), [["outer", 1, 1, 1000, 3000], ["rec", 4, 0, 2000, 2000]]);
+    assert.deepEqual(callers("inner"), [["outer", 2, 2, 1000, 1000]]);
+    assert.deepEqual(callers("<regexp /a+/>"), [["outer", 0, 0, 1000, 1000]]);
+    assert.deepEqual([at("<regexp /a+/>").ncalls, at("<regexp /a+/>").pcalls, at("<regexp /a+/>").sampled], [0, 0, true]);
   });
 });
