@@ -1,6 +1,7 @@
 /**
  * The function-profile recorder: what code instrumented by transformer/calls.ts calls at every
- * function entry and exit. One per thread, installed on a global by the loader's preload.
+ * function entry and exit. One per thread, installed on a global by the loader's preload. This
+ * file is the clock mode; in sampler mode modules get runtime/calls-counts.ts's entry points.
  *
  * Semantics are cProfile's (_lsprof.c): a call is primitive when the function was not already
  * running; tottime excludes callees; cumtime counts outermost calls only; each caller→callee

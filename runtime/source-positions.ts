@@ -83,8 +83,3 @@ export function originalLine(url: string, line: number): number {
   const segs = map[line];
   return segs && segs.length ? segs[0][1] : -1;
 }
-
-/** Whether Node holds a source map for this script. */
-export function hasSourceMap(url: string): boolean {
-  return segmentsOf(url) !== null;
-}

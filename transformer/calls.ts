@@ -1,7 +1,9 @@
 /**
  * The function-profile transform (`tsprof prof`): every function of a file, and the module body,
  * gets a frame at entry and gives it back at exit — no marks needed. Counts are exact (one
- * `enter` per call); times come from a clock read at entry and exit (runtime/calls.ts).
+ * `enter` per call); times come from a clock read at entry and exit (runtime/calls.ts, `--mode
+ * clock`) or from V8's sampler, matched to functions by the spans registered here
+ * (runtime/calls-counts.ts and calls-sampled.ts, `--mode sampler`). The output is the same.
  *
  *   function f(a) { body }
  *   → function f(a) { const F = (M || load()).enter(3); try { body } finally { M.exit(F); } }
