@@ -121,9 +121,22 @@ before(() => {
   fs.mkdirSync(lib, { recursive: true });
   fs.writeFileSync(path.join(lib, "package.json"), JSON.stringify({ name: "slug", version: "1.0.0", main: "index.js" }));
   fs.writeFileSync(path.join(lib, "index.js"), LIB);
-  run = prof(["prof", "--mode", "sampler", "-o", "program.prof", "program.ts"]);
-  stats = loadStats(path.join(dir, "program.prof")).stripDirs();
+  // A sampler thread starved by a loaded machine can miss a 20 ms stretch entirely (the line
+  // profiler's sampled tests measured it): such a run is taken again, at most twice.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    run = prof(["prof", "--mode", "sampler", "-o", "program.prof", "program.ts"]);
+    if (run.status !== 0) break;
+    stats = loadStats(path.join(dir, "program.prof")).stripDirs();
+    if (allSampled(stats)) break;
+  }
 });
+
+/** Whether every stretch the tests look at got samples. */
+function allSampled(s: Stats): boolean {
+  const tt = (name: string) => [...s.stats.values()].find((f) => f.func.name === name)?.tt ?? 0;
+  const ct = (name: string) => [...s.stats.values()].find((f) => f.func.name === name)?.ct ?? 0;
+  return tt("busy") > 0.005 && tt("busy") > 3 * tt("cheap") && tt("inWorker") > 0.002 && tt("<regexp /\\s+/>") > 0 && tt("spin") > 0 && ct("join") > 0;
+}
 
 describe("tsprof prof --mode sampler", () => {
   test("the program behaves as without tsprof; the file says how times were taken", () => {
@@ -200,7 +213,9 @@ describe("tsprof prof --mode sampler", () => {
   });
 
   test("tsprof/profile: Profile({ mode: 'sampler' }) times what ran between enable and disable", () => {
-    const r = prof(["prof", "api.ts"]);
+    // Taken again (at most twice) when a starved sampler thread caught none of work's samples.
+    let r = prof(["prof", "api.ts"]);
+    for (let i = 0; i < 2 && r.status === 0 && /\n {8}1 +0\.000 .* api\.ts:2\(work\)\n/.test(r.stdout); i++) r = prof(["prof", "api.ts"]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^ {9}1 function calls in \d\.\d{3} seconds\n\n {3}Ordered by: internal time\n\n.*\n {8}1 +(\d\.\d{3}) .* api\.ts:2\(work\)\n/);
     const tt = Number(/\n {8}1 +(\d\.\d{3}) .* api\.ts:2\(work\)\n/.exec(r.stdout)![1]);
