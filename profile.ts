@@ -6,7 +6,9 @@
  */
 import * as path from "node:path";
 import { recorder } from "./runtime/calls";
+import { DEFAULT_INTERVAL_US } from "./runtime/calls-writer";
 import type { ProfFunction } from "./runtime/prof-format";
+import { startCpuProfile, type CpuSession } from "./runtime/v8-cpu";
 import type * as Pstats from "./report/pstats";
 import type { Restriction } from "./report/pstats";
 
@@ -42,22 +44,79 @@ function difference(before: ProfFunction[], after: ProfFunction[]): ProfFunction
   });
 }
 
+/** How a `Profile` takes times (docs/prof.md compares them). */
+export interface ProfileOptions {
+  /**
+   * `sampler`: V8's CPU profiler on this thread, for the time between `enable()` and
+   * `disable()`; built-ins, Node's internals and node_modules get rows of their own (their
+   * ncalls are 0: not counted). `clock`: the clock `tsprof prof --mode clock` reads at every
+   * entry and exit. Default: the mode the program runs under (`tsprof prof --mode`).
+   */
+  mode?: "sampler" | "clock";
+  /** Sampler mode: V8's sampling interval, microseconds (default 100). */
+  interval?: number;
+}
+
+/**
+ * The sampled rows a profile window shows: those called, through sampled rows or directly, by a
+ * function counted in the window. The frames below `enable()` (the event loop's, say) ran
+ * before it and are left out, as cProfile leaves out frames entered before `enable()`.
+ */
+function calledInWindow(rows: ProfFunction[]): ProfFunction[] {
+  const keep = rows.map((f) => !f.sampled && f.ncalls > 0);
+  for (let changed = true; changed;) {
+    changed = false;
+    rows.forEach((f, i) => {
+      if (!keep[i] && f.sampled && f.callers.some((c) => c[0] >= 0 && keep[c[0]])) keep[i] = changed = true;
+    });
+  }
+  return rows.map((f, i) => (keep[i] || !f.sampled ? f : { ...f, tottime: 0, cumtime: 0, callers: [] }));
+}
+
 export class Profile {
   private begin: ProfFunction[] | undefined;
+  private cpu: CpuSession | null = null;
   private collected: ProfFunction[][] = [];
+  readonly mode: "sampler" | "clock";
+  private readonly interval: number;
+
+  constructor(options: ProfileOptions = {}) {
+    const running = recorder().mode();
+    const mode = options.mode ?? running;
+    if (mode !== "sampler" && mode !== "clock") throw new TypeError(`tsprof/profile: mode must be "sampler" or "clock", not ${JSON.stringify(mode)}`);
+    if (mode === "clock" && running === "sampler" && recorder().instrumented()) {
+      throw new Error("tsprof/profile: mode \"clock\" needs the clock at every call; run the program with tsprof prof --mode clock");
+    }
+    const interval = options.interval ?? DEFAULT_INTERVAL_US;
+    if (!Number.isInteger(interval) || interval < 1) throw new TypeError(`tsprof/profile: interval must be a whole number of microseconds, not ${interval}`);
+    this.mode = mode;
+    this.interval = interval;
+  }
 
   /** Starts collecting (cProfile's `enable`). */
   enable(): void {
     warnIfNotInstrumented();
     recorder().selfProfiled = true;
-    this.begin ??= recorder().snapshot();
+    if (this.begin) return;
+    this.begin = recorder().snapshot();
+    if (this.mode === "sampler") this.cpu = startCpuProfile(this.interval);
   }
 
   /** Stops collecting; enable again to add more. */
   disable(): void {
     if (!this.begin) return;
-    this.collected.push(difference(this.begin, recorder().snapshot()));
+    const counted = difference(this.begin, recorder().snapshot());
     this.begin = undefined;
+    if (this.mode === "sampler") {
+      const profile = this.cpu?.stop() ?? null;
+      this.cpu = null;
+      // Counts from the counters; times from this profile's own sampling, nothing else.
+      const zero = counted.map((f) => ({ ...f, tottime: 0, cumtime: 0, callers: f.callers.map((c) => [c[0], c[1], c[2], 0, 0] as ProfFunction["callers"][number]) }));
+      const { sampledFunctions } = require("./runtime/calls-sampled") as typeof import("./runtime/calls-sampled");
+      this.collected.push(profile ? calledInWindow(sampledFunctions(profile, recorder().functions(), zero)) : zero);
+      return;
+    }
+    this.collected.push(counted);
   }
 
   /** Calls `fn(...args)` with the profile enabled and returns its result (cProfile's `runcall`). */
@@ -74,8 +133,9 @@ export class Profile {
   stats(): Stats {
     const s = new Stats();
     for (const fns of this.collected) {
-      const kept = fns.map((f) => (f.ncalls > 0 ? f : { ...f, ncalls: 0, pcalls: 0, tottime: 0, cumtime: 0, callers: [] }));
-      s.data.add(pstatsRead().statsFromProf({ format: "tsprof-prof", version: 1, runs: [{ functions: kept } as never] }));
+      // Functions not called in between are left out; rows only the sampler saw have no calls to count.
+      const kept = fns.map((f) => (f.ncalls > 0 || f.sampled ? f : { ...f, ncalls: 0, pcalls: 0, tottime: 0, cumtime: 0, callers: [] }));
+      s.data.add(pstatsRead().statsFromProf({ format: "tsprof-prof", version: 2, runs: [{ functions: kept } as never] }));
     }
     return s;
   }
@@ -95,8 +155,8 @@ export class Profile {
  * `cProfile.run`: calls `fn` under a new profile, then prints the report (sorted by `sort`) or,
  * given `filename`, writes the profile there instead. Returns the profile.
  */
-export function run(fn: () => unknown, filename?: string, sort: string | string[] = "stdname"): Profile {
-  const p = new Profile();
+export function run(fn: () => unknown, filename?: string, sort: string | string[] = "stdname", options: ProfileOptions = {}): Profile {
+  const p = new Profile(options);
   p.runcall(fn);
   if (filename) p.dumpStats(filename);
   else p.printStats(sort);

@@ -2,15 +2,21 @@
  * Child process of `npm run bench:prof`: sets up one way of profiling (BENCH_PROF_MODE), then
  * times the workload module as harness.ts does.
  *   plain       nothing
- *   calls       the recorder instrumented code calls (tsprof prof's deterministic mode)
+ *   calls       the recorder instrumented code calls (tsprof prof --mode clock)
+ *   sampler     the counting recorder and V8's sampler on this thread (tsprof prof --mode sampler)
  *   v8-sampler  V8's CPU profiler, in-process through `inspector`, 100 µs interval
  *   v8-counts   V8's precise coverage with call counts (exact counts from V8 instead of counters)
  */
 import * as inspector from "node:inspector";
 import { recorder } from "../runtime/calls";
+import { DEFAULT_INTERVAL_US, startSampler } from "../runtime/calls-writer";
 
 const mode = process.env.BENCH_PROF_MODE ?? "plain";
 if (mode === "calls") recorder();
+if (mode === "sampler") {
+  recorder().setMode("sampler");
+  startSampler(Number(process.env.BENCH_PROF_INTERVAL ?? DEFAULT_INTERVAL_US));
+}
 if (mode === "v8-sampler" || mode === "v8-counts") {
   const session = new inspector.Session();
   session.connect();

@@ -5,7 +5,7 @@ import type { LoaderConfig } from "../loader/config";
 import { runInProcess } from "../loader/in-process";
 import { programEnv, runChild, splitNodeCommand } from "../loader/launch";
 import { projectLoaderConfig } from "../loader/project-config";
-import { PROF_OUTPUT_ENV } from "../runtime/calls-writer";
+import { DEFAULT_INTERVAL_US, PROF_INTERVAL_ENV, PROF_MODE_ENV, PROF_OUTPUT_ENV } from "../runtime/calls-writer";
 import type { ProfFile } from "../runtime/prof-format";
 import { readProf, statsFromProf } from "../report/pstats-read";
 import { sortKeyTable, SORT_KEYS } from "../report/pstats";
@@ -14,11 +14,13 @@ import { parseArgs, UsageError, type CommandSpec } from "./args";
 export const profSpec: CommandSpec = {
   usage: "tsprof prof [-o FILE] [-s SORT] [--] [node-options] SCRIPT [args...]",
   summary: "Run a TypeScript or JavaScript program with a function-level profile, no build step: what python -m cProfile is to Python. "
-    + "Every function of your own files is counted exactly and timed (deterministic clock at entry and exit); the report is printed "
+    + "Every function of your own files is counted exactly; times come from V8's CPU profiler (or, with --mode clock, a clock at entry and exit); the report is printed "
     + "when the program ends, in cProfile's layout, or written to FILE for tsprof stats.",
   options: [
     { name: "outfile", short: "o", type: "string", valueName: "FILE", description: "write the profile to FILE (read it with tsprof stats FILE) instead of printing the report" },
     { name: "sort", short: "s", type: "string", multiple: true, valueName: "SORT", description: `sort the report by SORT (default stdname); repeatable; one of: ${Object.keys(SORT_KEYS).join(", ")} (unique prefixes accepted)` },
+    { name: "mode", type: "string", valueName: "MODE", description: `how times are taken: sampler (default: exact counts from counters, times from V8's CPU profiler; built-ins, Node internals and node_modules get rows too) or clock (a clock read at every call's entry and exit: deterministic, as cProfile; costly for tiny functions)` },
+    { name: "interval", type: "string", valueName: "US", description: `sampler mode: V8's sampling interval in microseconds (default ${DEFAULT_INTERVAL_US})` },
     { name: "node-modules", type: "boolean", description: "also profile the JavaScript of node_modules (compiled once, then cached)" },
     { name: "help", short: "h", type: "boolean", description: "show this help" },
   ],
@@ -43,8 +45,12 @@ interface ProfPlan {
   output: string;
   keep: boolean;
   sort: string[];
+  mode: "sampler" | "clock";
+  interval: number;
   config: LoaderConfig;
 }
+
+const MODES = ["sampler", "clock"] as const;
 
 function plan(argv: string[]): ProfPlan {
   const { values, positionals, rest } = parseArgs(argv, profSpec, true);
@@ -64,6 +70,11 @@ function plan(argv: string[]): ProfPlan {
   const sort = (values.sort as string[] | undefined)?.flatMap((s) => s.split(",")).filter(Boolean) ?? ["stdname"];
   const table = sortKeyTable();
   for (const k of sort) if (!table.has(k)) throw new UsageError(`invalid sort key "${k}" for -s; keys (unique prefixes accepted): ${Object.keys(SORT_KEYS).join(", ")}`);
+  const mode = (values.mode as string | undefined) ?? "sampler";
+  if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`invalid mode "${mode}" for --mode; one of: ${MODES.join(", ")}`);
+  const interval = values.interval === undefined ? DEFAULT_INTERVAL_US : Number(values.interval);
+  if (!Number.isInteger(interval) || interval < 1 || interval > 1_000_000) throw new UsageError(`invalid --interval "${values.interval}"; a whole number of microseconds, 1 to 1000000`);
+  if (values.interval !== undefined && mode !== "sampler") throw new UsageError("--interval is for --mode sampler");
   let config: LoaderConfig;
   try {
     config = projectLoaderConfig(path.dirname(script), { calls: true, callsNodeModules: values["node-modules"] === true });
@@ -81,7 +92,7 @@ function plan(argv: string[]): ProfPlan {
   }
   return {
     nodeArgs: command.nodeArgs, script, args: command.args, output, keep, sort,
-    config,
+    mode: mode as ProfPlan["mode"], interval, config,
   };
 }
 
@@ -98,7 +109,7 @@ export async function profCommand(argv: string[]): Promise<number> {
   }
   const session = `${process.pid}-${Date.now()}`;
   // TSPROF=0: the line profiler's runtime stays out of it (nothing of it is instrumented here).
-  const settings = { [PROF_OUTPUT_ENV]: p.output, TSPROF: "0" };
+  const settings = { [PROF_OUTPUT_ENV]: p.output, TSPROF: "0", [PROF_MODE_ENV]: p.mode, [PROF_INTERVAL_ENV]: String(p.interval) };
   const env = programEnv(process.env, { output: p.output, id: session, settings }, p.config);
   fs.rmSync(p.output, { force: true });
   if (p.nodeArgs.length === 0) {

@@ -51,6 +51,7 @@ function validateRun(run: unknown, where: string, bad: (where: string, what: str
   if (!isObj(run)) throw bad(where, "is not an object");
   for (const key of ["id", "start", "end", "mode"] as const) if (typeof run[key] !== "string") throw bad(`${where}.${key}`, "is not a string");
   if (!isNum(run.duration)) throw bad(`${where}.duration`, "is not a number");
+  if (run.interval !== undefined && !(isNum(run.interval) && (run.interval as number) > 0)) throw bad(`${where}.interval`, "is not a positive number");
   if (!Array.isArray(run.functions)) throw bad(`${where}.functions`, "is not a list");
   const n = run.functions.length;
   run.functions.forEach((fn: unknown, j: number) => {
@@ -61,6 +62,8 @@ function validateRun(run: unknown, where: string, bad: (where: string, what: str
     if (!isCount(fn.ncalls) || !isCount(fn.pcalls) || (fn.pcalls as number) > (fn.ncalls as number)) throw bad(w, "has ncalls/pcalls that are not counts with pcalls <= ncalls");
     if (!isNum(fn.tottime) || !isNum(fn.cumtime)) throw bad(w, "has a tottime or cumtime that is not a number");
     if (fn.wait !== undefined && !isNum(fn.wait)) throw bad(`${w}.wait`, "is not a number");
+    if (fn.sampled !== undefined && fn.sampled !== true) throw bad(`${w}.sampled`, "is not true");
+    if (fn.sampled && (fn.ncalls !== 0 || fn.pcalls !== 0)) throw bad(w, "is sampled (not counted) but has ncalls or pcalls");
     if (!Array.isArray(fn.callers)) throw bad(`${w}.callers`, "is not a list");
     fn.callers.forEach((c: unknown, k: number) => {
       if (!Array.isArray(c) || c.length !== 5 || !c.every(isNum) || !Number.isInteger(c[0]) || c[0] < -1 || c[0] >= n) {
@@ -74,13 +77,15 @@ function validateRun(run: unknown, where: string, bad: (where: string, what: str
 export function statsFromProf(prof: ProfFile, header?: string): Stats {
   const stats = new Stats();
   if (header) stats.files.push(header);
+  const modes = new Set(prof.runs.map((r) => r.mode));
+  if (modes.size) stats.mode = modes.size === 1 ? [...modes][0] : "mixed";
   for (const run of prof.runs) {
     const keys = run.functions.map((f) => funcKey(f));
     for (const f of run.functions) {
       if (f.ncalls === 0 && f.tottime === 0 && f.cumtime === 0) continue;
       const callers = new Map<string, CallStat>();
       for (const [c, nc, cc, tt, ct] of f.callers) if (c >= 0) callers.set(keys[c], [nc, cc, tt, ct]);
-      const s: FuncStat = { func: { file: f.file, line: f.line, name: f.name }, cc: f.pcalls, nc: f.ncalls, tt: f.tottime, ct: f.cumtime, wait: f.wait ?? 0, callers };
+      const s: FuncStat = { func: { file: f.file, line: f.line, name: f.name }, cc: f.pcalls, nc: f.ncalls, tt: f.tottime, ct: f.cumtime, wait: f.wait ?? 0, callers, ...(f.sampled ? { sampled: true } : {}) };
       stats.addFunction(s);
     }
   }
@@ -118,6 +123,7 @@ export function profFromStats(stats: Stats, argv: string[] = process.argv.slice(
     file: s.func.file, line: s.func.line, name: s.func.name,
     ncalls: s.nc, pcalls: s.cc, tottime: s.tt, cumtime: s.ct,
     ...(s.wait ? { wait: s.wait } : {}),
+    ...(s.sampled ? { sampled: true as const } : {}),
     callers: [...s.callers].map(([k, [nc, cc, tt, ct]]) => [indexOf(k), nc, cc, tt, ct] as ProfCaller),
   }));
   const now = new Date().toISOString();
@@ -126,7 +132,7 @@ export function profFromStats(stats: Stats, argv: string[] = process.argv.slice(
     version: PROF_VERSION,
     runs: [{
       id: `merged-${process.pid}-${Date.now()}`, session: "merged", pid: process.pid, threadId: 0, argv, cwd: process.cwd(),
-      node: process.version, start: now, end: now, duration: stats.totalTt, mode: "deterministic", functions: [...functions, ...extra],
+      node: process.version, start: now, end: now, duration: stats.totalTt, mode: stats.mode ?? "deterministic", functions: [...functions, ...extra],
     }],
   };
 }

@@ -23,6 +23,8 @@ export interface FuncStat {
   ct: number;
   /** Seconds suspended at await/yield (reported apart). */
   wait: number;
+  /** Seen by V8's sampler only: ncalls 0 means not counted. */
+  sampled?: boolean;
   callers: Map<string, CallStat>;
 }
 
@@ -33,6 +35,9 @@ export function stdString(f: Func): string {
   }
   return `${f.file}:${f.line}(${f.name})`;
 }
+
+/** strip_dirs of one file: built-ins (`~`) and Node's internals (`node:internal/fs/utils`, which have no directory to strip) stay whole. */
+const stripFile = (file: string) => (file === "~" || file.startsWith("node:") ? file : path.basename(file));
 
 export const funcKey = (f: Func) => `${f.file}\0${f.line}\0${f.name}`;
 
@@ -130,6 +135,8 @@ export class Stats {
   primCalls = 0;
   totalTt = 0;
   sortType = "";
+  /** How the times were taken (the runs' `mode`; `mixed` when files of both modes were added). */
+  mode: string | undefined;
   private fcnList: string[] | undefined;
   private allCallees: Map<string, Map<string, CallStat>> | undefined;
 
@@ -144,6 +151,7 @@ export class Stats {
       this.stats.set(key, { ...s, callers: new Map(s.callers) });
     } else {
       old.cc += s.cc; old.nc += s.nc; old.tt += s.tt; old.ct += s.ct; old.wait += s.wait;
+      if (!s.sampled) delete old.sampled;
       addCallers(old.callers, s.callers);
     }
     this.fcnList = undefined;
@@ -153,6 +161,7 @@ export class Stats {
   /** Merges another Stats into this one (pstats' `add`). */
   add(other: Stats): this {
     this.files.push(...other.files);
+    if (other.mode) this.mode = this.mode && this.mode !== other.mode ? "mixed" : other.mode;
     for (const s of other.stats.values()) this.addFunction(s);
     return this;
   }
@@ -197,16 +206,17 @@ export class Stats {
     this.stats = new Map();
     const strip = (k: string) => {
       const [file, line, name] = k.split("\0");
-      return `${file === "~" ? file : path.basename(file)}\0${line}\0${name}`;
+      return `${stripFile(file)}\0${line}\0${name}`;
     };
     for (const [key, s] of old) {
       const callers = new Map<string, CallStat>();
       addCallers(callers, new Map([...s.callers].map(([c, v]) => [strip(c), v])));
-      const func = { ...s.func, file: s.func.file === "~" ? "~" : path.basename(s.func.file) };
+      const func = { ...s.func, file: stripFile(s.func.file) };
       const nk = strip(key);
       const prev = this.stats.get(nk);
       if (prev) {
         prev.cc += s.cc; prev.nc += s.nc; prev.tt += s.tt; prev.ct += s.ct; prev.wait += s.wait;
+        if (!s.sampled) delete prev.sampled;
         addCallers(prev.callers, callers);
       } else {
         this.stats.set(nk, { ...s, func, callers });
@@ -273,6 +283,10 @@ export class Stats {
     out += "   ncalls  tottime  percall  cumtime  percall filename:lineno(function)\n";
     for (const k of list) out += this.line(this.stats.get(k)!);
     out += "\n\n";
+    if (list.some((k) => this.stats.get(k)!.sampled)) {
+      // Not in pstats: V8's sampler sees built-ins, Node's internals and code not instrumented, but cannot count their calls.
+      out += "   ncalls 0: not counted (seen by V8's sampler only: built-ins, Node's internals, code not instrumented)\n\n\n";
+    }
     const waiting = list.map((k) => this.stats.get(k)!).filter((s) => s.wait > 0);
     if (waiting.length) {
       // Not in pstats: async functions' time suspended at await/yield, kept out of cumtime.

@@ -6,9 +6,36 @@
 import { performance } from "node:perf_hooks";
 import { isMainThread, threadId } from "node:worker_threads";
 import { recorder } from "./calls";
-import { PROF_FORMAT, PROF_VERSION, type ProfFile, type ProfRun } from "./prof-format";
+import { PROF_FORMAT, PROF_VERSION, type ProfFile, type ProfFunction, type ProfRun } from "./prof-format";
+import { startCpuProfile, type CpuSession } from "./v8-cpu";
 
 export const PROF_OUTPUT_ENV = "TSPROF_PROF_OUTPUT";
+/** `sampler` (counters, times from V8's CPU profiler) or `clock` (a clock at every entry and exit). */
+export const PROF_MODE_ENV = "TSPROF_PROF_MODE";
+/** The sampler's interval, microseconds. */
+export const PROF_INTERVAL_ENV = "TSPROF_PROF_INTERVAL";
+/** Sampling interval when none is given: 100 µs (docs/prof.md has the measurements behind it). */
+export const DEFAULT_INTERVAL_US = 100;
+
+let sampler: CpuSession | null = null;
+let interval = DEFAULT_INTERVAL_US;
+
+/** Starts V8's sampler on this thread (sampler mode); its profile is read when the run is written. */
+export function startSampler(us: number): void {
+  interval = us;
+  sampler = startCpuProfile(us);
+}
+
+/** The thread's rows: counters and clock, or counters and the sampler's times. */
+function functionsOf(): { functions: ProfFunction[]; mode: string; interval?: number } {
+  const r = recorder();
+  if (r.mode() !== "sampler") return { functions: r.snapshot(), mode: "deterministic" };
+  const counted = r.snapshot();
+  const profile = sampler?.stop() ?? null;
+  if (!profile) return { functions: counted, mode: "v8-sampler", interval };
+  const { sampledFunctions } = require("./calls-sampled") as typeof import("./calls-sampled");
+  return { functions: sampledFunctions(profile, r.functions(), counted), mode: "v8-sampler", interval };
+}
 
 /** This thread's run, as the file stores it. */
 export function profRun(session: string): ProfRun & { selfProfiled?: boolean } {
@@ -26,9 +53,8 @@ export function profRun(session: string): ProfRun & { selfProfiled?: boolean } {
     start: new Date(start).toISOString(),
     end: new Date(start + t).toISOString(),
     duration: t / 1000,
-    mode: "deterministic",
+    ...functionsOf(),
     ...(r.selfProfiled ? { selfProfiled: true } : {}),
-    functions: r.snapshot(),
   };
 }
 
@@ -70,9 +96,14 @@ export function onProfSignalEnd(fn: () => void): void {
 /** In a process run by `tsprof prof`: installs the recorder and writes the profile however the thread ends. */
 export function installProf(): void {
   const file = process.env[PROF_OUTPUT_ENV];
-  recorder();
+  const r = recorder();
   if (!file || hooked) return;
   hooked = true;
+  if (process.env[PROF_MODE_ENV] === "sampler") {
+    r.setMode("sampler");
+    const us = Number(process.env[PROF_INTERVAL_ENV]);
+    startSampler(Number.isFinite(us) && us > 0 ? us : DEFAULT_INTERVAL_US);
+  }
   const session = process.env.TSPROF_SESSION || `${process.pid}`;
   process.on("exit", () => writeProf(file, session));
   if (isMainThread) {

@@ -1,6 +1,7 @@
 /**
  * The function-profile recorder: what code instrumented by transformer/calls.ts calls at every
- * function entry and exit. One per thread, installed on a global by the loader's preload.
+ * function entry and exit. One per thread, installed on a global by the loader's preload. This
+ * file is the clock mode; in sampler mode modules get runtime/calls-counts.ts's entry points.
  *
  * Semantics are cProfile's (_lsprof.c): a call is primitive when the function was not already
  * running; tottime excludes callees; cumtime counts outermost calls only; each caller→callee
@@ -12,6 +13,7 @@
  * Map lookup on the common case (measured in bench/prof.ts).
  */
 import { performance } from "node:perf_hooks";
+import * as counts from "./calls-counts";
 import type { ProfCaller, ProfFunction } from "./prof-format";
 
 const now = () => performance.now();
@@ -45,7 +47,16 @@ export interface FunctionInfo {
   name: string;
   line: number;
   kind: string;
+  /** In the original source, 0-based: start line, start column, end line, end column (none for `<module>`). */
+  span?: [number, number, number, number];
 }
+
+/**
+ * How times are taken: `clock` (deterministic: a clock read at every entry and exit, this file)
+ * or `sampler` (counters only, runtime/calls-counts.ts; times from V8's CPU profiler).
+ */
+export type CallsMode = "clock" | "sampler";
+let mode: CallsMode = "clock";
 
 /** A module's view of the recorder: ids local to the module. */
 export interface CallsModule {
@@ -137,14 +148,19 @@ export function resume<T>(f: Frame, value: T): T {
 }
 
 /** Registers one module's functions; the instrumented module calls through what it returns. */
-export function registerModule(file: string, metas: [string, number, string][]): CallsModule {
+export function registerModule(file: string, metas: [string, number, string, ...number[]][]): CallsModule {
   const base = infos.length;
-  for (const [name, line, kind] of metas) {
-    infos.push({ file, name, line, kind });
+  counts.addFunctions(metas.length);
+  for (const [name, line, kind, ...span] of metas) {
+    infos.push({ file, name, line, kind, ...(span.length === 4 ? { span: span as [number, number, number, number] } : {}) });
     calls.push(0); prims.push(0); tot.push(0); cum.push(0); wait.push(0); active.push(0);
     edges.push(new Map());
     lastCaller.push(-2);
     lastEdge.push(undefined);
+  }
+  if (mode === "sampler") {
+    const suspending = Uint8Array.from(metas, (m) => (m[2] === "function" || m[2] === "module" ? 0 : 1));
+    return counts.moduleEntries(base, suspending) as unknown as CallsModule;
   }
   return {
     enter: (local) => enter(base + local),
@@ -159,6 +175,7 @@ export function registerModule(file: string, metas: [string, number, string][]):
  * cProfile does when it is disabled mid-call), without changing them.
  */
 export function snapshot(): ProfFunction[] {
+  if (mode === "sampler") return countsOnly();
   const t = now();
   const open = new Map<number, { tt: number; ct: number }>();
   const openEdges = new Map<Edge, { tt: number; ct: number }>();
@@ -196,6 +213,30 @@ export function snapshot(): ProfFunction[] {
   });
 }
 
+/** Sampler mode: every function's exact counts and caller edges, times zero (the sampler gives them). */
+function countsOnly(): ProfFunction[] {
+  const c = counts.countsSnapshot();
+  return infos.map((info, id) => ({
+    file: info.file, line: info.line, name: info.name, kind: info.kind,
+    ncalls: c[id].ncalls, pcalls: c[id].pcalls, tottime: 0, cumtime: 0, wait: c[id].wait, callers: c[id].callers,
+  }));
+}
+
+/** The registered functions (id → where it is), for matching the sampler's frames to them. */
+export function functionInfos(): readonly FunctionInfo[] {
+  return infos;
+}
+
+/** Sets how times are taken; before any module registers (the loader's preload does it). */
+export function setMode(m: CallsMode): void {
+  if (infos.length > 0 && m !== mode) throw new Error(`tsprof: the function profile's mode is already ${mode}`);
+  mode = m;
+}
+
+export function currentMode(): CallsMode {
+  return mode;
+}
+
 /** Whether any instrumented module has registered in this thread. */
 export function instrumented(): boolean {
   return infos.length > 0;
@@ -205,6 +246,9 @@ export interface Recorder {
   module: typeof registerModule;
   snapshot: typeof snapshot;
   instrumented: typeof instrumented;
+  functions: typeof functionInfos;
+  mode: typeof currentMode;
+  setMode: typeof setMode;
   /** Set when the program profiles itself (tsprof/profile): `tsprof prof` then prints nothing of its own. */
   selfProfiled: boolean;
 }
@@ -214,5 +258,5 @@ const KEY = Symbol.for("tsprof.calls");
 /** The thread's recorder, installed on the global instrumented code looks it up on. */
 export function recorder(): Recorder {
   const g = globalThis as unknown as Record<symbol, Recorder | undefined>;
-  return (g[KEY] ??= { module: registerModule, snapshot, instrumented, selfProfiled: false });
+  return (g[KEY] ??= { module: registerModule, snapshot, instrumented, functions: functionInfos, mode: currentMode, setMode, selfProfiled: false });
 }

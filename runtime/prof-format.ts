@@ -6,7 +6,8 @@
 import type { RunInfo } from "./lprof";
 
 export const PROF_FORMAT = "tsprof-prof";
-export const PROF_VERSION = 1;
+/** 2: sampler mode (`mode: "v8-sampler"`), rows the sampler saw but nothing counted (`sampled`). */
+export const PROF_VERSION = 2;
 
 /** One caller of a function: `[caller index, ncalls, primitive calls, tottime, cumtime]` (seconds). */
 export type ProfCaller = [caller: number, ncalls: number, pcalls: number, tottime: number, cumtime: number];
@@ -28,13 +29,20 @@ export interface ProfFunction {
   cumtime: number;
   /** Seconds suspended at `await`/`yield` (in neither tottime nor cumtime). */
   wait?: number;
+  /**
+   * Seen by V8's sampler only (built-ins, Node's internals, files not instrumented): its calls
+   * were not counted, so ncalls and pcalls are 0 and mean "not counted", not "never called".
+   */
+  sampled?: boolean;
   /** Callers, by index into the run's functions; -1 is no instrumented caller. */
   callers: ProfCaller[];
 }
 
 export interface ProfRun extends RunInfo {
-  /** How times were taken: `deterministic` (a clock at entry and exit). */
+  /** How times were taken: `deterministic` (a clock at entry and exit) or `v8-sampler` (V8's CPU profiler). */
   mode: string;
+  /** `v8-sampler`: the sampling interval, microseconds. */
+  interval?: number;
   functions: ProfFunction[];
 }
 

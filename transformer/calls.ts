@@ -1,7 +1,9 @@
 /**
  * The function-profile transform (`tsprof prof`): every function of a file, and the module body,
  * gets a frame at entry and gives it back at exit — no marks needed. Counts are exact (one
- * `enter` per call); times come from a clock read at entry and exit (runtime/calls.ts).
+ * `enter` per call); times come from a clock read at entry and exit (runtime/calls.ts, `--mode
+ * clock`) or from V8's sampler, matched to functions by the spans registered here
+ * (runtime/calls-counts.ts and calls-sampled.ts, `--mode sampler`). The output is the same.
  *
  *   function f(a) { body }
  *   → function f(a) { const F = (M || load()).enter(3); try { body } finally { M.exit(F); } }
@@ -14,8 +16,12 @@
  */
 import type * as TS from "typescript";
 
-/** A profiled function, as registered: name, first line (1-based, original source), kind. */
-export type CallsMeta = [name: string, line: number, kind: string];
+/**
+ * A profiled function, as registered: name, first line (1-based, original source), kind, and its
+ * span in the original source (0-based lines and columns, start inclusive, end exclusive), by
+ * which the V8 sampler's frames are matched to it. The module body has no span.
+ */
+export type CallsMeta = [name: string, line: number, kind: string, ...span: [] | [startLine: number, startCol: number, endLine: number, endCol: number]];
 
 /** Global key of the recorder (runtime/calls.ts installs it). */
 export const CALLS_KEY = "tsprof.calls";
@@ -92,7 +98,9 @@ function instrumentCalls(ts: typeof TS, context: TS.TransformationContext, sf: T
 
   function instrumentFunction(fn: FunctionWithBody): TS.Node {
     const id = metas.length;
-    metas.push([functionName(ts, fn, sf), lineOf(fn), kindOf(ts, fn)]);
+    const start = sf.getLineAndCharacterOfPosition(fn.getStart(sf));
+    const end = sf.getLineAndCharacterOfPosition(fn.getEnd());
+    metas.push([functionName(ts, fn, sf), lineOf(fn), kindOf(ts, fn), start.line, start.character, end.line, end.character]);
     const suspends = !!fn.asteriskToken || !!ts.getModifiers(fn as TS.HasModifiers)?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword);
     const bodyVisitor = suspends ? inFrame : plain;
     const params = ts.visitNodes(fn.parameters, plain, ts.isParameter);
@@ -148,8 +156,8 @@ function instrumentCalls(ts: typeof TS, context: TS.TransformationContext, sf: T
 }
 
 function metasLiteral(f: TS.NodeFactory, metas: CallsMeta[]): TS.Expression {
-  return f.createArrayLiteralExpression(metas.map(([name, line, kind]) => f.createArrayLiteralExpression(
-    [f.createStringLiteral(name), f.createNumericLiteral(line), f.createStringLiteral(kind)])));
+  return f.createArrayLiteralExpression(metas.map(([name, line, kind, ...span]) => f.createArrayLiteralExpression(
+    [f.createStringLiteral(name), f.createNumericLiteral(line), f.createStringLiteral(kind), ...span.map((n) => f.createNumericLiteral(n))])));
 }
 
 function isDirective(ts: typeof TS, s: TS.Statement): boolean {
