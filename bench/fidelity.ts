@@ -201,7 +201,7 @@ function nodeEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-interface Prepared {
+export interface Prepared {
   name: string;
   dir: string;
   plain: string;
@@ -213,7 +213,7 @@ interface Prepared {
   constructed?: Map<number, number>;
 }
 
-function prepare(name: string): Prepared {
+export function prepare(name: string): Prepared {
   const dir = makeProject("tsprof-fidelity-");
   const src = path.join(FIDELITY, `${name}.ts`);
   const source = fs.readFileSync(src, "utf8");
@@ -247,7 +247,7 @@ const TRUTH_SAMPLES = Number(process.env.FIDELITY_TRUTH_SAMPLES ?? 2500);
 const TRUTH_MAX_RUNS = 8;
 
 /** V8's truth for a program: profiled processes of the plain program, samples summed. */
-function measureTruth(p: Prepared): Truth {
+export function measureTruth(p: Prepared): Truth {
   const sum: Truth = { lines: new Map(), total: 0, shared: 0, gc: 0 };
   for (let i = 0; i < TRUTH_MAX_RUNS && (i < 1 || sum.total < TRUTH_SAMPLES); i++) {
     const out = fs.mkdtempSync(path.join(p.dir, "cpu-"));
@@ -264,9 +264,10 @@ function measureTruth(p: Prepared): Truth {
 }
 
 /** Per-line time of the profiled function, as `tsprof view` reports it (calibrated). */
-function measureMode(p: Prepared, mode: FidelityMode): Map<number, number> {
+export function measureMode(p: Prepared, mode: FidelityMode, keep?: (lprof: string) => void): Map<number, number> {
   const out = path.join(p.dir, `${mode.name}-${Date.now()}.lprof`);
   child(p.profiled, p.reps, [], nodeEnv({ TSPROF_OUTPUT: out, ...mode.env }), p.dir);
+  keep?.(out);
   const fn = mergeProfiles([readLprof(out)]).functions.find((f) => f.name === p.name);
   if (!fn) throw new Error(`fidelity: ${p.name}: no profile of ${p.name} in ${mode.name} mode`);
   return new Map([...fn.lines].map(([l, t]) => [l, t.time]));

@@ -63,6 +63,9 @@ export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): P
       if (iMemory >= 0) hasMemory = true;
       const at = (row: number[], i: number) => (i < 0 ? 0 : row[i]);
       for (const fn of run.functions) {
+        // The probe's cost measured inside the function, where the run has it (docs/calibration.md).
+        const own = options.raw || fn.probe === undefined || run.calibration.probe === 0 ? 1 : fn.probe / run.calibration.probe;
+        const fnProbe = probe * own, fnCall = call * own;
         const key = `${fn.file}\0${fn.line}\0${fn.name}`;
         let target = byKey.get(key);
         if (!target) {
@@ -73,7 +76,7 @@ export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): P
           const [line, hits, time] = row;
           const t = target.lines.get(line) ?? { hits: 0, time: 0, wait: 0, samples: 0, memory: 0, allocated: 0 };
           t.hits += hits;
-          t.time += Math.max(0, time * toNs - probe * (hits + at(row, iNested)) - call * at(row, iCalls));
+          t.time += Math.max(0, time * toNs - fnProbe * (hits + at(row, iNested)) - fnCall * at(row, iCalls));
           t.wait += at(row, iWait) * toNs;
           t.samples += at(row, iSamples);
           t.memory = Math.max(t.memory, at(row, iMemory));

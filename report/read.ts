@@ -191,6 +191,7 @@ function validateFunction(fn: unknown, where: string, columns: string[], checks:
   if (!Number.isInteger(fn.line) || (fn.line as number) < 1 || (fn.line as number) > MAX_LINE) throw bad(`${where}.line`, "is not a line number");
   if (!Array.isArray(fn.source) || !fn.source.every((l) => typeof l === "string")) throw bad(`${where}.source`, "is not a list of lines");
   if (!Array.isArray(fn.lines)) throw bad(`${where}.lines`, "is not a list");
+  if (fn.probe !== undefined && !(isNum(fn.probe) && fn.probe >= 0 && fn.probe <= 1e12)) throw bad(`${where}.probe`, "is not a probe cost (a number from 0)");
   const width = columns.length;
   fn.lines.forEach((l, k) => {
     if (!Array.isArray(l) || l.length !== width || !l.every(isNum)) {
