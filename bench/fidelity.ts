@@ -29,6 +29,8 @@ export interface FidelityMode {
 
 export const MODES: FidelityMode[] = [
   { name: "exact", env: { TSPROF_TIMING: "exact" } },
+  // Exact, with the thread's waits for a CPU taken out of its lines (runtime/stats.ts).
+  { name: "exact-cpu", env: { TSPROF_TIMING: "exact", TSPROF_PREEMPTION: "remove" } },
   { name: "sampled", env: { TSPROF_TIMING: "sampled" } },
 ];
 

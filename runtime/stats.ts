@@ -39,7 +39,9 @@ export const CALLS = 1;
  * a system call or asleep is not in it). A segment longer than PREEMPTIBLE_MS reads it (4.6 µs a
  * read, measured): the waits since the previous read, less all the time outside this segment
  * since then, surely fell in this segment, and are taken out of it. Short segments read nothing:
- * a wait makes its segment long. `TSPROF_PREEMPTION=keep` keeps the waits in the times.
+ * a wait makes its segment long. Opt-in (`TSPROF_PREEMPTION=remove`): by default a line's time
+ * is wall-clock time, as kernprof's, and a line that waits on the program's own clock (a spin to
+ * a deadline) shows what it waited.
  */
 const PREEMPTIBLE_MS = 0.1;
 let schedFd = -2;
@@ -59,7 +61,7 @@ function runDelayMs(): number {
 function watchPreemption(): void {
   if (schedFd !== -2) return;
   schedFd = -1;
-  if (process.env.TSPROF_PREEMPTION === "keep") return;
+  if (process.env.TSPROF_PREEMPTION !== "remove") return;
   try {
     schedFd = openSync("/proc/thread-self/schedstat", "r");
     lastDelay = runDelayMs();
