@@ -91,7 +91,7 @@ interface SourceShape {
   helpers: { name: string; first: number; last: number }[];
 }
 
-function sourceShape(source: string, fileName: string, fnName: string): SourceShape {
+export function sourceShape(source: string, fileName: string, fnName: string): SourceShape {
   const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.ES2022, true);
   const lineOf = (pos: number) => sf.getLineAndCharacterOfPosition(pos).line + 1;
   let target: ts.FunctionDeclaration | undefined;
@@ -179,7 +179,8 @@ export function truthFromCpuProfile(profile: CpuProfile, url: string, genToSrc: 
       total += ticks;
       const f = child.callFrame;
       const defined = f.url === url ? genToSrc[f.lineNumber + 1] ?? 0 : 0;
-      if (inFn(defined)) add(defined, ticks);
+      if (isTarget(child)) toLines(shape.callLines.get(fnName), ticks);
+      else if (inFn(defined)) add(defined, ticks);
       else if (f.functionName.startsWith("RegExp: ")) toLines(REGEXP_METHODS.flatMap((m) => shape.callLines.get(m) ?? []), ticks);
       else toLines(shape.callLines.get(f.functionName), ticks);
     }
