@@ -11,6 +11,7 @@
  *
  *   npm run bench:fidelity            (also part of npm run bench)
  *   FIDELITY_ONLY=csv,ray FIDELITY_LOAD=0 node dist/bench/fidelity.js
+ *   FIDELITY_MODES=exact,exact-cpu node dist/bench/fidelity.js   (default: every mode not optional)
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
@@ -25,12 +26,14 @@ import { readLprof } from "../report/read";
 export interface FidelityMode {
   name: string;
   env: Record<string, string>;
+  /** Measured only when named in FIDELITY_MODES (the suite's run time grows with each mode). */
+  optional?: boolean;
 }
 
 export const MODES: FidelityMode[] = [
   { name: "exact", env: { TSPROF_TIMING: "exact" } },
   // Exact, with the thread's waits for a CPU taken out of its lines (runtime/stats.ts).
-  { name: "exact-cpu", env: { TSPROF_TIMING: "exact", TSPROF_PREEMPTION: "remove" } },
+  { name: "exact-cpu", env: { TSPROF_TIMING: "exact", TSPROF_PREEMPTION: "remove" }, optional: true },
   { name: "sampled", env: { TSPROF_TIMING: "sampled" } },
 ];
 
@@ -331,7 +334,13 @@ export interface FidelityResults {
 
 const fmt = (x: number | undefined, d = 1) => (x === undefined ? "-" : x.toFixed(d));
 
-export function runFidelity(modes: FidelityMode[] = MODES, log = (s: string) => process.stderr.write(s)): FidelityResults {
+/** The modes to measure: FIDELITY_MODES (names), else every mode that is not optional. */
+export function chosenModes(all: FidelityMode[] = MODES): FidelityMode[] {
+  const named = process.env.FIDELITY_MODES?.split(",");
+  return named ? all.filter((m) => named.includes(m.name)) : all.filter((m) => !m.optional);
+}
+
+export function runFidelity(modes: FidelityMode[] = chosenModes(), log = (s: string) => process.stderr.write(s)): FidelityResults {
   const started = Date.now();
   const only = process.env.FIDELITY_ONLY?.split(",");
   const names = [...PROGRAMS, ...FIXTURES].filter((n) => !only || only.includes(n));
