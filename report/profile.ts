@@ -62,6 +62,9 @@ export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): P
       const [iWait, iNested, iCalls, iSamples, iMemory, iAllocated] = ["wait", "nested", "calls", "samples", "memory", "allocated"].map(col);
       if (iMemory >= 0) hasMemory = true;
       for (const fn of run.functions) {
+        // The probe's cost measured inside the function, where the run has it (docs/calibration.md).
+        const own = options.raw || fn.probe === undefined || run.calibration.probe === 0 ? 1 : fn.probe / run.calibration.probe;
+        const fnProbe = probe * own, fnCall = call * own;
         const key = `${fn.file}\0${fn.line}\0${fn.name}`;
         let target = byKey.get(key);
         if (!target) {
@@ -78,7 +81,7 @@ export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): P
           }
           const nested = iNested < 0 ? 0 : row[iNested], calls = iCalls < 0 ? 0 : row[iCalls];
           t.hits += hits;
-          t.time += Math.max(0, time * toNs - probe * (hits + nested) - call * calls);
+          t.time += Math.max(0, time * toNs - fnProbe * (hits + nested) - fnCall * calls);
           t.wait += (iWait < 0 ? 0 : row[iWait]) * toNs;
           t.samples += iSamples < 0 ? 0 : row[iSamples];
           t.memory = Math.max(t.memory, iMemory < 0 ? 0 : row[iMemory]);

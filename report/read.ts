@@ -220,6 +220,7 @@ function validateFunction(fn: unknown, run: string, j: number, columns: string[]
   for (let i = 0; i < source.length; i++) if (typeof source[i] !== "string") throw bad(`${where()}.source`, "is not a list of lines");
   const lines = fn.lines;
   if (!Array.isArray(lines)) throw bad(`${where()}.lines`, "is not a list");
+  if (fn.probe !== undefined && !(isNum(fn.probe) && fn.probe >= 0 && fn.probe <= 1e12)) throw bad(`${where()}.probe`, "is not a probe cost (a number from 0)");
   const width = columns.length;
   for (let k = 0; k < lines.length; k++) {
     const l: unknown = lines[k];

@@ -36,6 +36,12 @@ export interface LprofFunction {
   source: string[];
   /** Lines that ran, ascending. Lines that never ran are absent. */
   lines: LprofLine[];
+  /**
+   * Exact mode: what one probe cost inside this function as it ran, in `unit`s, measured on its
+   * lines too cheap to cost anything themselves (docs/calibration.md). When present, the CLI
+   * removes this instead of `calibration.probe`, and scales `calibration.call` alike.
+   */
+  probe?: number;
 }
 
 /** What every profile run says of the process and thread it measured (`.lprof` and `.prof` alike). */

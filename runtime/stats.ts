@@ -1,3 +1,4 @@
+import { openSync, readSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { types } from "node:util";
 import { ALLOCATED, closeReading, IN_USE, memory, openReading, totals } from "./memory";
@@ -29,6 +30,65 @@ export const probeTotals = new Float64Array(2);
 export const CLOCK_READS = 0;
 export const CALLS = 1;
 
+/*
+ * Preemption. A line's time is wall-clock time, and on a busy machine the thread waits for a CPU
+ * now and then: each wait (milliseconds, the scheduler's slice) lands whole on the line that
+ * happened to run, and times come out as much preemption as work (measured with 17 runnable
+ * processes on 2 cores: the thread waited 1.9 ms for each ms it ran). Linux counts this thread's
+ * waits for a CPU (`run_delay`, the second field of /proc/thread-self/schedstat; time blocked in
+ * a system call or asleep is not in it). A segment longer than PREEMPTIBLE_MS reads it (4.6 µs a
+ * read, measured): the waits since the previous read, less all the time outside this segment
+ * since then, surely fell in this segment, and are taken out of it. Short segments read nothing:
+ * a wait makes its segment long. Opt-in (`TSPROF_PREEMPTION=remove`): by default a line's time
+ * is wall-clock time, as kernprof's, and a line that waits on the program's own clock (a spin to
+ * a deadline) shows what it waited.
+ */
+const PREEMPTIBLE_MS = 0.1;
+let schedFd = -2;
+const schedBuf = Buffer.alloc(128);
+/** `run_delay` (ms) and the clock at the previous read. */
+let lastDelay = 0;
+let lastRead = 0;
+
+function runDelayMs(): number {
+  const n = readSync(schedFd, schedBuf, 0, schedBuf.length, 0);
+  const text = schedBuf.toString("latin1", 0, n);
+  const a = text.indexOf(" ") + 1;
+  return Number(text.slice(a, text.indexOf(" ", a))) / 1e6;
+}
+
+/** Starts counting this thread's waits for a CPU, where the system counts them (Linux). */
+function watchPreemption(): void {
+  if (schedFd !== -2) return;
+  schedFd = -1;
+  if (process.env.TSPROF_PREEMPTION !== "remove") return;
+  try {
+    schedFd = openSync("/proc/thread-self/schedstat", "r");
+    lastDelay = runDelayMs();
+    lastRead = performance.now();
+    // Compiled now, not on the first long line.
+    preempted(performance.now(), 0);
+  } catch {
+    // No schedstat (not Linux, or no /proc): times stay wall-clock, waits included.
+  }
+}
+
+/** Of a segment of `d` ms ending at clock `c`, the time the thread surely waited for a CPU. */
+function preempted(c: number, d: number): number {
+  if (schedFd < 0) return 0;
+  let delay: number;
+  try {
+    delay = runDelayMs();
+  } catch {
+    schedFd = -1;
+    return 0;
+  }
+  const inside = delay - lastDelay - (c - lastRead - d);
+  lastDelay = delay;
+  lastRead = c;
+  return inside > 0 ? Math.min(inside, d) : 0;
+}
+
 /** Counters of one instrumented function, indexed by line slot (slot 0: before the first probe). */
 export class FunctionStats {
   readonly hits: Float64Array;
@@ -50,6 +110,8 @@ export class FunctionStats {
   readonly quiet: Uint8Array;
   /** 1 for slots whose line costs under a nanosecond: leaving the function from one reads no clock. */
   readonly cheap: Uint8Array;
+  /** 1 for slots whose line calls and allocates nothing: their time per hit is the probe's cost here (writer.ts). */
+  readonly light: Uint8Array;
 
   constructor(
     readonly file: string,
@@ -62,9 +124,11 @@ export class FunctionStats {
     readonly mode: TimingMode,
     quietSlots: readonly number[] = [],
     cheapSlots: readonly number[] = [],
+    lightSlots: readonly number[] = cheapSlots,
   ) {
     const n = lines.length;
     this.base = mode === "sampled" ? reserveSlots(n) : 0;
+    if (mode === "exact") watchPreemption();
     // Memory mode always samples time (see session.ts): exact probes allocate at every clock read.
     this.memory = memory.on && mode === "sampled";
     this.memMax = new Float64Array(this.memory ? n : 0);
@@ -74,6 +138,8 @@ export class FunctionStats {
     for (const s of quietSlots) this.quiet[s] = 1;
     this.cheap = new Uint8Array(n);
     for (const s of cheapSlots) this.cheap[s] = 1;
+    this.light = new Uint8Array(n);
+    for (const s of lightSlots) this.light[s] = 1;
     this.hits = new Float64Array(n);
     this.time = new Float64Array(n);
     this.nested = new Float64Array(n);
@@ -141,7 +207,9 @@ export class Invocation extends Stepping {
   private charge(c: number): void {
     const t = this.t, l = this.l, f = this.f, g = probeTotals[CLOCK_READS], k = probeTotals[CALLS];
     if (t >= 0) {
-      f.time[l] += c - t;
+      const d = c - t;
+      // `t` is 0 only before an invocation's first probe (slot 0, never reported).
+      f.time[l] += d < PREEMPTIBLE_MS || t === 0 ? d : d - preempted(c, d);
       f.nested[l] += g - this.g;
       f.calls[l] += k - this.k;
     } else {
@@ -405,24 +473,30 @@ class SampledInvocation extends Stepping {
 }
 
 /**
- * Runs the probe path until V8 optimizes it (memory mode, once per thread, ~15 ms). Until then
+ * Runs the probe path: until V8 optimizes it (memory mode, once per thread, ~15 ms), or until
+ * every probe method is compiled (exact mode, at the first registration, `rounds` × `perRound`). Until then
  * the interpreter boxes every double the probes compute, and each reading would bill a few
  * hundred bytes of that to the next line (measured: ~11,000 such readings in a 100,000-iteration
  * loop started cold, 2 MB in all; none once warm).
  */
-export function warmUpProbes(mode: TimingMode): void {
-  const probe = new FunctionStats("<warm-up>", "warm-up", 1, [1, 2, 3], [], "sync", mode, []);
-  for (let r = 0; r < 40; r++) {
-    const s = probe.enter();
+export function warmUpProbes(mode: TimingMode, rounds = 40, perRound = 500): void {
+  const saved = probeTotals.slice();
+  const probe = new FunctionStats("<warm-up>", "warm-up", 1, [1, 2, 3], [], "sync", mode, [], []);
+  let up: Invocation | undefined;
+  for (let r = 0; r < rounds; r++) {
+    const s = probe.push(up);
     try {
-      for (let i = 0; i < 500; i++) {
+      for (let i = 0; i < perRound; i++) {
         s.hit(1);
+        s.count(3);
+        s.mark(3);
         s.hit(2);
       }
     } finally {
-      s.exit();
+      s.exit((up = s.up));
     }
   }
+  probeTotals.set(saved);
 }
 
 const ARRAY_VALUES = Array.prototype[Symbol.iterator];

@@ -148,7 +148,7 @@ export function share(s: Session, output?: string): void {
     functions: fresh.map((f) => ({
       file: f.file, name: f.name, firstLine: f.firstLine, lines: f.lines, source: f.source, kind: f.kind, mode: f.mode,
       base: f.base, memory: f.memory, hits: f.hits, time: f.time, wait: f.wait, nested: f.nested, calls: f.calls,
-      memMax: f.memMax, allocated: f.allocated,
+      memMax: f.memMax, allocated: f.allocated, light: f.light,
     })),
     chunks: chunks.slice(),
     session: output === undefined ? undefined : sessionData(s, output),

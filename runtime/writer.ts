@@ -31,7 +31,41 @@ const own = (): SnapshotSource => ({ threadId, argv: process.argv.slice(), chunk
 
 /** The counters a snapshot reads: a thread's `FunctionStats`, or the watchdog's shared view of them. */
 export type StatsView = Pick<FunctionStats, "file" | "name" | "firstLine" | "lines" | "source" | "kind" | "mode" | "base" | "memory"
-  | "hits" | "time" | "wait" | "nested" | "calls" | "memMax" | "allocated">;
+  | "hits" | "time" | "wait" | "nested" | "calls" | "memMax" | "allocated"> & { light?: Uint8Array };
+
+/** Hits a light line needs before its time per clock read is taken as the probe's cost in situ. */
+const IN_SITU_HITS = 1000;
+
+/**
+ * Exact mode: the probe's cost as the function paid it, in ms per clock read, from its lines that
+ * cost a few nanoseconds at most (`light`: no call, no allocation), whose time is then nearly all
+ * probe: per such line with enough hits, [ms per clock read, clock reads].
+ * A line far below the calibrated cost only counts (a loop test that reads no clock) and is left
+ * out. The calibration loop measures a probe warm, inlined and on a quiet core; in real
+ * functions V8 inlines only some probes (its inlining budget), and under load every probe is
+ * preempted now and then, so the probe costs more there: 2-5x, measured (docs/calibration.md).
+ */
+export function inSituCosts(f: StatsView, calibrated: number): [number, number][] {
+  const costs: [number, number][] = [];
+  if (!f.light || f.mode !== "exact") return costs;
+  for (let slot = 1; slot < f.lines.length; slot++) {
+    if (f.light[slot] !== 1 || f.hits[slot] < IN_SITU_HITS) continue;
+    const reads = f.hits[slot] + f.nested[slot];
+    const cost = f.time[slot] / reads;
+    if (cost >= 0.5 * calibrated) costs.push([cost, reads]);
+  }
+  return costs;
+}
+
+/** The weighted median of `[value, weight]` pairs; undefined for none. */
+export function weightedMedian(pairs: [number, number][]): number | undefined {
+  if (pairs.length === 0) return undefined;
+  const costs = pairs.slice().sort((a, b) => a[0] - b[0]);
+  const half = costs.reduce((a, c) => a + c[1], 0) / 2;
+  let seen = 0;
+  for (const [cost, w] of costs) if ((seen += w) >= half) return cost;
+  return costs[costs.length - 1][0];
+}
 
 /** A line's row: exact counters, or (sampled mode) the sampler's time and ticks for its global slot. */
 function rowOf(f: StatsView, slot: number, chunks: readonly SampleChunk[]): LprofLine | undefined {
@@ -75,6 +109,9 @@ export function snapshotRun(
   // Sampled times carry no probe cost to remove: the probes never read the clock.
   if (!sampled) calibration ??= calibrate();
   const now = performance.now();
+  // A function without light lines of its own pays what the thread's other functions pay.
+  const costs = s.functions.map((f) => (sampled || !calibration ? [] : inSituCosts(f, calibration.probe)));
+  const threadProbe = weightedMedian(costs.flat());
   return {
     id: `${process.pid}-${from.threadId}-${Math.round(s.startWall)}${s.part ? `-${s.part}` : ""}`,
     session: s.id,
@@ -94,14 +131,18 @@ export function snapshotRun(
       probe: Math.round(calibration.probe * MS_TO_NS * 100) / 100,
       call: Math.round(calibration.call * MS_TO_NS * 100) / 100,
     },
-    functions: s.functions.map((f) => ({
-      file: f.file,
-      name: f.name,
-      line: f.firstLine,
-      kind: f.kind,
-      source: f.source.slice(),
-      lines: linesOf(f, from.chunks),
-    })),
+    functions: s.functions.map((f, i) => {
+      const probe = weightedMedian(costs[i]) ?? threadProbe;
+      return {
+        file: f.file,
+        name: f.name,
+        line: f.firstLine,
+        kind: f.kind,
+        source: f.source.slice(),
+        lines: linesOf(f, from.chunks),
+        ...(probe === undefined ? {} : { probe: Math.round(probe * MS_TO_NS * 100) / 100 }),
+      };
+    }),
   };
 }
 

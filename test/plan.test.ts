@@ -43,3 +43,22 @@ test("isTrivial accepts variables, literals, operators and .length only", () => 
     assert.equal(isTrivial(ts, expr(no)), false, no);
   }
 });
+
+test("light lines, the yardstick for the probe's cost in situ, call and allocate nothing", () => {
+  const src = [
+    "/** @profile */",
+    "function f(o: { a: number[]; b: { c: number } }, k: number, s: string) {",
+    "  const x = o.a[k] * 2 + o.b.c;", // light: reads, arithmetic
+    "  o.b.c = x > 3 ? x : -x;", // light: a property store, a conditional
+    "  const t = s + k;", // not light: string concatenation may allocate
+    "  const y = Math.sqrt(x);", // not light: a call
+    "  const z = { x };", // not light: an object literal
+    "  if (typeof s === \"string\" && !k) return x;", // light
+    "  return y * z.x - t.length;", // light (a `+` of two unknowns could concatenate: not)
+    "}",
+  ].join("\n");
+  const sf = ts.createSourceFile("f.ts", src, ts.ScriptTarget.ES2022, true);
+  const [fn] = planFile(ts, sf).functions;
+  const lightLines = fn.light.map((slot) => fn.lines[slot]);
+  assert.deepEqual(lightLines, [3, 4, 8, 9]);
+});

@@ -4,7 +4,12 @@
  */
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { fnNamed, runProfiled } from "./helpers";
+import { mergeProfiles } from "../report/profile";
+import { readLprof } from "../report/read";
 import { coarseOutside, coarseShares, COARSE, excessOver, leastDisturbed, SPIN, spunMs } from "./programs";
 
 const ms = (ns: number | undefined) => (ns ?? 0) / 1e6;
@@ -132,4 +137,55 @@ console.log(consume());
   assert.ok(ms(fn.lines.get(14)!.time) >= 35, `generator header ${ms(fn.lines.get(14)!.time)} ms`);
   assert.ok(ms(fn.lines.get(15)!.time) < 5);
   assert.equal(fn.lines.get(17)!.hits, 4);
+});
+
+test("exact mode measures the probe's cost inside each function, on its light lines, and the report takes that out", () => {
+  const source = [
+    "/** @profile */",
+    "function walk(xs: number[]): number {",
+    "  let s = 0;",
+    "  for (let i = 0; i < xs.length; i++) {",
+    "    const v = xs[i] * 2;", // light: no call, no allocation
+    "    s += Math.sqrt(v);",
+    "  }",
+    "  return s;",
+    "}",
+    "/** @profile */",
+    "function outer(xs: number[]): number {",
+    "  return walk(xs) + Math.max(...xs);", // no light line: the thread's figure
+    "}",
+    "const xs = Array.from({ length: 5000 }, (_, i) => i);",
+    "console.log(outer(xs).toFixed(3));",
+  ].join("\n");
+  const run = runProfiled(source);
+  assert.equal(run.profiled.status, 0, run.profiled.stderr);
+  assert.equal(run.profiled.stdout, run.plain.stdout);
+  const file = readLprof(run.output);
+  const [r] = file.runs;
+  const walk = r.functions.find((f) => f.name === "walk")!, outer = r.functions.find((f) => f.name === "outer")!;
+  assert.ok(walk.probe !== undefined && walk.probe > 0, "walk has its own probe cost");
+  assert.equal(outer.probe, walk.probe, "outer, without light lines, takes the thread's");
+  // The light line's time per clock read is the measurement: its calibrated time comes out near zero.
+  const row = walk.lines.find((l) => l[0] === 5)!;
+  assert.equal(row[1], 5000);
+  const corrected = mergeProfiles([file]).functions.find((f) => f.name === "walk")!.lines.get(5)!.time;
+  const iNested = r.columns.indexOf("nested"), iCalls = r.columns.indexOf("calls");
+  const own = walk.probe! / r.calibration.probe;
+  const expected = Math.max(0, row[2] - walk.probe! * (row[1] + row[iNested]) - r.calibration.call * own * row[iCalls]);
+  assert.ok(Math.abs(corrected - expected) < 1e-6 * Math.max(1, expected), `${corrected} vs ${expected}`);
+  // Exact hits, as always.
+  assert.deepEqual(fnNamed(run.profile, "walk").lines.get(6)?.hits, 5000);
+});
+
+test("a .lprof whose function probe cost is not a number from 0 is rejected with one clear line", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tsprof-probe-"));
+  const file = path.join(dir, "bad.lprof");
+  const run = {
+    id: "1-0-1", session: "s", pid: 1, threadId: 0, argv: ["node"], cwd: "/", node: "v20", start: "2026-01-01T00:00:00.000Z",
+    end: "2026-01-01T00:00:01.000Z", duration: 1, mode: "exact", complete: true, columns: ["line", "hits", "time", "wait", "nested", "calls"],
+    calibration: { probe: 40, call: 10 },
+    functions: [{ file: "/a.ts", name: "f", line: 1, kind: "sync", source: ["function f() {}"], lines: [[1, 1, 100, 0, 0, 0]], probe: -3 }],
+  };
+  fs.writeFileSync(file, JSON.stringify({ format: "tsprof-lprof", version: 1, unit: 1e-9, runs: [run] }));
+  assert.throws(() => readLprof(file), /functions\[0\]\.probe.*is not a probe cost/);
 });

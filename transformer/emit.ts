@@ -432,6 +432,7 @@ function registration(
         f.createStringLiteral(fn.kind),
         f.createArrayLiteralExpression(fn.quiet.map((s) => f.createNumericLiteral(s))),
         f.createArrayLiteralExpression(fn.cheap.map((s) => f.createNumericLiteral(s))),
+        f.createArrayLiteralExpression(fn.light.map((s) => f.createNumericLiteral(s))),
       ]),
     ),
   );

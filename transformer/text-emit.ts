@@ -226,7 +226,7 @@ function registration(
   plan: FilePlan, load: string, cache: string, rt: string, runtimeOptions: EmitOptions["runtimeOptions"], typed: boolean, current: string,
 ): string {
   const meta = plan.functions.map((fn) =>
-    JSON.stringify([fn.name, fn.firstLine, fn.lines, fn.source, fn.kind, fn.quiet, fn.cheap]));
+    JSON.stringify([fn.name, fn.firstLine, fn.lines, fn.source, fn.kind, fn.quiet, fn.cheap, fn.light]));
   const args = [JSON.stringify(plan.fileName), `[${meta.join(", ")}]`];
   if (runtimeOptions && Object.keys(runtimeOptions).length) args.push(JSON.stringify(runtimeOptions));
   // `var`: instrumented functions may run before the module body does (hoisted calls, import cycles).
