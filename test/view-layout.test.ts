@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { formatF, formatG, formatWG } from "../report/printf";
-import { displayPath, formatFunction, formatReport, mib, type ReportOptions } from "../report/line-report";
+import { displayPath, formatFunction, formatReport, mib, untimedReason, type ReportOptions } from "../report/line-report";
 import { mergeProfiles, totalTime, totalWait, type FunctionProfile, type LineTotals, type Profile } from "../report/profile";
 import { parseLprof } from "../report/read";
 import { bigProfile } from "../bench/big-profile";
@@ -55,6 +55,9 @@ function referenceFormatFunction(fn: FunctionProfile, profile: Profile, options:
   out.push(`File: ${displayPath(fn.file, options.cwd)}`);
   out.push(c.bold(`Function: ${fn.name} at line ${fn.line}`));
   if (wait > 0) out.push(`Wait time: ${formatG(wait * unit)} s (suspended at await/yield; not in Total time)`);
+  // The note is its own feature (tested in view.test.ts); the layout around it is what is compared.
+  const untimed = untimedReason(fn, profile);
+  if (untimed) out.push(untimed);
 
   type Cells = { hits: string; time: string; perhit: string; percent: string; extra: string[]; share: number };
   const display = new Map<number, Cells>();
