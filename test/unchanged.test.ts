@@ -44,8 +44,9 @@ function runCase(c: UnchangedCase) {
     const runOut = path.join(dir, "run.lprof");
     const result = normalize(tsprof(["run", "-o", runOut, "prog.ts"], { cwd: dir, env: profEnv(runOut) }));
     // `tsprof run` ends by saying where the profile went, as kernprof does: not the program's output.
-    const said = result.stdout.indexOf("Wrote profile results to");
-    run = { result: { ...result, stdout: said >= 0 ? result.stdout.slice(0, said) : result.stdout }, hits: hitsIn(runOut) };
+    // (Printed at exit: a program's own exit listeners may print after it.)
+    const stdout = result.stdout.replace(/Wrote profile results to [^\n]*\nInspect results with:\n[^\n]*\n/, "");
+    run = { result: { ...result, stdout }, hits: hitsIn(runOut) };
   }
   return { plain, profiled, hits, run };
 }
@@ -62,6 +63,7 @@ for (const c of unchangedCases) {
     if (r.run) {
       assert.equal(r.run.result.stdout, r.plain.stdout, `stdout differs under tsprof run: ${r.run.result.stderr}`);
       assert.equal(r.run.result.status, r.plain.status);
+      if (c.runStderr) assert.equal(r.run.result.stderr, r.plain.stderr, "stderr differs under tsprof run");
       assert.deepEqual(r.run.hits, expected, "hits under tsprof run");
     }
   });
