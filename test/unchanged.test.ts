@@ -101,3 +101,43 @@ console.log(add(2), add(3), typeof this, typeof (globalThis as any).exports);
   assert.equal(profiled.stderr, plain.stderr);
   assert.deepEqual(hitsIn(output), expectedHits(source));
 });
+
+/** The frames of a Node stack trace that point into tsprof itself (its loader, runtime, CLI). */
+const OWN = new RegExp(`^\\s+at .*${ROOT.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[\\\\/](dist|loader|runtime|cli|bin)[\\\\/]`, "m");
+
+test("an uncaught error reads as unprofiled under tsprof run: the program's stack lines, no frame of tsprof's (CommonJS and ES module)", () => {
+  const dir = fs.realpathSync(makeProject("tsprof-unchanged-uncaught-"));
+  const source = `
+/** @profile */
+function boom(n: number) {
+  if (n > 1) throw new Error("boom " + n);
+  return n;
+}
+console.log(boom(1));
+boom(2);
+`;
+  for (const [name, esm] of [["prog.ts", false], ["prog.mts", true]] as const) {
+    const src = path.join(dir, name);
+    fs.writeFileSync(src, source);
+    const js = path.join(dir, name.replace(/ts$/, "js"));
+    const options = { esm, compilerOptions: { inlineSourceMap: true } };
+    fs.writeFileSync(js, compile(source, src, { ...options, plain: true }));
+    const plain = runNode(["--enable-source-maps", js], { cwd: dir, env: profEnv(path.join(dir, "plain.lprof")) });
+    fs.writeFileSync(js, compile(source, src, options));
+    const profiled = runNode(["--enable-source-maps", js], { cwd: dir, env: profEnv(path.join(dir, "prof.lprof")) });
+    const run = tsprof(["run", "-o", "run.lprof", name], { cwd: dir, env: profEnv(path.join(dir, "run.lprof")) });
+    // Node's own frames below the program's first line differ by how its entry is started; the
+    // heading (file:line, the line, the caret, the message) and the program's frames do not.
+    const mine = (r: RunResult) => {
+      const lines = r.stderr.replace(/file:\/\//g, "").replace(/\.mjs\b/g, ".mts").replace(/\.js\b/g, ".ts").split("\n");
+      const at = lines.findIndex((l) => /^\s+at /.test(l));
+      return [...lines.slice(0, at).filter((l) => l.trim()), ...lines.filter((l) => l.includes(dir))];
+    };
+    assert.equal(plain.status, 1, plain.stderr);
+    assert.match(plain.stderr, /Error: boom 2/);
+    assert.deepEqual(mine(profiled), mine(plain), name);
+    assert.deepEqual(mine(run), mine(plain), `${name} under tsprof run:\n${run.stderr}`);
+    assert.doesNotMatch(run.stderr, OWN, `${name}: tsprof's own frames under tsprof run`);
+    assert.equal(run.status, plain.status);
+  }
+});
