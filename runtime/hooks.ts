@@ -58,6 +58,8 @@ function listenOnMainThread(s: Session): void {
       }
     };
     process.on(signal, handler);
+    // Counted, they would tell the program a listener is there that it never added.
+    hideListeners(handler);
   }
 }
 

@@ -187,7 +187,6 @@ export function hideListeners(...fns: ((...args: never[]) => unknown)[]): void {
   for (const f of fns) hidden.add(f);
   if (inspectionPatched) return;
   inspectionPatched = true;
-  const p = process as unknown as Record<string, unknown>;
   const proto = Object.getPrototypeOf(process) as Record<string, (...a: unknown[]) => unknown>;
   // They run whenever the program asks, with whatever it made of the built-ins: only functions
   // captured here, and plain loops (a replaced `Array.prototype.filter` stays the program's business).
@@ -201,7 +200,8 @@ export function hideListeners(...fns: ((...args: never[]) => unknown)[]): void {
   };
   const define = (name: string, fn: (...a: unknown[]) => unknown, original: unknown) => {
     defineProperty(fn, "name", { value: name });
-    defineProperty(p, name, { value: fn, writable: true, configurable: true, enumerable: false });
+    // On process's own prototype (which has only `constructor`), not on process: its own keys stay Node's.
+    defineProperty(proto, name, { value: fn, writable: true, configurable: true, enumerable: false });
     disguise(fn, original);
   };
   const { listeners, rawListeners, eventNames } = proto;

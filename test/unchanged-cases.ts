@@ -425,4 +425,25 @@ process.on("exit", () => log("still the program's:", A.map === boom, A[Symbol.it
 `,
     runStderr: true,
   },
+  {
+    name: "listener counts, lists and event names of process, and its own keys, read as unprofiled",
+    source: `
+/** @profile */
+function f() {
+  return 1; // hits: 1
+}
+console.log(f());
+const events = ["exit", "beforeExit", "SIGINT", "SIGTERM", "SIGHUP", "uncaughtException", "uncaughtExceptionMonitor", "unhandledRejection", "newListener", "removeListener", "warning"];
+const counts = () => events.map((e) => \`\${e}=\${process.listenerCount(e)}/\${process.listeners(e).length}/\${process.rawListeners(e).length}\`).join(" ");
+console.log(counts());
+const mine = () => undefined;
+process.on("SIGINT", mine);
+process.once("exit", mine);
+console.log(counts(), process.listenerCount("SIGINT", mine), process.listeners("SIGINT").indexOf(mine));
+process.removeListener("SIGINT", mine);
+console.log(process.eventNames().map(String).join(","), Object.getOwnPropertyNames(process).filter((k) => /listener|eventNames/i.test(k)).join(","));
+console.log(process.listenerCount.length, process.listeners.length, process.listenerCount.name, process.hasOwnProperty("listenerCount"));
+`,
+    runStderr: true,
+  },
 ];
