@@ -15,6 +15,8 @@ capturePristine();
 export type { FunctionMeta, RegisterOptions } from "./session";
 export { FunctionStats, Invocation } from "./stats";
 export type * from "./lprof";
+/** For code run in other realms (`vm` contexts): their `Function.prototype.toString` shows plain texts too. */
+export { patchRealm } from "./source-text";
 
 /** Called by each instrumented module on load: its functions' metadata in, their counters out. */
 export function register(file: string, metas: FunctionMeta[], options?: RegisterOptions, texts?: string[]): FunctionStats[] {

@@ -152,3 +152,8 @@ export function withPristineBuiltins<T>(fn: () => T): T {
   }
 }
 
+
+/** How many properties the snapshot holds (for the bench). */
+export function pristineProperties(): number {
+  return snapshot?.count ?? 0;
+}

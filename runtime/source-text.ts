@@ -73,6 +73,8 @@ export function patchRealm(g: typeof globalThis): void {
       return plain;
     },
   }.toString;
+  // A function of this realm, as the one it replaces (`Object.getPrototypeOf` tells realms apart).
+  Reflect.setPrototypeOf(replacement, proto);
   apply(weakSet, disguised, [replacement, realmToString]);
   defineProperty(proto, "toString", { ...own, value: replacement });
 }
