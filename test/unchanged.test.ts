@@ -69,7 +69,7 @@ for (const c of unchangedCases) {
   });
 }
 
-test("a script built by tspc with module none and outFile stays a script, and is profiled", () => {
+test("a script built by tspc with module none and outFile stays a script, and is profiled; toString() reads as tsc's", () => {
   const dir = fs.realpathSync(makeProject("tsprof-unchanged-outfile-"));
   for (const dep of ["typescript", "ts-patch"]) fs.symlinkSync(path.join(ROOT, "node_modules", dep), path.join(dir, "node_modules", dep), "dir");
   const source = `var total = 0;
@@ -79,6 +79,7 @@ function add(n: number) {
   return total; // hits: 2
 }
 console.log(add(2), add(3), typeof this, typeof (globalThis as any).exports);
+console.log(String(add));
 `;
   fs.writeFileSync(path.join(dir, "a.ts"), source);
   const config = (outFile: string, plugins: unknown[]) => JSON.stringify({
@@ -96,7 +97,7 @@ console.log(add(2), add(3), typeof this, typeof (globalThis as any).exports);
   const plain = runNode([path.join(dir, "plain", "all.js")], { cwd: dir, env: profEnv(output) });
   assert.ok(!fs.existsSync(output));
   const profiled = runNode([path.join(dir, "out", "all.js")], { cwd: dir, env: profEnv(output) });
-  assert.equal(plain.stdout, "2 5 object undefined\n", plain.stderr);
+  assert.equal(plain.stdout, "2 5 object undefined\nfunction add(n) {\n    total += n; // hits: 2\n    return total; // hits: 2\n}\n", plain.stderr);
   assert.equal(profiled.stdout, plain.stdout, profiled.stderr);
   assert.equal(profiled.stderr, plain.stderr);
   assert.deepEqual(hitsIn(output), expectedHits(source));
