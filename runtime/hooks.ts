@@ -89,5 +89,5 @@ export function installHooks(s: Session): void {
   // main thread writes them on a signal, once its event loop is free.
   const watched = isMainThread && s.mode !== "mprof" && startWatchdog(s, outputPath(s), interval > 0 ? interval : 0);
   if (isMainThread && !watched) listenOnMainThread(s);
-  if (interval > 0 && !watchdogRunning()) setInterval(() => writeProfile(s, false), interval * 1000).unref();
+  if (interval > 0 && !watchdogRunning()) setInterval(() => withPristineBuiltins(() => writeProfile(s, false)), interval * 1000).unref();
 }
