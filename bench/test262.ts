@@ -4,6 +4,7 @@
  * of `npm test` (tens of thousands of tests); run it on a checkout of tc39/test262:
  *
  *   node dist/bench/test262.js /path/to/test262 [dir-or-file-under-test/language …] [--jobs N]
+ *   node dist/bench/test262.js /path/to/test262 built-ins/Function/prototype/toString
  *
  * Each test runs in a fresh `vm` context in a pool of child processes (a process per test costs
  * ~60 ms of start-up, a context ~2 ms). Module, negative-syntax and agent (Atomics.wait) tests are
@@ -74,6 +75,8 @@ async function runOne(root: string, file: string, instrument: boolean): Promise<
   const sandbox: Record<string, unknown> = { require, print: (m: unknown) => (printed += `${String(m)}\n`) };
   const ctx = vm.createContext(sandbox);
   const g = vm.runInContext("this", ctx) as Record<string, unknown>;
+  // The runtime is this realm's; the test's functions are the context's, whose toString it patches too.
+  if (instrument) (require(RUNTIME) as { patchRealm(g: unknown): void }).patchRealm(g);
   g.$262 = {
     global: g,
     evalScript: (s: string) => vm.runInContext(s, ctx),
@@ -129,7 +132,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const files: string[] = [];
-  for (const d of dirs.length ? dirs : [""]) collect(path.join(root, "test", "language", d), files);
+  // Directories under test/language, or under test/ when they name another (built-ins/Function/…).
+  for (const d of dirs.length ? dirs : [""]) collect(path.join(root, "test", /^(built-ins|annexB|intl402|harness)\//.test(d) ? "" : "language", d), files);
   const batches: string[][] = [];
   for (let i = 0; i < files.length; i += 200) batches.push(files.slice(i, i + 200));
   const tally = { both: 0, onlyPlain: 0, onlyProfiled: 0, neither: 0, skipped: 0 };
@@ -158,7 +162,7 @@ async function main(): Promise<void> {
   };
   await Promise.all(Array.from({ length: jobs }, worker));
   process.stderr.write("\n");
-  console.log(`test262 language/: ${files.length} files; ${tally.skipped} skipped (module, negative syntax, agent)`);
+  console.log(`test262 ${dirs.length ? dirs.join(", ") : "language/"}: ${files.length} files; ${tally.skipped} skipped (module, negative syntax, agent)`);
   console.log(`  pass both: ${tally.both}   pass only plain: ${tally.onlyPlain}   pass only instrumented: ${tally.onlyProfiled}   fail both: ${tally.neither}`);
   for (const line of onlyPlain.sort()) console.log(`  only plain: ${line}`);
 }

@@ -14,7 +14,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import * as threads from "node:worker_threads";
-import { loaderConfig } from "./config";
+import { loaderConfig, TSPROF_ROOT } from "./config";
+import { hideListeners } from "../runtime/watchdog";
 import { HEAP_WORKER_MARK, startHeapSampler } from "./mprof-heap";
 import { moduleFormat, packageType } from "./format";
 import type { installRequireHooks } from "./require-hooks";
@@ -66,19 +67,43 @@ function wrapRunMain(): void {
     const esm = moduleFormat(file, source) === "module";
     if (esm || nodeUsesEsmLoader(file)) startEsmHooks();
     if (!esm || nodeUsesEsmLoader(file) || !Module.register) return runMain.call(this, main);
-    import(pathToFileURL(file).href).catch((e: unknown) => process.nextTick(() => { throw e; }));
+    // Left unhandled, as Node leaves its own entry's: the error is reported where it was thrown.
+    void import(pathToFileURL(file).href);
   };
 }
 
-/** A TypeScript syntax error nobody caught: the one line says it all (no stack, no Node banner). */
-function reportSyntaxErrors(): void {
-  process.on("uncaughtExceptionMonitor", (e: unknown) => {
+/** tsprof's own code, in a stack line (its compiled files, or their sources through source maps). */
+const OWN_FRAME = new RegExp(`^\\s+at (?:.*\\()?(?:file://)?${escapeRegExp(TSPROF_ROOT)}[\\\\/](?:dist|loader|runtime|cli|bin|transformer)[\\\\/]`);
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Errors nobody caught, before Node prints them: a TypeScript syntax error is said in one line
+ * (no stack, no Node banner); any other loses the stack lines of tsprof's loader (its require
+ * hook, its start of the main module), which it would not have without tsprof. The listener is
+ * hidden from `process.listenerCount` and friends, as tsprof's others are.
+ */
+function reportUncaughtErrors(): void {
+  const monitor = (e: unknown) => {
     const err = e as Error | undefined;
     if (err?.name === "SyntaxError" && typeof err.message === "string" && err.message.startsWith("tsprof run: ")) {
       process.stderr.write(`${err.message}\n`);
       process.exit(1);
     }
-  });
+    try {
+      const stack = err instanceof Error ? err.stack : undefined;
+      if (typeof stack !== "string") return;
+      const lines = stack.split("\n");
+      const kept = lines.filter((l) => !OWN_FRAME.test(l));
+      if (kept.length !== lines.length) err!.stack = kept.join("\n");
+    } catch {
+      // A frozen error, a throwing getter: printed as it is.
+    }
+  };
+  process.on("uncaughtExceptionMonitor", monitor);
+  hideListeners(monitor);
 }
 
 function install(): void {
@@ -94,7 +119,7 @@ function install(): void {
     (require("./require-hooks") as { installRequireHooks: typeof installRequireHooks }).installRequireHooks(startEsmHooks);
     wrapRunMain();
   }
-  if (threads.isMainThread) reportSyntaxErrors();
+  if (threads.isMainThread) reportUncaughtErrors();
   if (loaderConfig().calls) (require("../runtime/calls-writer") as typeof import("../runtime/calls-writer")).installProf();
 }
 

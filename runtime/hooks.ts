@@ -3,6 +3,7 @@ import { flushBrackets } from "./mprof";
 import { outputPath, type Session } from "./session";
 import { hideListeners, SIGNALS, startWatchdog, watchdogRunning, watchdogStand, type SignalEnd, setSignalEnd } from "./watchdog";
 import { NotAFileError, snapshotRun, writeRun } from "./writer";
+import { capturePristine, withPristineBuiltins } from "./pristine";
 
 /** Writes this thread's profile; never throws (it runs while the process is going down). */
 export function writeProfile(s: Session, complete: boolean): void {
@@ -43,7 +44,7 @@ export function setEndHooks(hooks: EndHooks): void {
 function listenOnMainThread(s: Session): void {
   for (const signal of SIGNALS) {
     const handler = () => {
-      writeProfile(s, false);
+      withPristineBuiltins(() => writeProfile(s, false));
       process.removeListener(signal, handler);
       if (process.listenerCount(signal) === 0) {
         if (endHooks) {
@@ -57,6 +58,8 @@ function listenOnMainThread(s: Session): void {
       }
     };
     process.on(signal, handler);
+    // Counted, they would tell the program a listener is there that it never added.
+    hideListeners(handler);
   }
 }
 
@@ -69,11 +72,14 @@ function listenOnMainThread(s: Session): void {
 export function installHooks(s: Session): void {
   if (s.hooked || !s.enabled) return;
   s.hooked = true;
-  const onExit = (code: number) => {
+  capturePristine();
+  // The program may leave built-ins changed (a prototype's iterator replaced): the final write
+  // and tsprof run's closing message run with them as they were at load (pristine.ts).
+  const onExit = (code: number) => withPristineBuiltins(() => {
     watchdogStand();
     writeProfile(s, true);
     endHooks?.onExit(code);
-  };
+  });
   process.on("exit", onExit);
   hideListeners(onExit);
   // Node's timers hold 2^31 - 1 ms at most; beyond, they fire every millisecond (with a warning).
@@ -83,5 +89,5 @@ export function installHooks(s: Session): void {
   // main thread writes them on a signal, once its event loop is free.
   const watched = isMainThread && s.mode !== "mprof" && startWatchdog(s, outputPath(s), interval > 0 ? interval : 0);
   if (isMainThread && !watched) listenOnMainThread(s);
-  if (interval > 0 && !watchdogRunning()) setInterval(() => writeProfile(s, false), interval * 1000).unref();
+  if (interval > 0 && !watchdogRunning()) setInterval(() => withPristineBuiltins(() => writeProfile(s, false)), interval * 1000).unref();
 }

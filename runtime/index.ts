@@ -5,15 +5,24 @@
 import { installHooks, writeProfile } from "./hooks";
 import { outputPath, registerFunctions, session, type FunctionMeta, type RegisterOptions } from "./session";
 import { share } from "./watchdog";
+import { registerTexts } from "./source-text";
+import { capturePristine, withPristineBuiltins } from "./pristine";
 import type { FunctionStats } from "./stats";
+
+// Before the program's own code can change them (it runs after its imports have loaded).
+capturePristine();
 
 export type { FunctionMeta, RegisterOptions } from "./session";
 export { FunctionStats, Invocation } from "./stats";
 export type * from "./lprof";
+/** For code run in other realms (`vm` contexts): their `Function.prototype.toString` shows plain texts too. */
+export { patchRealm } from "./source-text";
 
 /** Called by each instrumented module on load: its functions' metadata in, their counters out. */
-export function register(file: string, metas: FunctionMeta[], options?: RegisterOptions): FunctionStats[] {
+export function register(file: string, metas: FunctionMeta[], options?: RegisterOptions, texts?: string[]): FunctionStats[] {
   const stats = registerFunctions(file, metas, options);
+  // What toString() returns for these functions in the build without tsprof.
+  if (texts) registerTexts(texts);
   installHooks(session());
   return stats;
 }
@@ -30,5 +39,5 @@ export function flush(): void {
     // The watchdog writes this run too (on a signal, as pools end their workers): under the same id.
     share(s, outputPath(s));
   }
-  writeProfile(s, true);
+  withPristineBuiltins(() => writeProfile(s, true));
 }

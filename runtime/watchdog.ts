@@ -23,6 +23,7 @@ import { chunks } from "./sampler";
 import { memory } from "./memory";
 import type { Session } from "./session";
 import type { FunctionStats } from "./stats";
+import { disguise } from "./source-text";
 
 import { EXITING, SIGNALS, STATE_SIZE, type SignalEnd } from "./watchdog-shared";
 
@@ -108,15 +109,19 @@ function sessionData(s: Session, output: string) {
 
 /** Program listeners of each signal, kept in shared memory for the watchdog (ours are not among them). */
 function countListeners(state: Int32Array): void {
-  const index = (event: string | symbol) => SIGNALS.indexOf(event as (typeof SIGNALS)[number]);
+  const { store } = Atomics;
+  const index = (event: string | symbol) => {
+    for (let i = 0; i < SIGNALS.length; i++) if (SIGNALS[i] === event) return i;
+    return -1;
+  };
   const onAdd = (event: string | symbol) => {
     const i = index(event);
     // `newListener` comes before the listener is added.
-    if (i >= 0) Atomics.store(state, i, process.listenerCount(event) + 1);
+    if (i >= 0) store(state, i, process.listenerCount(event) + 1);
   };
   const onRemove = (event: string | symbol) => {
     const i = index(event);
-    if (i >= 0) Atomics.store(state, i, process.listenerCount(event));
+    if (i >= 0) store(state, i, process.listenerCount(event));
   };
   SIGNALS.forEach((sig, i) => Atomics.store(state, i, process.listenerCount(sig)));
   process.on("newListener", onAdd);
@@ -182,26 +187,41 @@ export function hideListeners(...fns: ((...args: never[]) => unknown)[]): void {
   for (const f of fns) hidden.add(f);
   if (inspectionPatched) return;
   inspectionPatched = true;
-  const p = process as unknown as Record<string, unknown>;
   const proto = Object.getPrototypeOf(process) as Record<string, (...a: unknown[]) => unknown>;
-  const visible = (list: unknown[]) => list.filter((l) => !hidden.has(l as never) && !hidden.has((l as { listener?: never }).listener as never));
-  const define = (name: string, fn: (...a: unknown[]) => unknown) => {
-    Object.defineProperty(fn, "name", { value: name });
-    Object.defineProperty(p, name, { value: fn, writable: true, configurable: true, enumerable: false });
+  // They run whenever the program asks, with whatever it made of the built-ins: only functions
+  // captured here, and plain loops (a replaced `Array.prototype.filter` stays the program's business).
+  const { apply, defineProperty } = Reflect;
+  const has = Set.prototype.has;
+  const isHidden = (l: unknown) => apply(has, hidden, [l]) || (typeof l === "function" && apply(has, hidden, [(l as { listener?: unknown }).listener]));
+  const visible = (list: unknown[]) => {
+    const out: unknown[] = [];
+    for (let i = 0, n = 0; i < list.length; i++) if (!isHidden(list[i])) out[n++] = list[i];
+    return out;
+  };
+  const define = (name: string, fn: (...a: unknown[]) => unknown, original: unknown) => {
+    defineProperty(fn, "name", { value: name });
+    // On process's own prototype (which has only `constructor`), not on process: its own keys stay Node's.
+    defineProperty(proto, name, { value: fn, writable: true, configurable: true, enumerable: false });
+    disguise(fn, original);
   };
   const { listeners, rawListeners, eventNames } = proto;
   define("listeners", function (this: unknown, event: unknown) {
-    return visible(listeners.call(this, event) as unknown[]);
-  });
+    return visible(apply(listeners, this, [event]) as unknown[]);
+  }, listeners);
   define("rawListeners", function (this: unknown, event: unknown) {
-    return visible(rawListeners.call(this, event) as unknown[]);
-  });
+    return visible(apply(rawListeners, this, [event]) as unknown[]);
+  }, rawListeners);
   define("listenerCount", function (this: unknown, event: unknown, listener?: unknown) {
-    const list = visible(rawListeners.call(this, event) as unknown[]);
+    const list = visible(apply(rawListeners, this, [event]) as unknown[]);
     if (listener === undefined) return list.length;
-    return list.filter((l) => l === listener || (l as { listener?: unknown }).listener === listener).length;
-  });
+    let n = 0;
+    for (let i = 0; i < list.length; i++) if (list[i] === listener || (list[i] as { listener?: unknown }).listener === listener) n++;
+    return n;
+  }, proto.listenerCount);
   define("eventNames", function (this: unknown) {
-    return (eventNames.call(this) as (string | symbol)[]).filter((e) => visible(rawListeners.call(this, e) as unknown[]).length > 0);
-  });
+    const names = apply(eventNames, this, []) as (string | symbol)[];
+    const out: (string | symbol)[] = [];
+    for (let i = 0, n = 0; i < names.length; i++) if (visible(apply(rawListeners, this, [names[i]]) as unknown[]).length > 0) out[n++] = names[i];
+    return out;
+  }, eventNames);
 }

@@ -123,6 +123,7 @@ console.log(pick());
   "exports/lib.ts": "// exports.old = 1, before the rename\nexport const current = 1;\nexport const note = \"exports.inString = 2\";\n",
   "exports/main.mts": "import * as lib from \"./lib.js\";\nimport { current } from \"./lib.js\";\nconsole.log(current, Object.keys(lib).filter((k) => k !== \"module.exports\").sort().join());\n",
   "errors/app.ts": "import \"./thrower\";\n",
+  "errors/caught.ts": "declare const require: (m: string) => unknown;\ntry { require(\"./thrower\"); } catch (e) { console.log((e as Error).stack); }\n",
   "errors/thrower.ts": "throw new Error(\"boom\");\n",
   "patterns/app.ts": `import { twice } from "@acme/util";
 import * as lib from "./lib";
@@ -296,12 +297,18 @@ describe("tsprof run: the project's tsconfig.json", () => {
     fs.writeFileSync(path.join(dir, "errors", "tsconfig.json"), "{}");
     const r = run(path.join(dir, "errors"), ["app.ts"]);
     assert.equal(r.status, 1);
-    const frames = [...r.stderr.matchAll(/^\s+at (?:.* \()?(\/[^:)]+):\d+:\d+\)?$/gm)].map((m) => m[1]);
-    // Before module.registerHooks (node < 22.15), tsprof's require hooks are on the stack.
-    const hooked = typeof (require("node:module") as { registerHooks?: unknown }).registerHooks !== "function";
-    assert.equal(frames.some((f) => f.includes(path.join("node_modules", "tsprof"))), hooked, r.stderr);
+    const framesOf = (text: string) => [...text.matchAll(/^\s+at (?:.* \()?(\/[^:)]+):\d+:\d+\)?$/gm)].map((m) => m[1]);
+    // Uncaught, the stack is the program's: tsprof run drops its own lines before Node prints it.
+    const frames = framesOf(r.stderr);
+    assert.equal(frames.some((f) => f.includes(path.join("node_modules", "tsprof"))), false, r.stderr);
     assert.ok(frames.some((f) => f.endsWith(path.join("errors", "thrower.ts"))), r.stderr);
     for (const f of frames) assert.ok(fs.existsSync(f), `${f} is in the stack but not on disk:\n${r.stderr}`);
+    // Caught and printed by the program, before module.registerHooks (node < 22.15), tsprof's require hooks are on the stack.
+    const caught = run(path.join(dir, "errors"), ["caught.ts"]);
+    const hooked = typeof (require("node:module") as { registerHooks?: unknown }).registerHooks !== "function";
+    const seen = framesOf(caught.stdout);
+    assert.equal(seen.some((f) => f.includes(path.join("node_modules", "tsprof"))), hooked, caught.stdout + caught.stderr);
+    for (const f of seen) assert.ok(fs.existsSync(f), `${f} is in the stack but not on disk:\n${caught.stdout}`);
   });
 
   test("an extends naming a package that is not installed: one line, exit 2", () => {

@@ -17,6 +17,8 @@ export interface UnchangedCase {
   tsconfigOptions?: Record<string, unknown>;
   /** Skip `tsprof run` (an option it does not take: target, module). */
   pluginOnly?: boolean;
+  /** Compare stderr under `tsprof run` too (where the program's stderr must be all there is). */
+  runStderr?: boolean;
 }
 
 const terms = (n: number) => Array.from({ length: n }, (_, i) => `a${i % 5}`).join(" + ");
@@ -330,5 +332,118 @@ function depth(n: number): number {
 }
 console.log(depth(5000));
 `,
+  },
+  {
+    name: "toString() of instrumented functions, methods, accessors, arrows, and of the class and function around them, is the plain build's",
+    source: `
+export {};
+/** @profile */
+export function add(a: number, b: number): number {
+  const c = a + b; // hits: 1
+  return c; // hits: 1
+}
+/** @profile */
+const arrow = (x: number) => x * 2; // hits: 1
+/** @profile */
+const one = (x: number) => x + 1;
+class Box<T> {
+  private items: T[] = [];
+  /** @profile */
+  static make(n: number) {
+    return new Box<number>();
+  }
+  /** @profile */
+  get size(): number {
+    return this.items.length;
+  }
+  /** @profile */
+  async load(x: T) {
+    await null;
+    this.items.push(x);
+  }
+  /** @profile */
+  *each() {
+    yield* this.items;
+  }
+}
+function outer() {
+  /** @profile */
+  function inner(q: string) {
+    return q.toUpperCase();
+  }
+  return inner;
+}
+const obj = {
+  /** @profile */
+  method(k: string) {
+    if (k) return k;
+    return "none";
+  },
+};
+const size = Object.getOwnPropertyDescriptor(Box.prototype, "size")!.get!;
+for (const f of [add, arrow, one, Box, Box.make, size, Box.prototype.load, Box.prototype.each, outer, outer(), obj.method]) {
+  console.log(Function.prototype.toString.call(f));
+}
+// Code rebuilt from a function's text runs (it names no probe).
+console.log(new Function("return " + add)()(2, 3), new Function("return " + one)()(4), add(1, 1), arrow(3));
+const ts = Function.prototype.toString;
+console.log(add.name, add.length, Box.make.length, ts.toString(), ts.name, ts.length, "prototype" in ts, String(ts.call(ts)));
+console.log(process.listenerCount.toString() === (process as any).__proto__.listenerCount.toString(), process.listenerCount.name);
+try { ts.call({}); } catch (e) { console.log((e as Error).constructor.name, (e as Error).message); }
+`,
+    runStderr: true,
+  },
+  {
+    name: "a program that leaves the built-ins broken at exit is profiled, and its exit listeners still see them broken",
+    source: `
+/** @profile */
+function sum(xs: number[]) {
+  let t = 0; // hits: 1
+  for (const x of xs) t += x; // hits: 4
+  return t; // hits: 1
+}
+console.log(sum([1, 2, 3]));
+const log = console.log.bind(console);
+const A = Array.prototype as any, O = Object.prototype as any, S = String.prototype as any;
+const boom = function () { throw new Error("the program's own"); };
+const saved = A[Symbol.iterator];
+for (const k of ["map", "filter", "push", "slice", "sort", "join", "concat", "forEach", "indexOf", "includes"]) A[k] = boom;
+for (const k of ["replace", "slice", "split", "includes", "startsWith", "endsWith", "indexOf", "padStart", "toString"]) S[k] = boom;
+A[Symbol.iterator] = boom;
+S[Symbol.iterator] = boom;
+O.toJSON = boom;
+(Map.prototype as any)[Symbol.iterator] = boom;
+(Set.prototype as any).has = boom;
+(WeakMap.prototype as any).get = boom;
+(Object as any).keys = boom;
+(Object as any).entries = boom;
+(JSON as any).stringify = boom;
+(Math as any).round = boom;
+(Date.prototype as any).toISOString = boom;
+delete A.at;
+process.on("exit", () => log("still the program's:", A.map === boom, A[Symbol.iterator] === boom, O.toJSON === boom, JSON.stringify === boom, !("at" in A), saved !== boom, process.listenerCount("exit")));
+`,
+    runStderr: true,
+  },
+  {
+    name: "listener counts, lists and event names of process, and its own keys, read as unprofiled",
+    source: `
+/** @profile */
+function f() {
+  return 1; // hits: 1
+}
+console.log(f());
+const events = ["exit", "beforeExit", "SIGINT", "SIGTERM", "SIGHUP", "uncaughtException", "uncaughtExceptionMonitor", "unhandledRejection", "newListener", "removeListener", "warning"];
+const counts = () => events.map((e) => \`\${e}=\${process.listenerCount(e)}/\${process.listeners(e).length}/\${process.rawListeners(e).length}\`).join(" ");
+console.log(counts());
+const mine = () => undefined;
+process.on("SIGINT", mine);
+process.once("exit", mine);
+console.log(counts(), process.listenerCount("SIGINT", mine), process.listeners("SIGINT").indexOf(mine));
+process.removeListener("SIGINT", mine);
+console.log(process.eventNames().map(String).join(","), Object.getOwnPropertyNames(process).filter((k) => /listener|eventNames/i.test(k)).join(","));
+console.log(process.listenerCount.length, process.listeners.length, process.listenerCount.name, process.hasOwnProperty("listenerCount"));
+`,
+    runStderr: true,
   },
 ];

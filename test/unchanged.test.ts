@@ -44,8 +44,9 @@ function runCase(c: UnchangedCase) {
     const runOut = path.join(dir, "run.lprof");
     const result = normalize(tsprof(["run", "-o", runOut, "prog.ts"], { cwd: dir, env: profEnv(runOut) }));
     // `tsprof run` ends by saying where the profile went, as kernprof does: not the program's output.
-    const said = result.stdout.indexOf("Wrote profile results to");
-    run = { result: { ...result, stdout: said >= 0 ? result.stdout.slice(0, said) : result.stdout }, hits: hitsIn(runOut) };
+    // (Printed at exit: a program's own exit listeners may print after it.)
+    const stdout = result.stdout.replace(/Wrote profile results to [^\n]*\nInspect results with:\n[^\n]*\n/, "");
+    run = { result: { ...result, stdout }, hits: hitsIn(runOut) };
   }
   return { plain, profiled, hits, run };
 }
@@ -62,12 +63,13 @@ for (const c of unchangedCases) {
     if (r.run) {
       assert.equal(r.run.result.stdout, r.plain.stdout, `stdout differs under tsprof run: ${r.run.result.stderr}`);
       assert.equal(r.run.result.status, r.plain.status);
+      if (c.runStderr) assert.equal(r.run.result.stderr, r.plain.stderr, "stderr differs under tsprof run");
       assert.deepEqual(r.run.hits, expected, "hits under tsprof run");
     }
   });
 }
 
-test("a script built by tspc with module none and outFile stays a script, and is profiled", () => {
+test("a script built by tspc with module none and outFile stays a script, and is profiled; toString() reads as tsc's", () => {
   const dir = fs.realpathSync(makeProject("tsprof-unchanged-outfile-"));
   for (const dep of ["typescript", "ts-patch"]) fs.symlinkSync(path.join(ROOT, "node_modules", dep), path.join(dir, "node_modules", dep), "dir");
   const source = `var total = 0;
@@ -77,6 +79,7 @@ function add(n: number) {
   return total; // hits: 2
 }
 console.log(add(2), add(3), typeof this, typeof (globalThis as any).exports);
+console.log(String(add));
 `;
   fs.writeFileSync(path.join(dir, "a.ts"), source);
   const config = (outFile: string, plugins: unknown[]) => JSON.stringify({
@@ -94,8 +97,48 @@ console.log(add(2), add(3), typeof this, typeof (globalThis as any).exports);
   const plain = runNode([path.join(dir, "plain", "all.js")], { cwd: dir, env: profEnv(output) });
   assert.ok(!fs.existsSync(output));
   const profiled = runNode([path.join(dir, "out", "all.js")], { cwd: dir, env: profEnv(output) });
-  assert.equal(plain.stdout, "2 5 object undefined\n", plain.stderr);
+  assert.equal(plain.stdout, "2 5 object undefined\nfunction add(n) {\n    total += n; // hits: 2\n    return total; // hits: 2\n}\n", plain.stderr);
   assert.equal(profiled.stdout, plain.stdout, profiled.stderr);
   assert.equal(profiled.stderr, plain.stderr);
   assert.deepEqual(hitsIn(output), expectedHits(source));
+});
+
+/** The frames of a Node stack trace that point into tsprof itself (its loader, runtime, CLI). */
+const OWN = new RegExp(`^\\s+at .*${ROOT.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[\\\\/](dist|loader|runtime|cli|bin)[\\\\/]`, "m");
+
+test("an uncaught error reads as unprofiled under tsprof run: the program's stack lines, no frame of tsprof's (CommonJS and ES module)", () => {
+  const dir = fs.realpathSync(makeProject("tsprof-unchanged-uncaught-"));
+  const source = `
+/** @profile */
+function boom(n: number) {
+  if (n > 1) throw new Error("boom " + n);
+  return n;
+}
+console.log(boom(1));
+boom(2);
+`;
+  for (const [name, esm] of [["prog.ts", false], ["prog.mts", true]] as const) {
+    const src = path.join(dir, name);
+    fs.writeFileSync(src, source);
+    const js = path.join(dir, name.replace(/ts$/, "js"));
+    const options = { esm, compilerOptions: { inlineSourceMap: true } };
+    fs.writeFileSync(js, compile(source, src, { ...options, plain: true }));
+    const plain = runNode(["--enable-source-maps", js], { cwd: dir, env: profEnv(path.join(dir, "plain.lprof")) });
+    fs.writeFileSync(js, compile(source, src, options));
+    const profiled = runNode(["--enable-source-maps", js], { cwd: dir, env: profEnv(path.join(dir, "prof.lprof")) });
+    const run = tsprof(["run", "-o", "run.lprof", name], { cwd: dir, env: profEnv(path.join(dir, "run.lprof")) });
+    // Node's own frames below the program's first line differ by how its entry is started; the
+    // heading (file:line, the line, the caret, the message) and the program's frames do not.
+    const mine = (r: RunResult) => {
+      const lines = r.stderr.replace(/file:\/\//g, "").replace(/\.mjs\b/g, ".mts").replace(/\.js\b/g, ".ts").split("\n");
+      const at = lines.findIndex((l) => /^\s+at /.test(l));
+      return [...lines.slice(0, at).filter((l) => l.trim()), ...lines.filter((l) => l.includes(dir))];
+    };
+    assert.equal(plain.status, 1, plain.stderr);
+    assert.match(plain.stderr, /Error: boom 2/);
+    assert.deepEqual(mine(profiled), mine(plain), name);
+    assert.deepEqual(mine(run), mine(plain), `${name} under tsprof run:\n${run.stderr}`);
+    assert.doesNotMatch(run.stderr, OWN, `${name}: tsprof's own frames under tsprof run`);
+    assert.equal(run.status, plain.status);
+  }
 });

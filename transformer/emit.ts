@@ -7,6 +7,8 @@ export interface EmitOptions {
   runtime?: string;
   /** Runtime options baked into the registration call (the plugin's `output`, say). */
   runtimeOptions?: Record<string, string | number | boolean>;
+  /** What `toString()` returns for the instrumented functions in the build without tsprof (plain-text.ts). */
+  texts?: string[];
 }
 
 /**
@@ -317,7 +319,7 @@ export function emitInstrumented(
 
   const statements = ts.visitNodes(sf.statements, visit, ts.isStatement);
   const header = moduleHeader(ts, f, sf, context.getCompilerOptions(), runtimeName, options.runtime ?? "tsprof/runtime");
-  const footer = registration(ts, f, plan, loadName, cacheName, runtimeName, options.runtimeOptions);
+  const footer = registration(ts, f, plan, loadName, cacheName, runtimeName, options.runtimeOptions, options.texts);
   if (plan.functions.some((fn) => fn.kind === "sync")) {
     footer.push(f.createVariableStatement(undefined, f.createVariableDeclarationList(
       [f.createVariableDeclaration(currentName, undefined, runtimeType(ts, f, runtimeName, "Invocation", false))], 0)));
@@ -421,6 +423,7 @@ function registration(
   cacheName: TS.Identifier,
   runtimeName: TS.Identifier,
   runtimeOptions: EmitOptions["runtimeOptions"],
+  texts?: string[],
 ): TS.Statement[] {
   const meta = f.createArrayLiteralExpression(
     plan.functions.map((fn) =>
@@ -437,13 +440,16 @@ function registration(
     ),
   );
   const args: TS.Expression[] = [f.createStringLiteral(plan.fileName), meta];
-  if (runtimeOptions && Object.keys(runtimeOptions).length) {
+  const hasOptions = !!runtimeOptions && Object.keys(runtimeOptions).length > 0;
+  if (!hasOptions && texts?.length) args.push(f.createIdentifier("undefined"));
+  if (runtimeOptions && hasOptions) {
     args.push(f.createObjectLiteralExpression(
       Object.entries(runtimeOptions).map(([k, v]) =>
         f.createPropertyAssignment(k, typeof v === "string" ? f.createStringLiteral(v)
           : typeof v === "number" ? f.createNumericLiteral(v) : v ? f.createTrue() : f.createFalse())),
     ));
   }
+  if (texts?.length) args.push(f.createArrayLiteralExpression(texts.map((t) => f.createStringLiteral(t))));
   const register = f.createCallExpression(f.createPropertyAccessExpression(runtimeName, "register"), undefined, args);
   const load = f.createFunctionDeclaration(
     undefined, undefined, loadName, undefined, [], undefined,

@@ -1,6 +1,7 @@
 import type * as TS from "typescript";
 import { emitInstrumented } from "./emit";
 import { planFile, type PlanOptions } from "./plan";
+import { plainTexts } from "./plain-text";
 
 /** Options of the tsprof transformer, as written in `compilerOptions.plugins` next to `"transform"`. */
 export interface TsprofPluginOptions {
@@ -75,7 +76,8 @@ export function createTransformer(ts: typeof TS, options: TransformOptions = {})
     if (!options.all && !options.names && !sf.text.includes("profile")) return sf;
     const plan = planFile(ts, sf, options);
     if (plan.functions.length === 0) return sf;
-    return emitInstrumented(ts, context, sf, plan, { runtime: options.runtime, runtimeOptions });
+    const texts = plainTexts(ts, sf, context.getCompilerOptions(), plan);
+    return emitInstrumented(ts, context, sf, plan, { runtime: options.runtime, runtimeOptions, texts });
   };
 }
 

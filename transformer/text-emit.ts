@@ -217,18 +217,22 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
     : format === "ts-cjs" ? `import ${RT} = require(${specifier});`
     : `const ${RT} = require(${specifier});`;
   ms.appendLeft(headAt, n > 0 ? ` ${header} ${LOAD}();` : `${header} ${LOAD}(); `);
-  ms.append(`\n${registration(plan, LOAD, CACHE, RT, options.runtimeOptions, typed, C)}\n`);
+  ms.append(`\n${registration(plan, LOAD, CACHE, RT, options.runtimeOptions, typed, C, options.texts)}\n`);
   return { code: ms.toString(), map: ms.generateMap({ hires: true, source: sf.fileName, includeContent: true }) };
 }
 
 /** `function load() { return m || (m = runtime.register(file, [...])) }` `var m` and the current sync invocation's `var`, as emitInstrumented writes them. */
 function registration(
   plan: FilePlan, load: string, cache: string, rt: string, runtimeOptions: EmitOptions["runtimeOptions"], typed: boolean, current: string,
+  texts?: string[],
 ): string {
   const meta = plan.functions.map((fn) =>
     JSON.stringify([fn.name, fn.firstLine, fn.lines, fn.source, fn.kind, fn.quiet, fn.cheap, fn.light]));
   const args = [JSON.stringify(plan.fileName), `[${meta.join(", ")}]`];
-  if (runtimeOptions && Object.keys(runtimeOptions).length) args.push(JSON.stringify(runtimeOptions));
+  const hasOptions = !!runtimeOptions && Object.keys(runtimeOptions).length > 0;
+  if (hasOptions) args.push(JSON.stringify(runtimeOptions));
+  else if (texts?.length) args.push("undefined");
+  if (texts?.length) args.push(JSON.stringify(texts));
   // `var`: instrumented functions may run before the module body does (hoisted calls, import cycles).
   const type = typed ? `: ${rt}.FunctionStats[] | undefined` : "";
   // The file's current sync invocation, as emitInstrumented keeps it.

@@ -1,0 +1,138 @@
+import type * as TS from "typescript";
+import { forEachDescendant } from "./marks";
+import type { FilePlan } from "./plan";
+
+/**
+ * What `fn.toString()` returns in the program built without tsprof, for each instrumented
+ * function and each function or class around one (whose text holds the probes too): the file is
+ * transpiled once more without the transformer, and each node's text is cut from that output,
+ * found through its source map by the original node's position. The runtime hands these texts
+ * to `Function.prototype.toString` (runtime/source-text.ts). Undefined where TypeScript cannot
+ * emit the file alone (the program's own build then decides; toString shows the probes).
+ *
+ * One transpile per instrumented file, at build time; the figures are in docs/semantics.md.
+ */
+export function plainTexts(ts: typeof TS, sf: TS.SourceFile, options: TS.CompilerOptions, plan: FilePlan): string[] | undefined {
+  if (plan.functions.length === 0) return undefined;
+  const starts = plan.functions.map((f) => f.at).sort((a, b) => a - b);
+  const holds = (n: TS.Node) => {
+    // Any planned function starting within [pos, end)?
+    let lo = 0, hi = starts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] < n.pos) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < starts.length && starts[lo] < n.end;
+  };
+  const wanted: TS.Node[] = [];
+  forEachDescendant(ts, sf, (n) => {
+    if (n !== sf && !holds(n)) return false;
+    if (ts.isFunctionLike(n) || ts.isClassLike(n)) {
+      if (("body" in n && n.body) || ts.isClassLike(n)) wanted.push(n);
+    }
+    return true;
+  });
+  if (wanted.length === 0) return undefined;
+
+  let output: { outputText: string; sourceMapText?: string };
+  try {
+    output = ts.transpileModule(sf.text, {
+      fileName: sf.fileName,
+      reportDiagnostics: false,
+      compilerOptions: {
+        ...options,
+        plugins: undefined,
+        sourceMap: true,
+        inlineSourceMap: false,
+        inlineSources: false,
+        declaration: false,
+        declarationMap: false,
+        emitDeclarationOnly: false,
+        noEmit: false,
+        outFile: undefined,
+        outDir: undefined,
+        composite: false,
+        incremental: false,
+        tsBuildInfoFile: undefined,
+      },
+    });
+  } catch {
+    return undefined;
+  }
+  if (!output.sourceMapText) return undefined;
+  const js = output.outputText;
+  const out = ts.createSourceFile("plain.js", js, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
+  const toSource = generatedToSource(ts, sf, out, (JSON.parse(output.sourceMapText) as { mappings: string }).mappings);
+
+  // Output functions and classes by the source offset their first token maps to; outermost first.
+  const bySource = new Map<number, TS.Node>();
+  forEachDescendant(ts, out, (n) => {
+    if (ts.isFunctionLike(n) || ts.isClassLike(n)) {
+      for (const at of [n.getStart(out), textStart(ts, n, out)]) {
+        const src = toSource.get(at);
+        if (src !== undefined && !bySource.has(src)) bySource.set(src, n);
+      }
+    }
+    return true;
+  });
+  const texts = new Set<string>();
+  for (const n of wanted) {
+    const found = bySource.get(n.getStart(sf)) ?? bySource.get(textStart(ts, n, sf));
+    if (found) texts.add(js.slice(textStart(ts, found, out), found.end));
+  }
+  return [...texts];
+}
+
+/** Where V8's `toString` of a function or class starts: after `export`, `default`, `static` and decorators; `async`, `get`, `*` kept. */
+function textStart(ts: typeof TS, n: TS.Node, sf: TS.SourceFile): number {
+  const mods = (n as { modifiers?: TS.NodeArray<TS.ModifierLike> }).modifiers;
+  if (!mods) return n.getStart(sf);
+  const { SyntaxKind: K } = ts;
+  const dropped = new Set([K.ExportKeyword, K.DefaultKeyword, K.StaticKeyword, K.DeclareKeyword, K.PublicKeyword, K.PrivateKeyword,
+    K.ProtectedKeyword, K.AbstractKeyword, K.OverrideKeyword, K.ReadonlyKeyword, K.AccessorKeyword, K.Decorator]);
+  let at = n.getStart(sf);
+  for (const m of mods) {
+    if (!dropped.has(m.kind)) return m.getStart(sf);
+    at = m.end;
+  }
+  return at + /^(?:\s|\/\/[^\n]*|\/\*[\s\S]*?\*\/)*/.exec(sf.text.slice(at))![0].length;
+}
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** Output offset → source offset, for each segment of a (single-source) source map. */
+function generatedToSource(ts: typeof TS, src: TS.SourceFile, out: TS.SourceFile, mappings: string): Map<number, number> {
+  const map = new Map<number, number>();
+  const srcLines = src.getLineStarts();
+  const outLines = out.getLineStarts();
+  let genLine = 0, genCol = 0, srcLine = 0, srcCol = 0;
+  let i = 0;
+  const vlq = () => {
+    let result = 0, shift = 0, digit: number;
+    do {
+      digit = B64.indexOf(mappings[i++]);
+      result += (digit & 31) << shift;
+      shift += 5;
+    } while (digit & 32);
+    return result & 1 ? -(result >>> 1) : result >>> 1;
+  };
+  while (i < mappings.length) {
+    const c = mappings[i];
+    if (c === ";") { genLine++; genCol = 0; i++; continue; }
+    if (c === ",") { i++; continue; }
+    genCol += vlq();
+    if (i < mappings.length && mappings[i] !== "," && mappings[i] !== ";") {
+      vlq(); // source index: one source
+      srcLine += vlq();
+      srcCol += vlq();
+      if (i < mappings.length && mappings[i] !== "," && mappings[i] !== ";") vlq(); // name
+      if (genLine < outLines.length && srcLine < srcLines.length) {
+        const g = outLines[genLine] + genCol;
+        if (!map.has(g)) map.set(g, srcLines[srcLine] + srcCol);
+      }
+    }
+  }
+  void ts;
+  return map;
+}
