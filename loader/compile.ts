@@ -12,6 +12,7 @@ import { loaderConfig, TSPROF_ROOT, typescriptDir } from "./config";
 import { inNodeModules, isTsprofFile, isTypeScript, type ModuleFormat } from "./format";
 import { createMatcher, type FileSelection } from "./match";
 import { compiled } from "./progress";
+import { strippableOptions, stripTypes } from "./strip";
 
 let matcher: ((file: string) => FileSelection | undefined) | undefined;
 
@@ -53,7 +54,10 @@ export function compileFile(file: string, source: string, format: ModuleFormat):
   // An empty entry: JavaScript in which the transformer found nothing to profile.
   if (hit !== undefined) return hit === "" ? undefined : hit;
   const started = performance.now();
-  const code = transpile(file, source, format, transform && { ...transform, names: transform.names && new Set(transform.names) });
+  const stripped = !transform && format === "module" && STRIPPABLE.test(file) && strippableOptions(config.compilerOptions)
+    ? stripTypes(source, config.compilerOptions.verbatimModuleSyntax === true)
+    : undefined;
+  const code = stripped ?? transpile(file, source, format, transform && { ...transform, names: transform.names && new Set(transform.names) });
   if (code !== null) cachePut(config.cacheDir, key, code ?? "");
   compiled(performance.now() - started);
   return code ?? undefined;
@@ -82,6 +86,8 @@ function compileForCalls(file: string, source: string, format: ModuleFormat): st
 }
 
 const DECLARATION = /\.d\.[cm]?ts$/;
+/** What Node's type stripping takes: `.ts` and `.mts`, not declarations (their enums are rewritten) nor `.tsx`. */
+const STRIPPABLE = /(?<!\.d)\.m?ts$/;
 
 /**
  * The project's `target`, lowered to ES2025 at most. Node runs no ES2025 syntax TypeScript would
