@@ -41,6 +41,25 @@ export function cacheKey(source: string, parts: string[]): string {
   return h.digest("hex");
 }
 
+/**
+ * Key of one compiled file by its identity on disk (device, inode, size, modification and
+ * change times) instead of its content: a warm start then neither reads nor hashes the source.
+ * The change time cannot be set back by any tool (`touch -d`, `cp -p`, `tar` set the
+ * modification time only), so a rewritten file gets a new key. `undefined` when the file was
+ * changed too recently to tell a later rewrite within the filesystem's timestamp granularity
+ * from this version (as git treats a "racily clean" file): then the content key is used alone.
+ */
+export function identityKey(file: string, parts: string[]): string | undefined {
+  const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+  if (!st) return undefined;
+  const now = BigInt(Date.now()) * 1_000_000n;
+  if (now - st.ctimeNs < RACY_NS || now - st.mtimeNs < RACY_NS) return undefined;
+  return cacheKey(`${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, ["identity", file, ...parts]);
+}
+
+/** How old a file's times must be for its identity key: above any filesystem's timestamp granularity (FAT's is 2 s). */
+const RACY_NS = 3_000_000_000n;
+
 /** First line of every entry: `//tsprof-cache <sha1 of the rest> <its byte length>`. */
 const HEADER = "//tsprof-cache ";
 

@@ -248,6 +248,42 @@ describe("tsprof run: the command line", () => {
     assert.equal(run(dir, ["-q", "--all", "probe.ts"]).stdout, "42 compiled\n");
   });
 
+  test("the compile cache by file identity: a warm start reads no source; a rewrite of the same size, its modification time put back, is compiled again", async () => {
+    const dir = makeProject("tsprof-run-");
+    const probe = (n: number) => [
+      "/** @profile */",
+      "function twice(n: number): number {",
+      `  return n * ${n};`,
+      "}",
+      "const loaded = Object.keys(require.cache).some((f) => f.includes(`${require(\"path\").sep}typescript${require(\"path\").sep}`));",
+      "console.log(twice(21), loaded ? \"compiled\" : \"cached\");",
+    ].join("\n");
+    const file = path.join(dir, "probe.ts");
+    fs.writeFileSync(file, probe(2));
+    const { mtime } = fs.statSync(file);
+    // Files changed in the last 3 s are looked up by content only (cache.ts).
+    await new Promise((resolve) => setTimeout(resolve, 3200));
+    const out = () => run(dir, ["-q", "probe.ts"]).stdout;
+    assert.equal(out(), "42 compiled\n");
+    const cache = path.join(dir, "node_modules", ".cache", "tsprof");
+    const entries = () => fs.readdirSync(cache).filter((f) => f.endsWith(".js")).length;
+    // One entry by content, one by identity.
+    assert.equal(entries(), 2);
+    assert.equal(out(), "42 cached\n");
+    // The source is not read on a warm start.
+    const counter = path.join(dir, "count-reads.js");
+    fs.writeFileSync(counter, `const fs = require("fs"); const read = fs.readFileSync; let n = 0;
+fs.readFileSync = function (f, ...rest) { if (String(f).endsWith("probe.ts")) n++; return read.call(this, f, ...rest); };
+process.on("exit", () => process.stderr.write("reads of probe.ts: " + n + "\\n"));`);
+    const counted = spawnSync(process.execPath, [CLI, "run", "-q", "probe.ts"], { cwd: dir, env: { ...cleanEnv(), NODE_OPTIONS: `--require ${counter}` }, encoding: "utf8" });
+    assert.deepEqual([counted.stdout, counted.stderr], ["42 cached\n", "reads of probe.ts: 0\n"]);
+    // Same size, modification time put back (as `cp -p` or `touch -d` would): a new change time.
+    fs.writeFileSync(file, probe(3));
+    fs.utimesSync(file, mtime, mtime);
+    assert.equal(out(), "63 compiled\n");
+    assert.deepEqual(hitsIn(path.join(dir, "probe.ts.lprof"), dir), { "probe.ts:3": 1 });
+  });
+
   test("other node versions (TSPROF_TEST_NODES=path:path…): the same hits", { skip: !process.env.TSPROF_TEST_NODES }, () => {
     for (const node of (process.env.TSPROF_TEST_NODES ?? "").split(path.delimiter).filter(Boolean)) {
       for (const [fixture, entry, files] of [["cjs", "app.ts", ["app.ts", "lib/shapes.ts", "lib/legacy.js"]], ["esm", "main.ts", ["stats.ts", "report.mts", "legacy.cts", "text.js", "lazy.ts"]], ["procs", "parent.ts", ["work.ts"]]] as const) {
