@@ -9,6 +9,7 @@
  *   plain  node plain/main.js                    (tsc output, no tsprof)
  *   cold   tsprof run main.ts, empty compile cache (nothing compiled yet, nothing of V8's cached)
  *   warm   tsprof run main.ts, cache filled by earlier runs
+ *   edit   the same, with one module edited since (TypeScript loads to compile it)
  * Each round's ratios are taken against that round's plain run, so a machine that slows down
  * or speeds up between rounds weighs on both sides alike; the figures are medians of those
  * per-round ratios over RUNS rounds (default 9), with their spread (lowest, quartiles, highest).
@@ -169,7 +170,7 @@ interface Spread { median: number; min: number; q1: number; q3: number; max: num
 const spread = (xs: number[]): Spread => ({ median: median(xs), min: Math.min(...xs), q1: quantile(xs, 0.25), q3: quantile(xs, 0.75), max: Math.max(...xs) });
 
 /** What is timed each round: this build's plain/cold/warm, and the baseline's cold/warm. */
-type Kind = "plain" | "cold" | "warm" | "baseCold" | "baseWarm";
+type Kind = "plain" | "cold" | "warm" | "edit" | "baseCold" | "baseWarm" | "baseEdit";
 
 interface Row {
   variant: string;
@@ -192,10 +193,23 @@ async function measure(variant: Variant, base: string): Promise<Row> {
   commands.plain = () => timeRun([path.join("plain", "main.js")], dir);
   if (!SHORT) commands.cold = tsprofRun(CLI, (r) => path.join(dir, `.cache-cold-${r}`));
   commands.warm = tsprofRun(CLI, () => warmCache);
+  // One module edited since the last run, every other one cached: TypeScript loads for that one.
+  const edited = path.join(dir, `mod${String(MODULES - 1).padStart(3, "0")}.ts`);
+  const original = fs.readFileSync(edited, "utf8");
+  const editRun = (cli: string, cache: string) => async (r: number) => {
+    fs.writeFileSync(edited, `${original}// edited in round ${r} (${cli === CLI ? "this build" : "baseline"})\n`);
+    try {
+      return await timeRun([cli, "run", "-q", "main.ts"], dir, { TSPROF_CACHE_DIR: cache });
+    } finally {
+      fs.writeFileSync(edited, original);
+    }
+  };
+  if (!SHORT) commands.edit = editRun(CLI, warmCache);
   if (BASELINE) {
     const cli = path.join(BASELINE, "bin", "tsprof.js");
     if (!SHORT) commands.baseCold = tsprofRun(cli, (r) => path.join(dir, `.cache-base-cold-${r}`));
     commands.baseWarm = tsprofRun(cli, () => baseWarmCache);
+    if (!SHORT) commands.baseEdit = editRun(cli, baseWarmCache);
   }
   // Two runs fill a warm cache: the first compiles, the second finds what it left. Files
   // changed in the last 3 s are looked up by content, not identity (cache.ts): the second run
@@ -219,8 +233,9 @@ async function measure(variant: Variant, base: string): Promise<Row> {
   const perRound = (a: Kind, b: Kind, what: keyof Timing) => spread(runs[a]!.map((t, r) => t[what] / runs[b]![r][what]));
   const ratios: Record<string, Spread> = {};
   for (const what of ["startup", "total"] as const) {
-    for (const k of ["cold", "warm"] as const) if (runs[k]) ratios[`${k}/plain ${what}`] = perRound(k, "plain", what);
+    for (const k of ["cold", "warm", "edit"] as const) if (runs[k]) ratios[`${k}/plain ${what}`] = perRound(k, "plain", what);
     if (runs.baseWarm) ratios[`warm/baseline warm ${what}`] = perRound("warm", "baseWarm", what);
+    if (runs.baseEdit) ratios[`edit/baseline edit ${what}`] = perRound("edit", "baseEdit", what);
     if (runs.baseCold) ratios[`cold/baseline cold ${what}`] = perRound("cold", "baseCold", what);
     if (runs.baseWarm) ratios[`baseline warm/plain ${what}`] = perRound("baseWarm", "plain", what);
     if (runs.baseCold) ratios[`baseline cold/plain ${what}`] = perRound("baseCold", "plain", what);
@@ -258,12 +273,14 @@ const range = (s: Spread) => `${x(s.median)} (${s.min.toFixed(2)}–${s.max.toFi
 
 function table(title: string, rows: Row[], what: "startup" | "total"): string[] {
   const ms = (v: number | undefined) => (v === undefined ? "-" : `${v.toFixed(0)} ms`).padStart(9);
-  const lines = [title, `${"variant".padEnd(14)}  plain node  tsprof cold  tsprof warm   cold/plain                                  warm/plain`];
+  const lines = [title, `${"variant".padEnd(14)}  plain node  tsprof cold  tsprof warm  one edited   cold/plain                                  warm/plain`];
   for (const r of rows) {
     const t = what === "startup" ? r.startupMs : r.totalMs;
     const cold = r.ratios[`cold/plain ${what}`], warm = r.ratios[`warm/plain ${what}`];
-    lines.push(`${r.variant.padEnd(14)}  ${ms(t.plain)}   ${ms(t.cold)}    ${ms(t.warm)}   ${(cold ? range(cold) : "-").padEnd(42)}  ${range(warm)}`);
+    lines.push(`${r.variant.padEnd(14)}  ${ms(t.plain)}   ${ms(t.cold)}    ${ms(t.warm)}  ${ms(t.edit)}   ${(cold ? range(cold) : "-").padEnd(42)}  ${range(warm)}`);
   }
+  const edits = rows.filter((r) => r.ratios[`edit/plain ${what}`]);
+  if (edits.length) lines.push(`one module edited (the rest cached) / plain: ${edits.map((r) => `${r.variant} ${range(r.ratios[`edit/plain ${what}`])}`).join("; ")}`);
   return lines;
 }
 
@@ -295,8 +312,8 @@ async function main(): Promise<void> {
     if (BASELINE) {
       lines.push(`Against the baseline build (${BASELINE}), same rounds: this / baseline, start-up`);
       for (const r of rows) {
-        const cold = r.ratios["cold/baseline cold startup"], warm = r.ratios["warm/baseline warm startup"];
-        lines.push(`  ${r.variant.padEnd(14)} cold ${cold ? range(cold) : "-"}   warm ${range(warm)}`);
+        const cold = r.ratios["cold/baseline cold startup"], warm = r.ratios["warm/baseline warm startup"], edit = r.ratios["edit/baseline edit startup"];
+        lines.push(`  ${r.variant.padEnd(14)} cold ${cold ? range(cold) : "-"}   warm ${range(warm)}${edit ? `   one edited ${range(edit)}` : ""}`);
         const bc = r.ratios["baseline cold/plain startup"], bw = r.ratios["baseline warm/plain startup"];
         lines.push(`  ${"".padEnd(14)} baseline: cold/plain ${bc ? x(bc.median) : "-"}, warm/plain ${x(bw.median)}`);
       }

@@ -126,6 +126,44 @@ export function cacheGet(dir: string, key: string): string | undefined {
   return code;
 }
 
+/** A binary entry (a V8 code cache): `HEADER digest length\n` then the bytes; undefined when absent or damaged. */
+export function cacheGetBytes(dir: string, key: string): Buffer | undefined {
+  if (!dir || !trustCacheDir(dir, false)) return undefined;
+  let data: Buffer;
+  try {
+    data = fs.readFileSync(path.join(dir, `${key}.bin`));
+  } catch {
+    return undefined;
+  }
+  const eol = data.indexOf(10);
+  if (eol < 0) return undefined;
+  const head = data.subarray(0, eol).toString("latin1");
+  if (!head.startsWith(HEADER)) return undefined;
+  const [hash, length] = head.slice(HEADER.length).split(" ");
+  const bytes = data.subarray(eol + 1);
+  if (Number(length) !== bytes.length || hash !== createHash("sha1").update(bytes).digest("hex")) return undefined;
+  return bytes;
+}
+
+/** Stores a binary entry, as `cachePut` does. */
+export function cachePutBytes(dir: string, key: string, bytes: Buffer): void {
+  if (!dir || !trustCacheDir(dir)) return;
+  const file = path.join(dir, `${key}.bin`);
+  const tmp = `${file}.${randomBytes(8).toString("hex")}.tmp`;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+    fs.writeSync(fd, `${HEADER}${createHash("sha1").update(bytes).digest("hex")} ${bytes.length}\n`);
+    fs.writeSync(fd, bytes);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, file);
+  } catch {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
 /** Stores an entry; a cache that cannot be written is not an error (the program runs the same). */
 export function cachePut(dir: string, key: string, code: string): void {
   if (!dir || !trustCacheDir(dir)) return;

@@ -14,6 +14,7 @@ import { inNodeModules, isTsprofFile, isTypeScript, type ModuleFormat } from "./
 import { createMatcher, type FileSelection } from "./match";
 import { compiled } from "./progress";
 import { strippableOptions, stripTypes } from "./strip";
+import { loadTypeScript, typescriptUsed } from "./typescript";
 
 let matcher: ((file: string) => FileSelection | undefined) | undefined;
 
@@ -74,6 +75,7 @@ export function compileFile(file: string, source: string | undefined, format: Mo
       : undefined;
     const compiledCode = stripped ?? transpile(file, source, format, transform && { ...transform, names: transform.names && new Set(transform.names) });
     compiled(performance.now() - started);
+    if (stripped === undefined) typescriptUsed();
     // null: run as it is, and do not remember that (a warning was shown).
     if (compiledCode === null) return undefined;
     // An empty entry: JavaScript in which the transformer found nothing to profile.
@@ -152,7 +154,7 @@ function enumsOf(ts: typeof TS, file: string, source: string): string {
 
 /** Compiled code; undefined: run the file as it is; null: as it is, and do not remember that (a warning was shown). */
 function transpile(file: string, source: string, format: ModuleFormat, transform: { runtime: string; all: boolean; names?: Set<string> } | undefined, calls = false): string | undefined | null {
-  const ts = require("typescript") as typeof TS;
+  const ts = loadTypeScript();
   const typescript = isTypeScript(file);
   let changed = false;
   const before: TS.TransformerFactory<TS.SourceFile>[] = [];

@@ -284,6 +284,34 @@ process.on("exit", () => process.stderr.write("reads of probe.ts: " + n + "\\n")
     assert.deepEqual(hitsIn(path.join(dir, "probe.ts.lprof"), dir), { "probe.ts:3": 1 });
   });
 
+  test("TypeScript's V8 code cache (node without module.enableCompileCache): written once, a damaged one ignored and written again", () => {
+    const dir = makeProject("tsprof-run-");
+    const file = path.join(dir, "probe.ts");
+    const probe = (n: number) => `/** @profile */\nfunction twice(n: number): number {\n  return n * ${n};\n}\nconsole.log(twice(21));\n`;
+    const cache = path.join(dir, "node_modules", ".cache", "tsprof");
+    const codeCaches = () => (fs.existsSync(cache) ? fs.readdirSync(cache).filter((f) => f.endsWith(".bin")) : []);
+    fs.writeFileSync(file, probe(2));
+    assert.equal(run(dir, ["-q", "probe.ts"]).stdout, "42\n");
+    const nodeCache = typeof (require("node:module") as { enableCompileCache?: unknown }).enableCompileCache === "function";
+    if (nodeCache) {
+      assert.deepEqual(codeCaches(), [], "Node's own compile cache covers TypeScript");
+      return;
+    }
+    const [bin] = codeCaches();
+    assert.ok(bin);
+    const full = fs.statSync(path.join(cache, bin)).size;
+    // Cut short, as a crash while writing would leave it: its digest no longer matches.
+    fs.truncateSync(path.join(cache, bin), Math.floor(full / 2));
+    fs.writeFileSync(file, probe(3));
+    assert.deepEqual([run(dir, ["-q", "probe.ts"]).stdout, codeCaches()], ["63\n", [bin]]);
+    assert.ok(fs.statSync(path.join(cache, bin)).size > full / 2, "written again");
+    fs.writeFileSync(file, probe(4));
+    const { mtimeMs } = fs.statSync(path.join(cache, bin));
+    assert.equal(run(dir, ["-q", "probe.ts"]).stdout, "84\n");
+    assert.equal(fs.statSync(path.join(cache, bin)).mtimeMs, mtimeMs, "a good code cache is used, not written again");
+    assert.deepEqual(hitsIn(path.join(dir, "probe.ts.lprof"), dir), { "probe.ts:3": 1 });
+  });
+
   test("other node versions (TSPROF_TEST_NODES=path:path…): the same hits", { skip: !process.env.TSPROF_TEST_NODES }, () => {
     for (const node of (process.env.TSPROF_TEST_NODES ?? "").split(path.delimiter).filter(Boolean)) {
       for (const [fixture, entry, files] of [["cjs", "app.ts", ["app.ts", "lib/shapes.ts", "lib/legacy.js"]], ["esm", "main.ts", ["stats.ts", "report.mts", "legacy.cts", "text.js", "lazy.ts"]], ["procs", "parent.ts", ["work.ts"]]] as const) {
