@@ -147,6 +147,14 @@ function main(): void {
   } else {
     lines.push("", `mprof sampling: failed (${mprof.status})`);
   }
+  // `tsprof run`'s warm start-up, short (5 rounds, no cold runs): `npm run bench:startup` has the rest.
+  const startup = spawnSync(process.execPath, [path.join(__dirname, "startup.js")], { encoding: "utf8", env: { ...process.env, STARTUP_SHORT: "1" } });
+  if (startup.status === 0) {
+    lines.push("", ...startup.stdout.trimEnd().split("\n"));
+    results.startup = JSON.parse(fs.readFileSync(path.join(BENCH, "results", "startup-short.json"), "utf8")) as unknown;
+  } else {
+    lines.push("", `start-up: failed (${startup.stderr.trim().split("\n").pop()})`);
+  }
   lines.push("", `(${((Date.now() - started) / 1000).toFixed(0)} s)`);
   process.stdout.write(lines.join("\n") + "\n");
   fs.mkdirSync(path.join(BENCH, "results"), { recursive: true });

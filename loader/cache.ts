@@ -15,7 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 /** Bumped when the loader changes what it emits for the same inputs. */
-const LAYOUT = "2";
+const LAYOUT = "3";
 
 /**
  * The cache directory for a project: `node_modules/.cache/tsprof` beside the nearest
@@ -40,6 +40,25 @@ export function cacheKey(source: string, parts: string[]): string {
   h.update(source);
   return h.digest("hex");
 }
+
+/**
+ * Key of one compiled file by its identity on disk (device, inode, size, modification and
+ * change times) instead of its content: a warm start then neither reads nor hashes the source.
+ * The change time cannot be set back by any tool (`touch -d`, `cp -p`, `tar` set the
+ * modification time only), so a rewritten file gets a new key. `undefined` when the file was
+ * changed too recently to tell a later rewrite within the filesystem's timestamp granularity
+ * from this version (as git treats a "racily clean" file): then the content key is used alone.
+ */
+export function identityKey(file: string, parts: string[]): string | undefined {
+  const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+  if (!st) return undefined;
+  const now = BigInt(Date.now()) * 1_000_000n;
+  if (now - st.ctimeNs < RACY_NS || now - st.mtimeNs < RACY_NS) return undefined;
+  return cacheKey(`${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`, ["identity", file, ...parts]);
+}
+
+/** How old a file's times must be for its identity key: above any filesystem's timestamp granularity (FAT's is 2 s). */
+const RACY_NS = 3_000_000_000n;
 
 /** First line of every entry: `//tsprof-cache <sha1 of the rest> <its byte length>`. */
 const HEADER = "//tsprof-cache ";
@@ -105,6 +124,44 @@ export function cacheGet(dir: string, key: string): string | undefined {
   const code = text.slice(eol + 1);
   if (Number(length) !== Buffer.byteLength(code) || hash !== digest(code)) return undefined;
   return code;
+}
+
+/** A binary entry (a V8 code cache): `HEADER digest length\n` then the bytes; undefined when absent or damaged. */
+export function cacheGetBytes(dir: string, key: string): Buffer | undefined {
+  if (!dir || !trustCacheDir(dir, false)) return undefined;
+  let data: Buffer;
+  try {
+    data = fs.readFileSync(path.join(dir, `${key}.bin`));
+  } catch {
+    return undefined;
+  }
+  const eol = data.indexOf(10);
+  if (eol < 0) return undefined;
+  const head = data.subarray(0, eol).toString("latin1");
+  if (!head.startsWith(HEADER)) return undefined;
+  const [hash, length] = head.slice(HEADER.length).split(" ");
+  const bytes = data.subarray(eol + 1);
+  if (Number(length) !== bytes.length || hash !== createHash("sha1").update(bytes).digest("hex")) return undefined;
+  return bytes;
+}
+
+/** Stores a binary entry, as `cachePut` does. */
+export function cachePutBytes(dir: string, key: string, bytes: Buffer): void {
+  if (!dir || !trustCacheDir(dir)) return;
+  const file = path.join(dir, `${key}.bin`);
+  const tmp = `${file}.${randomBytes(8).toString("hex")}.tmp`;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+    fs.writeSync(fd, `${HEADER}${createHash("sha1").update(bytes).digest("hex")} ${bytes.length}\n`);
+    fs.writeSync(fd, bytes);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, file);
+  } catch {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+  }
 }
 
 /** Stores an entry; a cache that cannot be written is not an error (the program runs the same). */

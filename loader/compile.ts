@@ -7,11 +7,14 @@
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type * as TS from "typescript";
-import { cacheGet, cacheKey, cachePut } from "./cache";
+import { readFileSync } from "node:fs";
+import { cacheGet, cacheKey, cachePut, identityKey } from "./cache";
 import { loaderConfig, TSPROF_ROOT, typescriptDir } from "./config";
 import { inNodeModules, isTsprofFile, isTypeScript, type ModuleFormat } from "./format";
 import { createMatcher, type FileSelection } from "./match";
 import { compiled } from "./progress";
+import { strippableOptions, stripTypes } from "./strip";
+import { loadTypeScript, typescriptUsed } from "./typescript";
 
 let matcher: ((file: string) => FileSelection | undefined) | undefined;
 
@@ -35,28 +38,52 @@ export function syntaxError(ts: typeof TS, file: string, d: TS.Diagnostic): Synt
 }
 
 /**
- * The code to run for `file` with contents `source` in module `format`, or undefined when the
- * file runs as it is (JavaScript with nothing to profile, and tsprof's own files).
+ * The code to run for `file` in module `format`, or undefined when the file runs as it is
+ * (JavaScript with nothing to profile, and tsprof's own files). `source`: the file's contents,
+ * read here when not given — and on a warm start not at all (a cache hit by the file's identity).
  */
-export function compileFile(file: string, source: string, format: ModuleFormat): string | undefined {
+export function compileFile(file: string, source: string | undefined, format: ModuleFormat): string | undefined {
   if (isTsprofFile(file)) return undefined;
   const typescript = isTypeScript(file);
   const config = loaderConfig();
-  if (config.calls) return compileForCalls(file, source, format);
-  const selection = selectionFor(file, source);
-  if (!typescript && !selection) return undefined;
+  if (config.calls) return compileForCalls(file, source ?? readFileSync(file, "utf8"), format);
+  matcher ??= createMatcher(config.patterns, config.all, config.cwd);
+  // JavaScript is compiled only when something in it is profiled: the check needs its text.
+  if (!typescript) {
+    source ??= readFileSync(file, "utf8");
+    if (!selectionFor(file, source)) return undefined;
+  }
   // ES modules import the runtime by URL (a bare absolute path is not portable there).
   const runtime = format === "module" ? pathToFileURL(config.runtime).href : config.runtime;
+  const chosen = matcher(file);
+  const parts = [config.fingerprint, file, format, JSON.stringify([runtime, chosen?.all ?? null, chosen?.names && [...chosen.names].sort(), config.compilerOptions])];
+  const byIdentity = config.cacheDir ? identityKey(file, parts) : undefined;
+  if (byIdentity !== undefined) {
+    const hit = cacheGet(config.cacheDir, byIdentity);
+    if (hit !== undefined) return hit === "" ? undefined : hit;
+  }
+  source ??= readFileSync(file, "utf8");
+  const selection = selectionFor(file, source);
+  if (!typescript && !selection) return undefined;
   const transform = selection && { runtime, all: selection.all, names: selection.names && [...selection.names].sort() };
   const key = cacheKey(source, [config.fingerprint, file, format, JSON.stringify([transform, config.compilerOptions])]);
-  const hit = cacheGet(config.cacheDir, key);
-  // An empty entry: JavaScript in which the transformer found nothing to profile.
-  if (hit !== undefined) return hit === "" ? undefined : hit;
-  const started = performance.now();
-  const code = transpile(file, source, format, transform && { ...transform, names: transform.names && new Set(transform.names) });
-  if (code !== null) cachePut(config.cacheDir, key, code ?? "");
-  compiled(performance.now() - started);
-  return code ?? undefined;
+  let code = cacheGet(config.cacheDir, key);
+  if (code === undefined) {
+    const started = performance.now();
+    const stripped = !transform && format === "module" && STRIPPABLE.test(file) && strippableOptions(config.compilerOptions)
+      ? stripTypes(source, config.compilerOptions.verbatimModuleSyntax === true)
+      : undefined;
+    const compiledCode = stripped ?? transpile(file, source, format, transform && { ...transform, names: transform.names && new Set(transform.names) });
+    compiled(performance.now() - started);
+    if (stripped === undefined) typescriptUsed();
+    // null: run as it is, and do not remember that (a warning was shown).
+    if (compiledCode === null) return undefined;
+    // An empty entry: JavaScript in which the transformer found nothing to profile.
+    code = compiledCode ?? "";
+    cachePut(config.cacheDir, key, code);
+  }
+  if (byIdentity !== undefined) cachePut(config.cacheDir, byIdentity, code);
+  return code === "" ? undefined : code;
 }
 
 let ownDeps: string[] | undefined;
@@ -82,6 +109,8 @@ function compileForCalls(file: string, source: string, format: ModuleFormat): st
 }
 
 const DECLARATION = /\.d\.[cm]?ts$/;
+/** What Node's type stripping takes: `.ts` and `.mts`, not declarations (their enums are rewritten) nor `.tsx`. */
+const STRIPPABLE = /(?<!\.d)\.m?ts$/;
 
 /**
  * The project's `target`, lowered to ES2025 at most. Node runs no ES2025 syntax TypeScript would
@@ -125,7 +154,7 @@ function enumsOf(ts: typeof TS, file: string, source: string): string {
 
 /** Compiled code; undefined: run the file as it is; null: as it is, and do not remember that (a warning was shown). */
 function transpile(file: string, source: string, format: ModuleFormat, transform: { runtime: string; all: boolean; names?: Set<string> } | undefined, calls = false): string | undefined | null {
-  const ts = require("typescript") as typeof TS;
+  const ts = loadTypeScript();
   const typescript = isTypeScript(file);
   let changed = false;
   const before: TS.TransformerFactory<TS.SourceFile>[] = [];

@@ -71,7 +71,8 @@ export async function load(url: string, context: LoadContext, next: (u: string, 
   const file = fileURLToPath(url);
   const typescript = isTypeScript(file);
   if ((!typescript && !isJavaScript(file)) || isTsprofFile(file)) return next(url, context);
-  const source = readFileSync(file, "utf8");
+  // A TypeScript file's format does not depend on its text, and a warm start need not read it.
+  const source = typescript ? undefined : readFileSync(file, "utf8");
   if (moduleFormat(file, source) === "commonjs") {
     // JavaScript: Node's CommonJS loader runs it (and our require hook instruments it).
     if (!typescript) return next(url, context);

@@ -58,9 +58,10 @@ function wrapRunMain(): void {
   Module.runMain = function (main = process.argv[1]) {
     const file = (main && Module._findPath(path.resolve(main), null, true)) || undefined;
     if (!file) return runMain.call(this, main);
+    // Only a `.js` file's format depends on its text (moduleFormat).
     let source: string | undefined;
     try {
-      source = fs.readFileSync(file, "utf8");
+      if (file.endsWith(".js")) source = fs.readFileSync(file, "utf8");
     } catch {
       // Node reports it.
     }

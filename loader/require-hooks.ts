@@ -46,8 +46,8 @@ export function installRequireHooks(onDynamicImport: () => void): void {
       if (Object.prototype.hasOwnProperty.call(m, "_compile")) return m._compile(fs.readFileSync(filename, "utf8"), filename);
       throw requireEsmError(filename);
     }
-    const source = fs.readFileSync(filename, "utf8");
-    const code = compileFile(filename, source, "commonjs") ?? source;
+    // Not read here: a warm start finds the compiled code by the file's identity alone.
+    const code = compileFile(filename, undefined, "commonjs") ?? fs.readFileSync(filename, "utf8");
     if (code.includes("import(")) onDynamicImport();
     m._compile(code, filename);
   };

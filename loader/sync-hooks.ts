@@ -50,7 +50,8 @@ export function installSyncHooks(registerHooks: (hooks: SyncHooks) => unknown): 
       if (!url.startsWith("file:")) return next(url, context);
       const file = fileURLToPath(url);
       if ((!isTypeScript(file) && !isJavaScript(file)) || isTsprofFile(file)) return next(url, context);
-      const source = readFileSync(file, "utf8");
+      // A TypeScript file's format does not depend on its text, and a warm start need not read it.
+      const source = isTypeScript(file) ? undefined : readFileSync(file, "utf8");
       const format = moduleFormat(file, source);
       const code = compileFile(file, source, format);
       if (code === undefined) return next(url, context);

@@ -248,6 +248,70 @@ describe("tsprof run: the command line", () => {
     assert.equal(run(dir, ["-q", "--all", "probe.ts"]).stdout, "42 compiled\n");
   });
 
+  test("the compile cache by file identity: a warm start reads no source; a rewrite of the same size, its modification time put back, is compiled again", async () => {
+    const dir = makeProject("tsprof-run-");
+    const probe = (n: number) => [
+      "/** @profile */",
+      "function twice(n: number): number {",
+      `  return n * ${n};`,
+      "}",
+      "const loaded = Object.keys(require.cache).some((f) => f.includes(`${require(\"path\").sep}typescript${require(\"path\").sep}`));",
+      "console.log(twice(21), loaded ? \"compiled\" : \"cached\");",
+    ].join("\n");
+    const file = path.join(dir, "probe.ts");
+    fs.writeFileSync(file, probe(2));
+    const { mtime } = fs.statSync(file);
+    // Files changed in the last 3 s are looked up by content only (cache.ts).
+    await new Promise((resolve) => setTimeout(resolve, 3200));
+    const out = () => run(dir, ["-q", "probe.ts"]).stdout;
+    assert.equal(out(), "42 compiled\n");
+    const cache = path.join(dir, "node_modules", ".cache", "tsprof");
+    const entries = () => fs.readdirSync(cache).filter((f) => f.endsWith(".js")).length;
+    // One entry by content, one by identity.
+    assert.equal(entries(), 2);
+    assert.equal(out(), "42 cached\n");
+    // The source is not read on a warm start.
+    const counter = path.join(dir, "count-reads.js");
+    fs.writeFileSync(counter, `const fs = require("fs"); const read = fs.readFileSync; let n = 0;
+fs.readFileSync = function (f, ...rest) { if (String(f).endsWith("probe.ts")) n++; return read.call(this, f, ...rest); };
+process.on("exit", () => process.stderr.write("reads of probe.ts: " + n + "\\n"));`);
+    const counted = spawnSync(process.execPath, [CLI, "run", "-q", "probe.ts"], { cwd: dir, env: { ...cleanEnv(), NODE_OPTIONS: `--require ${counter}` }, encoding: "utf8" });
+    assert.deepEqual([counted.stdout, counted.stderr], ["42 cached\n", "reads of probe.ts: 0\n"]);
+    // Same size, modification time put back (as `cp -p` or `touch -d` would): a new change time.
+    fs.writeFileSync(file, probe(3));
+    fs.utimesSync(file, mtime, mtime);
+    assert.equal(out(), "63 compiled\n");
+    assert.deepEqual(hitsIn(path.join(dir, "probe.ts.lprof"), dir), { "probe.ts:3": 1 });
+  });
+
+  test("TypeScript's V8 code cache (node without module.enableCompileCache): written once, a damaged one ignored and written again", () => {
+    const dir = makeProject("tsprof-run-");
+    const file = path.join(dir, "probe.ts");
+    const probe = (n: number) => `/** @profile */\nfunction twice(n: number): number {\n  return n * ${n};\n}\nconsole.log(twice(21));\n`;
+    const cache = path.join(dir, "node_modules", ".cache", "tsprof");
+    const codeCaches = () => (fs.existsSync(cache) ? fs.readdirSync(cache).filter((f) => f.endsWith(".bin")) : []);
+    fs.writeFileSync(file, probe(2));
+    assert.equal(run(dir, ["-q", "probe.ts"]).stdout, "42\n");
+    const nodeCache = typeof (require("node:module") as { enableCompileCache?: unknown }).enableCompileCache === "function";
+    if (nodeCache) {
+      assert.deepEqual(codeCaches(), [], "Node's own compile cache covers TypeScript");
+      return;
+    }
+    const [bin] = codeCaches();
+    assert.ok(bin);
+    const full = fs.statSync(path.join(cache, bin)).size;
+    // Cut short, as a crash while writing would leave it: its digest no longer matches.
+    fs.truncateSync(path.join(cache, bin), Math.floor(full / 2));
+    fs.writeFileSync(file, probe(3));
+    assert.deepEqual([run(dir, ["-q", "probe.ts"]).stdout, codeCaches()], ["63\n", [bin]]);
+    assert.ok(fs.statSync(path.join(cache, bin)).size > full / 2, "written again");
+    fs.writeFileSync(file, probe(4));
+    const { mtimeMs } = fs.statSync(path.join(cache, bin));
+    assert.equal(run(dir, ["-q", "probe.ts"]).stdout, "84\n");
+    assert.equal(fs.statSync(path.join(cache, bin)).mtimeMs, mtimeMs, "a good code cache is used, not written again");
+    assert.deepEqual(hitsIn(path.join(dir, "probe.ts.lprof"), dir), { "probe.ts:3": 1 });
+  });
+
   test("other node versions (TSPROF_TEST_NODES=path:path…): the same hits", { skip: !process.env.TSPROF_TEST_NODES }, () => {
     for (const node of (process.env.TSPROF_TEST_NODES ?? "").split(path.delimiter).filter(Boolean)) {
       for (const [fixture, entry, files] of [["cjs", "app.ts", ["app.ts", "lib/shapes.ts", "lib/legacy.js"]], ["esm", "main.ts", ["stats.ts", "report.mts", "legacy.cts", "text.js", "lazy.ts"]], ["procs", "parent.ts", ["work.ts"]]] as const) {
