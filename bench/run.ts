@@ -5,15 +5,14 @@
  * own child process (see harness.ts for why), processes alternating A B, B A, …; the reported
  * figure is the median over process pairs of median(profiled) / median(plain). kernprof runs the
  * Python ports of three workloads alternately in one process, when python3's line_profiler is installed.
- * Fidelity: fixtures with known per-line costs; error in points of % Time.
- * Output: a table on stdout and bench/results/bench.json.
+ * Fidelity: per-line % Time against V8's CPU profiler on the unprofiled program (fidelity.ts).
+ * Output: tables on stdout, bench/results/bench.json and bench/results/fidelity.json.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { compile, makeProject, ROOT } from "../test/helpers";
-import { mergeProfiles } from "../report/profile";
-import { readLprof } from "../report/read";
+import { formatFidelity, runFidelity, writeFidelity } from "./fidelity";
 
 const BENCH = path.join(ROOT, "bench");
 /** Process pairs per workload and mode; runs timed in each process; untimed warm-up runs. */
@@ -90,51 +89,6 @@ function pythonOverhead(tool: "kernprof" | "memory_profiler", pairs: number): Re
   return undefined;
 }
 
-interface Fidelity {
-  fixture: string;
-  lines: { line: string; truth: number; measured: number; raw: number }[];
-  maxError: number;
-  maxRawError: number;
-}
-
-function shares(times: Record<string, number>): Record<string, number> {
-  const total = Object.values(times).reduce((a, b) => a + b, 0);
-  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, (100 * v) / total]));
-}
-
-function fidelity(fixture: string, mode: Mode): Fidelity {
-  const dir = makeProject("tsprof-fidelity-");
-  const src = path.join(BENCH, "fidelity", `${fixture}.ts`);
-  const prof = compileTo(dir, "profiled", fs.readFileSync(src, "utf8"), src);
-  const out = path.join(dir, "out.lprof");
-  const r = spawnSync(process.execPath, [path.join(__dirname, "fidelity-child.js"), prof], {
-    cwd: dir, encoding: "utf8", env: nodeEnv({ TSPROF_OUTPUT: out, ...mode.env }),
-  });
-  if (r.status !== 0) throw new Error(`bench: fidelity ${fixture} failed: ${r.stderr}`);
-  const measuredTruth = JSON.parse(r.stdout) as Record<string, number>;
-  const fixtureModule = require(prof) as { truth?: Record<string, number> };
-  const file = readLprof(out);
-  const calibrated = mergeProfiles([file]).functions.find((f) => f.name === fixture)!;
-  const raw = mergeProfiles([file], { raw: true }).functions.find((f) => f.name === fixture)!;
-  // Lines are tagged `// fidelity: NAME` in the fixture; their true costs are fixed by
-  // construction (`truth`) or measured unprofiled by the child (fine).
-  const lineOf: Record<string, number> = {};
-  fs.readFileSync(src, "utf8").split("\n").forEach((text, i) => {
-    const m = /\/\/ fidelity: (\w+)/.exec(text);
-    if (m) lineOf[m[1]] = i + 1;
-  });
-  const truthCost = fixtureModule.truth ?? measuredTruth;
-  const pick = (fn: typeof calibrated) => Object.fromEntries(Object.entries(lineOf).map(([k, l]) => [k, fn.lines.get(l)?.time ?? 0]));
-  const t = shares(truthCost), m = shares(pick(calibrated)), w = shares(pick(raw));
-  const lines = Object.keys(lineOf).map((k) => ({ line: k, truth: t[k], measured: m[k], raw: w[k] }));
-  return {
-    fixture,
-    lines,
-    maxError: Math.max(...lines.map((l) => Math.abs(l.measured - l.truth))),
-    maxRawError: Math.max(...lines.map((l) => Math.abs(l.raw - l.truth))),
-  };
-}
-
 const fmt = (x: number | undefined, digits = 1) => (x === undefined ? "-" : x.toFixed(digits));
 
 function main(): void {
@@ -150,11 +104,11 @@ function main(): void {
       overheadRows[mode.name][w] = overhead(w, mode);
     }
   }
-  const fidelityRows = MODES.map((mode) => ({ mode: mode.name, fixtures: ["coarse", "fine", "nested", "small"].map((f) => fidelity(f, mode)) }));
+  const fidelityResults = runFidelity();
   results.overhead = overheadRows;
   results.kernprof = kp ?? null;
   results.memory_profiler = mp ?? null;
-  results.fidelity = fidelityRows;
+  results.fidelity = fidelityResults;
 
   const lines: string[] = [];
   lines.push(`Overhead: profiled / unprofiled time (median of ${PAIRS} alternating process pairs, ${RUNS} runs each; node ${process.version})`, "");
@@ -183,17 +137,12 @@ function main(): void {
     const got = overheadRows[mode][w].ratio, target = ref[w] * factor;
     lines.push(`  ${mode} ${w}: ${fmt(got)}x ≤ ${fmt(target)}x (${ref === kp ? "kernprof" : "memory_profiler"} × ${fmt(factor, 2)}) ${got <= target ? "met" : "NOT met"}`);
   }
-  lines.push("", "Fidelity: % Time per line, truth vs profile (error in points)", "");
-  for (const { mode, fixtures } of fidelityRows) {
-    for (const f of fixtures) {
-      const detail = f.lines.map((l) => `${l.line} ${fmt(l.truth)}→${fmt(l.measured)}`).join(", ");
-      lines.push(`${mode.padEnd(7)} ${f.fixture.padEnd(7)} max error ${fmt(f.maxError)} pts (uncalibrated ${fmt(f.maxRawError)})  [${detail}]`);
-    }
-  }
+  lines.push("", formatFidelity(fidelityResults).trimEnd());
   lines.push("", `(${((Date.now() - started) / 1000).toFixed(0)} s)`);
   process.stdout.write(lines.join("\n") + "\n");
   fs.mkdirSync(path.join(BENCH, "results"), { recursive: true });
   fs.writeFileSync(path.join(BENCH, "results", "bench.json"), JSON.stringify(results, null, 2) + "\n");
+  writeFidelity(fidelityResults);
 }
 
 main();

@@ -86,6 +86,8 @@ export function formatFunction(fn: FunctionProfile, profile: Profile, options: R
   out.push(`File: ${displayPath(fn.file, options.cwd)}`);
   out.push(c.bold(`Function: ${fn.name} at line ${fn.line}`));
   if (wait > 0) out.push(`Wait time: ${formatG(wait * unit)} s (suspended at await/yield; not in Total time)`);
+  const untimed = untimedReason(fn, profile);
+  if (untimed) out.push(untimed);
 
   type Cells = { hits: string; time: string; perhit: string; percent: string; extra: string[]; share: number };
   const display = new Map<number, Cells>();
@@ -128,6 +130,20 @@ export function formatFunction(fn: FunctionProfile, profile: Profile, options: R
   });
   out.push("");
   return out.join("\n") + "\n";
+}
+
+/**
+ * Why a function that ran shows `Total time: 0 s`, which would otherwise read as "free". In exact
+ * mode a line cheaper than the clock read that would time it is left untimed (a loop test, a
+ * function's last line: docs/semantics.md), and what is timed loses the probes' measured cost;
+ * a one-line arrow called a few times can end with nothing. Its time is in its callers' lines.
+ */
+export function untimedReason(fn: FunctionProfile, profile: Profile): string | undefined {
+  if (totalTime(fn) > 0 || totalHits(fn) === 0) return undefined;
+  if (profile.modes.has("exact")) {
+    return "Hits only: the lines that ran are too cheap to time (each costs less than the clock read that would time it); their time is in the lines that called this function.";
+  }
+  return "Hits only: it ran too briefly for any sample to land in it; its time is in the lines that called this function.";
 }
 
 /** Why a profile shows nothing, or undefined when it shows something. */

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofFile, type LprofFunction, type LprofLine } from "../runtime/lprof";
 import { mergeProfiles } from "../report/profile";
 import { formatFunction } from "../report/line-report";
-import { tsprof } from "./helpers";
+import { runProfiled, tsprof } from "./helpers";
 
 const SOURCE = ["/** @profile */", "function foo(n: number) {", "  let s = 0;", "  for (let i = 0; i < n; i++) {", "    s += i;", "  }", "  return s;", "}"];
 
@@ -249,9 +249,49 @@ json.dump(out, sys.stdout)
   cases.forEach((c, k) => {
     const profile = mergeProfiles([lprof([fn("/p/f.py", "f", 1, c.source, c.lines)])]);
     const ours = formatFunction(profile.functions[0], profile, { cwd: "/p" });
-    // Python names the file it read; everything after the File line must match to the character.
-    const body = (s: string) => s.slice(s.indexOf("Function:"));
+    // Python names the file it read; everything after the File line must match to the character,
+    // but for tsprof's note on a function that ran untimed (kernprof has no such rule).
+    const body = (s: string) => s.slice(s.indexOf("Function:")).replace(/^Hits only: .*\n/m, "");
     assert.equal(body(ours), body(expected[k]), `case ${k}`);
     assert.equal(ours.split("\n")[0], expected[k].split("\n")[0]);
   });
+});
+
+test("a function that ran but whose lines were all too cheap to time says so, under Total time: 0 s", () => {
+  // A one-line arrow: its only line is cheap (no calls), so leaving it reads no clock.
+  const source = [
+    "/** @profile */",
+    "const double = (x: number) => x * 2;",
+    "/** @profile */",
+    "function total(xs: number[]): number {",
+    "  let s = 0;",
+    "  for (const x of xs) s += double(x) + String(x).length;",
+    "  return s;",
+    "}",
+    "console.log(total([1, 2, 3, 4, 5, 6, 7]));",
+  ].join("\n");
+  const run = runProfiled(source);
+  assert.equal(run.profiled.status, 0, run.profiled.stderr);
+  assert.equal(run.profiled.stdout, run.plain.stdout);
+  assert.equal(run.plain.stdout, "63\n");
+  const view = tsprof(["view", run.output], { cwd: run.dir });
+  assert.equal(view.status, 0, view.stderr);
+  const blocks = view.stdout.split(/(?=Total time:)/);
+  const arrow = blocks.find((b) => b.includes("Function: double"))!;
+  const caller = blocks.find((b) => b.includes("Function: total"))!;
+  assert.match(arrow, /^Total time: 0 s\nFile: .*\nFunction: double at line 1\nHits only: the lines that ran are too cheap to time .*called this function\.\n/);
+  assert.match(arrow, /^\s+2\s+7\s+0\.0\s+0\.0\s+ {2}const double/m);
+  assert.doesNotMatch(caller, /Hits only/);
+  assert.doesNotMatch(caller, /^Total time: 0 s/);
+});
+
+test("the untimed note is for functions that ran: one never called, or one with time, has none", () => {
+  const src = ["function f() {", "  return 1;", "}"];
+  const never = mergeProfiles([lprof([fn("/p/f.ts", "f", 1, src, [])])]);
+  assert.doesNotMatch(formatFunction(never.functions[0], never, { cwd: "/p" }), /Hits only/);
+  const timed = mergeProfiles([lprof([fn("/p/f.ts", "f", 1, src, [[2, 3, 90, 0, 0, 0]])], 10)]);
+  assert.doesNotMatch(formatFunction(timed.functions[0], timed, { cwd: "/p" }), /Hits only/);
+  // Measured, but within the probes' cost: calibrated to zero, so also untimed.
+  const clamped = mergeProfiles([lprof([fn("/p/f.ts", "f", 1, src, [[2, 3, 90, 0, 0, 0]])], 40)]);
+  assert.match(formatFunction(clamped.functions[0], clamped, { cwd: "/p" }), /^Total time: 0 s\n.*\n.*\nHits only: /);
 });

@@ -21,3 +21,4 @@ function nested(): number {
 }
 export const truth = { profiled: 50, unprofiled: 50 };
 export const run = () => nested();
+export const reps = 50;

@@ -19,3 +19,4 @@ function small(n: number): number {
 }
 export const truth = { profiled: 50, unprofiled: 50 };
 export const run = () => small(200_000);
+export const reps = 80;

@@ -1,0 +1,425 @@
+/*
+ * Fidelity: how true tsprof's % Time column is, per line, against V8's own CPU profiler on the
+ * *unprofiled* program (`node --cpu-prof --cpu-prof-interval 50`).
+ *
+ * Each program in bench/fidelity has one profiled function named after its file and exports
+ * `run()` (and optionally `reps`, how many times the child runs it). The truth of a line of that
+ * function: the samples whose top frame in it is on that line, plus, for a line that calls, the
+ * inclusive samples of what it calls (see `truthFromCpuProfile`). Every timing mode in MODES is
+ * scored against it, on an idle machine and under a background load the bench starts itself (two
+ * busy processes, ended by PID). Error: points of % Time per line; worst line and mean over lines.
+ *
+ *   npm run bench:fidelity            (also part of npm run bench)
+ *   FIDELITY_ONLY=csv,ray FIDELITY_LOAD=0 node dist/bench/fidelity.js
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as ts from "typescript";
+import { compile, makeProject, ROOT } from "../test/helpers";
+import { mergeProfiles } from "../report/profile";
+import { readLprof } from "../report/read";
+
+/** A timing mode as tsprof is asked for it: the environment of the profiled run. */
+export interface FidelityMode {
+  name: string;
+  env: Record<string, string>;
+}
+
+export const MODES: FidelityMode[] = [
+  { name: "exact", env: { TSPROF_TIMING: "exact" } },
+  { name: "sampled", env: { TSPROF_TIMING: "sampled" } },
+];
+
+/** Realistic programs, then construction fixtures (known or constructed costs). */
+export const PROGRAMS = ["csv", "ray", "tokens", "orders"];
+export const FIXTURES = ["busy", "coarse", "fine", "nested", "small"];
+const DEFAULT_REPS = 6;
+
+const FIDELITY = path.join(ROOT, "bench", "fidelity");
+
+interface CpuNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  hitCount: number;
+  children?: number[];
+  positionTicks?: { line: number; ticks: number }[];
+}
+interface CpuProfile { nodes: CpuNode[]; samples: number[]; timeDeltas: number[] }
+
+/** The TS line each generated line starts from, from an inline source map (index: 1-based generated line). */
+export function generatedToSource(js: string): number[] {
+  const m = /\/\/# sourceMappingURL=data:application\/json;base64,(\S+)\s*$/.exec(js);
+  if (!m) throw new Error("fidelity: no inline source map");
+  const map = JSON.parse(Buffer.from(m[1], "base64").toString("utf8")) as { mappings: string };
+  const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const out: number[] = [0];
+  const state = [0, 0, 0, 0, 0];
+  map.mappings.split(";").forEach((group, i) => {
+    state[0] = 0;
+    let first = 0;
+    for (const seg of group.split(",")) {
+      if (!seg) continue;
+      let field = 0, value = 0, shift = 0;
+      for (const ch of seg) {
+        const d = B64.indexOf(ch);
+        value += (d & 31) << shift;
+        if (d & 32) { shift += 5; continue; }
+        state[field++] += value & 1 ? -(value >>> 1) : value >>> 1;
+        value = 0;
+        shift = 0;
+      }
+      if (field >= 4 && !first) first = state[2] + 1;
+    }
+    out[i + 1] = first;
+  });
+  return out;
+}
+
+interface SourceShape {
+  /** The profiled function's lines. */
+  first: number;
+  last: number;
+  /** Lines of the function that call `name` (a function, or a method: `split`, `exec`). */
+  callLines: Map<string, number[]>;
+  /** Every line of the function with a call on it. */
+  allCallLines: number[];
+  /** Other functions of the file: their lines, for samples of code V8 inlined into the function. */
+  helpers: { name: string; first: number; last: number }[];
+}
+
+function sourceShape(source: string, fileName: string, fnName: string): SourceShape {
+  const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.ES2022, true);
+  const lineOf = (pos: number) => sf.getLineAndCharacterOfPosition(pos).line + 1;
+  let target: ts.FunctionDeclaration | undefined;
+  const helpers: SourceShape["helpers"] = [];
+  for (const st of sf.statements) {
+    if (!ts.isFunctionDeclaration(st) || !st.name) continue;
+    if (st.name.text === fnName) target = st;
+    else helpers.push({ name: st.name.text, first: lineOf(st.getStart(sf)), last: lineOf(st.end) });
+  }
+  if (!target) throw new Error(`fidelity: ${fileName} has no function ${fnName}`);
+  const callLines = new Map<string, number[]>();
+  const all = new Set<number>();
+  const walk = (n: ts.Node) => {
+    if (ts.isCallExpression(n) || ts.isNewExpression(n)) {
+      const e = n.expression;
+      const name = ts.isIdentifier(e) ? e.text : ts.isPropertyAccessExpression(e) ? e.name.text : undefined;
+      const line = lineOf(n.getStart(sf));
+      all.add(line);
+      if (name) {
+        const lines = callLines.get(name) ?? [];
+        if (!lines.includes(line)) lines.push(line);
+        callLines.set(name, lines);
+      }
+    }
+    ts.forEachChild(n, walk);
+  };
+  walk(target.body!);
+  return { first: lineOf(target.getStart(sf)), last: lineOf(target.end), callLines, allCallLines: [...all], helpers };
+}
+
+const REGEXP_METHODS = ["exec", "test", "match", "matchAll", "replace", "replaceAll", "search", "split"];
+
+export interface Truth {
+  /** Samples per TS line of the function. */
+  lines: Map<number, number>;
+  /** Samples of the function in all. */
+  total: number;
+  /** Samples whose line had to be shared out among candidate call lines. */
+  shared: number;
+  /** Samples V8 spent collecting garbage, anywhere in the run (not billed to any line). */
+  gc: number;
+}
+
+/**
+ * A line's truth from V8's CPU profile of the unprofiled program. Samples of the function's own
+ * nodes go to the TS line of their position (through the source map). V8 bills samples of an
+ * inlined callee to the caller's node with the callee's line: a line of a helper of the same file
+ * goes to the lines calling that helper; a line of inlined code from elsewhere (Node's own
+ * `performance.now`) is shared among the function's call lines in proportion to what they got
+ * otherwise. A callee V8 did not inline is its own node: its inclusive samples go to the lines
+ * calling it by name (a nested function defined in the function: to its line; a RegExp: to the
+ * lines calling a RegExp method). Recursion counts the outermost call only.
+ */
+export function truthFromCpuProfile(profile: CpuProfile, url: string, genToSrc: number[], shape: SourceShape, fnName: string): Truth {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const inclusive = (n: CpuNode): number => n.hitCount + (n.children ?? []).reduce((a, c) => a + inclusive(byId.get(c)!), 0);
+  const isTarget = (n: CpuNode) => n.callFrame.functionName === fnName && n.callFrame.url === url;
+  const nested = (n: CpuNode) => {
+    for (let p = parent.get(n.id); p !== undefined; p = parent.get(p)) if (isTarget(byId.get(p)!)) return true;
+    return false;
+  };
+  const lines = new Map<number, number>();
+  const add = (line: number, x: number) => lines.set(line, (lines.get(line) ?? 0) + x);
+  const pending: { candidates: number[]; ticks: number }[] = [];
+  const inFn = (line: number) => line >= shape.first && line <= shape.last;
+  const toLines = (candidates: number[] | undefined, ticks: number) => {
+    if (candidates && candidates.length === 1) add(candidates[0], ticks);
+    else pending.push({ candidates: candidates?.length ? candidates : shape.allCallLines, ticks });
+  };
+  let total = 0;
+  for (const node of profile.nodes) {
+    if (!isTarget(node) || nested(node)) continue;
+    for (const { line, ticks } of node.positionTicks ?? []) {
+      total += ticks;
+      const src = genToSrc[line] ?? 0;
+      if (inFn(src)) { add(src, ticks); continue; }
+      const helper = shape.helpers.find((h) => src >= h.first && src <= h.last);
+      toLines(helper ? shape.callLines.get(helper.name) : undefined, ticks);
+    }
+    for (const c of node.children ?? []) {
+      const child = byId.get(c)!;
+      const ticks = inclusive(child);
+      total += ticks;
+      const f = child.callFrame;
+      const defined = f.url === url ? genToSrc[f.lineNumber + 1] ?? 0 : 0;
+      if (inFn(defined)) add(defined, ticks);
+      else if (f.functionName.startsWith("RegExp: ")) toLines(REGEXP_METHODS.flatMap((m) => shape.callLines.get(m) ?? []), ticks);
+      else toLines(shape.callLines.get(f.functionName), ticks);
+    }
+  }
+  let shared = 0;
+  const known = new Map(lines);
+  for (const { candidates, ticks } of pending) {
+    shared += ticks;
+    const weights = candidates.map((l) => known.get(l) ?? 0);
+    const sum = weights.reduce((a, b) => a + b, 0);
+    candidates.forEach((l, i) => add(l, sum > 0 ? (ticks * weights[i]) / sum : ticks / candidates.length));
+  }
+  const gc = profile.nodes.filter((n) => n.callFrame.functionName === "(garbage collector)").reduce((a, n) => a + n.hitCount, 0);
+  return { lines, total, shared, gc };
+}
+
+function nodeEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith("TSPROF")) delete env[k];
+  delete env.NODE_OPTIONS;
+  return { ...env, ...extra };
+}
+
+interface Prepared {
+  name: string;
+  dir: string;
+  plain: string;
+  profiled: string;
+  reps: number;
+  shape: SourceShape;
+  genToSrc: number[];
+  /** Constructed shares, where the fixture has them (`truth`, by `// fidelity:` tag). */
+  constructed?: Map<number, number>;
+}
+
+function prepare(name: string): Prepared {
+  const dir = makeProject("tsprof-fidelity-");
+  const src = path.join(FIDELITY, `${name}.ts`);
+  const source = fs.readFileSync(src, "utf8");
+  const plainJs = compile(source, src, { plain: true, compilerOptions: { inlineSourceMap: true } });
+  const plain = path.join(dir, "plain.js"), profiled = path.join(dir, "profiled.js");
+  fs.writeFileSync(plain, plainJs);
+  fs.writeFileSync(profiled, compile(source, src));
+  const mod = require(plain) as { reps?: number; truth?: Record<string, number> };
+  let constructed: Map<number, number> | undefined;
+  if (mod.truth) {
+    constructed = new Map();
+    source.split("\n").forEach((text, i) => {
+      const tag = /\/\/ fidelity: (\w+)/.exec(text)?.[1];
+      if (tag && mod.truth![tag] !== undefined) constructed!.set(i + 1, mod.truth![tag]);
+    });
+  }
+  return { name, dir, plain, profiled, reps: mod.reps ?? DEFAULT_REPS, shape: sourceShape(source, src, name), genToSrc: generatedToSource(plainJs), constructed };
+}
+
+function child(module: string, reps: number, nodeArgs: string[], env: NodeJS.ProcessEnv, cwd: string): void {
+  const r = spawnSync(process.execPath, [...nodeArgs, path.join(__dirname, "fidelity-child.js"), module, String(reps)], { cwd, env, encoding: "utf8", timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`fidelity: ${module} failed (${r.status ?? r.signal}): ${r.stderr}`);
+}
+
+/**
+ * Samples of the function the truth should rest on (a 10% line then has a standard error of about
+ * 0.6 points). On a loaded machine V8's sampling thread wakes less often than asked (a 200 ms run
+ * gave 250 samples instead of 4,000), so the plain program runs again until there are enough.
+ */
+const TRUTH_SAMPLES = Number(process.env.FIDELITY_TRUTH_SAMPLES ?? 2500);
+const TRUTH_MAX_RUNS = 8;
+
+/** V8's truth for a program: profiled processes of the plain program, samples summed. */
+function measureTruth(p: Prepared): Truth {
+  const sum: Truth = { lines: new Map(), total: 0, shared: 0, gc: 0 };
+  for (let i = 0; i < TRUTH_MAX_RUNS && (i < 1 || sum.total < TRUTH_SAMPLES); i++) {
+    const out = fs.mkdtempSync(path.join(p.dir, "cpu-"));
+    child(p.plain, p.reps, ["--cpu-prof", "--cpu-prof-interval", "50", "--cpu-prof-dir", out], nodeEnv({ TSPROF: "0" }), p.dir);
+    const file = fs.readdirSync(out).find((f) => f.endsWith(".cpuprofile"))!;
+    const profile = JSON.parse(fs.readFileSync(path.join(out, file), "utf8")) as CpuProfile;
+    const t = truthFromCpuProfile(profile, `file://${p.plain}`, p.genToSrc, p.shape, p.name);
+    for (const [l, x] of t.lines) sum.lines.set(l, (sum.lines.get(l) ?? 0) + x);
+    sum.total += t.total;
+    sum.shared += t.shared;
+    sum.gc += t.gc;
+  }
+  return sum;
+}
+
+/** Per-line time of the profiled function, as `tsprof view` reports it (calibrated). */
+function measureMode(p: Prepared, mode: FidelityMode): Map<number, number> {
+  const out = path.join(p.dir, `${mode.name}-${Date.now()}.lprof`);
+  child(p.profiled, p.reps, [], nodeEnv({ TSPROF_OUTPUT: out, ...mode.env }), p.dir);
+  const fn = mergeProfiles([readLprof(out)]).functions.find((f) => f.name === p.name);
+  if (!fn) throw new Error(`fidelity: ${p.name}: no profile of ${p.name} in ${mode.name} mode`);
+  return new Map([...fn.lines].map(([l, t]) => [l, t.time]));
+}
+
+function shares(m: Map<number, number>): Map<number, number> {
+  const total = [...m.values()].reduce((a, b) => a + b, 0);
+  return new Map([...m].map(([l, v]) => [l, total > 0 ? (100 * v) / total : 0]));
+}
+
+export interface LineScore { line: number; truth: number; measured: number }
+export interface Score { worst: number; mean: number; worstLine: number; lines: LineScore[] }
+
+/** Points of % Time per line, over every line either side puts time on. */
+export function score(truth: Map<number, number>, measured: Map<number, number>): Score {
+  const t = shares(truth), m = shares(measured);
+  const all = [...new Set([...t.keys(), ...m.keys()])].sort((a, b) => a - b);
+  const lines = all.map((line) => ({ line, truth: t.get(line) ?? 0, measured: m.get(line) ?? 0 }))
+    .filter((l) => l.truth > 0 || l.measured > 0);
+  let worst = 0, worstLine = 0, sum = 0;
+  for (const l of lines) {
+    const e = Math.abs(l.measured - l.truth);
+    sum += e;
+    if (e > worst) { worst = e; worstLine = l.line; }
+  }
+  return { worst, mean: lines.length ? sum / lines.length : 0, worstLine, lines };
+}
+
+/** Two busy processes, for as long as the loaded half of the suite runs. */
+function startLoad(): ChildProcess[] {
+  return [0, 1].map(() => spawn(process.execPath, ["-e", "let x = 0; for (;;) x = (x + 1) % 1e9;"], { stdio: "ignore" }));
+}
+
+function stopLoad(load: ChildProcess[]): void {
+  for (const c of load) if (c.pid !== undefined && c.exitCode === null) { try { process.kill(c.pid, "SIGKILL"); } catch { /* already gone */ } }
+}
+
+export interface ProgramResult {
+  program: string;
+  kind: "program" | "fixture";
+  truthSamples: number;
+  sharedSamples: number;
+  gcSamples: number;
+  /** V8's truth against the constructed shares, for fixtures that have them. */
+  truthVsConstructed?: number;
+  truth: Record<string, number>;
+  modes: Record<string, Record<"idle" | "loaded", Score | undefined>>;
+}
+
+export interface FidelityResults {
+  node: string;
+  date: string;
+  loadavg: number[];
+  seconds: number;
+  modes: FidelityMode[];
+  results: ProgramResult[];
+}
+
+const fmt = (x: number | undefined, d = 1) => (x === undefined ? "-" : x.toFixed(d));
+
+export function runFidelity(modes: FidelityMode[] = MODES, log = (s: string) => process.stderr.write(s)): FidelityResults {
+  const started = Date.now();
+  const only = process.env.FIDELITY_ONLY?.split(",");
+  const names = [...PROGRAMS, ...FIXTURES].filter((n) => !only || only.includes(n));
+  const withLoad = process.env.FIDELITY_LOAD !== "0";
+  const prepared = names.map(prepare);
+  const results: ProgramResult[] = prepared.map((p) => {
+    log(`fidelity: ${p.name} truth (V8 CPU profile)…\n`);
+    const truth = measureTruth(p);
+    const t = shares(truth.lines);
+    const truthVsConstructed = p.constructed
+      ? Math.max(...[...p.constructed].map(([l, c]) => Math.abs((t.get(l) ?? 0) - c))) : undefined;
+    return {
+      program: p.name,
+      kind: PROGRAMS.includes(p.name) ? "program" : "fixture",
+      truthSamples: Math.round(truth.total),
+      sharedSamples: Math.round(truth.shared),
+      gcSamples: truth.gc,
+      truthVsConstructed,
+      truth: Object.fromEntries([...t].map(([l, x]) => [String(l), Number(x.toFixed(2))])),
+      modes: Object.fromEntries(modes.map((m) => [m.name, { idle: undefined, loaded: undefined }])),
+      _truth: truth,
+    } as ProgramResult & { _truth: Truth };
+  });
+  const pass = (condition: "idle" | "loaded") => {
+    prepared.forEach((p, i) => {
+      for (const mode of modes) {
+        log(`fidelity: ${p.name} ${mode.name} (${condition})…\n`);
+        const r = results[i] as ProgramResult & { _truth: Truth };
+        r.modes[mode.name][condition] = score(r._truth.lines, measureMode(p, mode));
+      }
+    });
+  };
+  pass("idle");
+  if (withLoad) {
+    const load = startLoad();
+    try {
+      pass("loaded");
+    } finally {
+      stopLoad(load);
+    }
+  }
+  for (const r of results) delete (r as Partial<ProgramResult & { _truth: Truth }>)._truth;
+  return { node: process.version, date: new Date().toISOString(), loadavg: os.loadavg(), seconds: (Date.now() - started) / 1000, modes, results };
+}
+
+/** The suite as a table: per program and mode, worst line and mean error, idle and loaded. */
+export function formatFidelity(f: FidelityResults): string {
+  const out: string[] = [];
+  out.push("Fidelity: % Time per line against V8's CPU profiler on the unprofiled program (points; worst line / mean)", "");
+  const head = ["program".padEnd(8), ...f.modes.flatMap((m) => [`${m.name} idle`.padStart(16), `${m.name} loaded`.padStart(16)]), "samples".padStart(8), "shared".padStart(7)];
+  out.push(head.join(" "));
+  const cell = (s: Score | undefined) => (s ? `${fmt(s.worst)} / ${fmt(s.mean)} L${s.worstLine}` : "-").padStart(16);
+  for (const r of f.results) {
+    const cells = f.modes.flatMap((m) => [cell(r.modes[m.name].idle), cell(r.modes[m.name].loaded)]);
+    out.push([r.program.padEnd(8), ...cells, String(r.truthSamples).padStart(8), String(r.sharedSamples).padStart(7)].join(" "));
+  }
+  const fixturesWithConstruction = f.results.filter((r) => r.truthVsConstructed !== undefined);
+  if (fixturesWithConstruction.length) {
+    out.push("", `V8's truth against the constructed split: ${fixturesWithConstruction.map((r) => `${r.program} ${fmt(r.truthVsConstructed)} pts`).join(", ")}`);
+  }
+  out.push("", "Targets (worst ≤ 5 and mean ≤ 2 idle, worst ≤ 8 loaded on programs; fixtures' worst ≤ 1 idle):");
+  for (const m of f.modes) {
+    const missed: string[] = [];
+    for (const r of f.results) {
+      const { idle, loaded } = r.modes[m.name];
+      if (r.kind === "program") {
+        if (idle && (idle.worst > 5 || idle.mean > 2)) missed.push(`${r.program} idle`);
+        if (loaded && loaded.worst > 8) missed.push(`${r.program} loaded`);
+      } else if (idle && idle.worst > 1) missed.push(`${r.program} idle`);
+    }
+    out.push(`  ${m.name}: ${missed.length ? `NOT met on ${missed.join(", ")}` : "met"}`);
+  }
+  out.push("", "Per line (truth → measured, idle):");
+  for (const r of f.results) {
+    for (const m of f.modes) {
+      const s = r.modes[m.name].idle;
+      if (!s) continue;
+      out.push(`  ${r.program.padEnd(8)} ${m.name.padEnd(8)} ${s.lines.map((l) => `L${l.line} ${fmt(l.truth)}→${fmt(l.measured)}`).join(", ")}`);
+    }
+  }
+  out.push("", `(samples: V8 samples of the function behind the truth; shared: samples of inlined code from other files, shared among call lines; ${fmt(f.seconds, 0)} s, load average ${f.loadavg.map((x) => fmt(x, 1)).join(" ")})`);
+  return out.join("\n") + "\n";
+}
+
+export function writeFidelity(f: FidelityResults): void {
+  const dir = path.join(ROOT, "bench", "results");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "fidelity.json"), JSON.stringify(f, null, 2) + "\n");
+}
+
+if (require.main === module) {
+  const f = runFidelity();
+  process.stdout.write(formatFidelity(f));
+  writeFidelity(f);
+}
