@@ -30,6 +30,7 @@ export interface FidelityMode {
 export const MODES: FidelityMode[] = [
   { name: "exact", env: { TSPROF_TIMING: "exact" } },
   { name: "sampled", env: { TSPROF_TIMING: "sampled" } },
+  { name: "v8", env: { TSPROF_TIMING: "v8" } },
 ];
 
 /** Realistic programs, then construction fixtures (known or constructed costs). */
