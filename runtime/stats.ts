@@ -82,6 +82,9 @@ export class FunctionStats {
     if (mode === "v8") {
       V8Classes ??= v8InvocationClasses();
       this.v8Class = V8Classes[this.timed.includes(1) ? 1 : 0];
+      // Own methods from the probes' script: their inlined code is billed to its offset lines.
+      Object.defineProperty(this, "push", { value: V8Classes[2], enumerable: false });
+      Object.defineProperty(this, "enter", { value: V8Classes[3], enumerable: false });
     }
     // Memory mode always samples time (see session.ts): exact probes allocate at every clock read.
     this.memory = memory.on && mode === "sampled";

@@ -101,6 +101,10 @@ interface ScriptMap {
   /** Per generated line: 1 when it holds only instrumentation. */
   overhead: Uint8Array;
   fns: PlannedAt[];
+  /** Lines of the registration functions (0-based): instrumentation, billed to no line. */
+  loaderLines: Set<number>;
+  /** Named functions' starts in the script (1-based lines). */
+  starts: { line: number; name: string; offset: number }[];
   /** Offsets of the scan's events, ascending, and per event the function it opens (-1: a probe or exit). */
   eventAt: number[];
   eventOpens: number[];
@@ -171,10 +175,13 @@ function lineStartsOf(text: string): number[] {
 /** The instrumentation of one generated script; null when it has none tsprof can read. */
 function scan(text: string): ScriptMap | null {
   const files = new Map<string, FunctionStats[]>();
+  /** Offsets of the registration functions (`function LOAD() { … register(…) }`): instrumentation. */
+  const loaders: number[] = [];
   for (const m of text.matchAll(REGISTRATION)) {
     const file = unquote(m[2]);
     const stats = file === undefined ? undefined : byFile.get(file);
     if (stats) files.set(m[1], stats);
+    loaders.push(m.index!);
   }
   if (files.size === 0) return null;
   type Event = { at: number; end: number; kind: "entry" | "probe" | "exit"; fn?: PlannedAt; slot?: number };
@@ -239,8 +246,21 @@ function scan(text: string): ScriptMap | null {
       owner.fn.text[ownerSlot] = (owner.fn.text[ownerSlot] ?? "") + "\n" + code;
     }
   }
+  const loaderLines = new Set<number>();
+  for (const at of loaders) {
+    const first = lineOf(lineStarts, at);
+    // The function's own lines: its head, the `return … register(…)` line, and a lone `}` after.
+    for (let l = first; l < Math.min(n, first + 3); l++) {
+      loaderLines.add(l);
+      const t = text.slice(lineStarts[l], l + 1 < n ? lineStarts[l + 1] : text.length);
+      if (/\}\s*$/.test(t) && l > first) break;
+    }
+  }
+  /** Starts of the script's named functions (`function name(`): who owns a line V8 billed to an inlining caller. */
+  const starts: { line: number; name: string; offset: number }[] = [];
+  for (const m of text.matchAll(/\bfunction\s*\*?\s*([\w$]+)\s*\(/g)) starts.push({ line: lineOf(lineStarts, m.index!) + 1, name: m[1], offset: m.index! });
   return {
-    lineStarts, lineFn, lineSlot, overhead, fns,
+    lineStarts, lineFn, lineSlot, overhead, fns, loaderLines, starts,
     eventAt: events.map((ev) => ev.at),
     eventOpens: events.map((ev) => (ev.kind === "entry" ? fnIndex.get(ev.fn!)! : -1)),
   };
@@ -316,43 +336,56 @@ function segmentsOf(stats: FunctionStats): Float64Array {
   return d;
 }
 
+/** Time billed to each slot in this fold by samples that named their line: the weights of shared samples. */
+let known = new Map<FunctionStats, Float64Array>();
+/** Samples whose line is one of several, shared out once the fold's known times are in. */
+let pending: { stats: FunctionStats; slots: number[]; ms: number; samples: number }[] = [];
+
+function add(stats: FunctionStats, slot: number, ms: number, samples: number): void {
+  stats.time[slot] += ms;
+  stats.nested[slot] += samples;
+  let k = known.get(stats);
+  if (!k) known.set(stats, (k = new Float64Array(stats.time.length)));
+  k[slot] += ms;
+}
+
 /**
- * Adds `ms` (and `samples`) to slots: split by their timed segments when all are timed lines
- * (one callee called from several lines), else by their hits.
+ * Adds `ms` (and `samples`) to one of `slots`: the one, or split by their timed segments when
+ * all are timed lines (one callee called from several lines); else shared out later (`settle`).
  */
 function spread(stats: FunctionStats, slots: number[], ms: number, samples: number): void {
-  if (slots.length === 1) {
-    stats.time[slots[0]] += ms;
-    stats.nested[slots[0]] += samples;
-    return;
-  }
-  let total = 0;
+  if (slots.length === 0) return;
+  if (slots.length === 1) return add(stats, slots[0], ms, samples);
   if (slots.every((s) => stats.timed[s] === 1)) {
     const seg = segmentsOf(stats);
+    let total = 0;
     for (const s of slots) total += seg[s];
     if (total > 0) {
-      for (const s of slots) {
-        stats.time[s] += (ms * seg[s]) / total;
-        stats.nested[s] += (samples * seg[s]) / total;
-      }
+      for (const s of slots) add(stats, s, (ms * seg[s]) / total, (samples * seg[s]) / total);
       return;
     }
   }
-  total = 0;
-  for (const s of slots) total += stats.hits[s];
-  if (total === 0) {
-    if (slots.length === 0) return;
-    for (const s of slots) {
-      stats.time[s] += ms / slots.length;
-      stats.nested[s] += samples / slots.length;
-    }
-    return;
+  pending.push({ stats, slots, ms, samples });
+}
+
+/**
+ * Shares out the samples whose line was one of several: in proportion to what those lines got
+ * from samples that named them (as the fidelity truth does), else to their hits, else evenly.
+ */
+function settle(): void {
+  for (const { stats, slots, ms, samples } of pending) {
+    const k = known.get(stats);
+    let weights = slots.map((s) => (k ? k[s] : 0));
+    if (weights.every((w) => w === 0)) weights = slots.map((s) => stats.hits[s]);
+    if (weights.every((w) => w === 0)) weights = slots.map(() => 1);
+    const total = weights.reduce((a, b) => a + b, 0);
+    slots.forEach((s, i) => {
+      stats.time[s] += (ms * weights[i]) / total;
+      stats.nested[s] += (samples * weights[i]) / total;
+    });
   }
-  for (const s of slots) {
-    const share = stats.hits[s] / total;
-    stats.time[s] += ms * share;
-    stats.nested[s] += samples * share;
-  }
+  pending = [];
+  known = new Map();
 }
 
 interface Callee {
@@ -368,11 +401,7 @@ function billCallee(map: ScriptMap, mapId: string, fn: PlannedAt, callee: Callee
   if (callee.scriptId === mapId && callee.offset > fn.entry && callee.offset < fn.exit) {
     // A closure defined in the function: billed to the line defining it, where it is nearly always called.
     const line = lineOf(map.lineStarts, callee.offset);
-    if (map.fns[map.lineFn[line]] === fn && map.lineSlot[line] > 0) {
-      stats.time[map.lineSlot[line]] += ms;
-      stats.nested[map.lineSlot[line]] += samples;
-      return;
-    }
+    if (map.fns[map.lineFn[line]] === fn && map.lineSlot[line] > 0) return add(stats, map.lineSlot[line], ms, samples);
   }
   let slots = callee.name ? slotsCalling(fn, callee.name) : [];
   if (slots.length === 0) slots = callingSlots(fn);
@@ -406,6 +435,8 @@ function attribute(profile: CpuProfile): void {
   const { nodes, samples, timeDeltas } = profile;
   if (!nodes.length || byFile.size === 0) return;
   segments = new Map();
+  pending = [];
+  known = new Map();
   const index = new Map<number, number>();
   nodes.forEach((n, i) => index.set(n.id, i));
   // Each sample stands for the time until the next one (the last: one interval).
@@ -464,7 +495,11 @@ function attribute(profile: CpuProfile): void {
     const offset = map ? map.lineStarts[n.callFrame.lineNumber] + n.callFrame.columnNumber : -1;
     list.push({ line: n.callFrame.lineNumber + 1, name: n.callFrame.functionName, offset });
   }
-  for (const list of starts.values()) list.sort((a, b) => a.line - b.line);
+  for (const [id, list] of starts) {
+    const map = scanned.get(id);
+    if (map) list.push(...map.starts);
+    list.sort((a, b) => a.line - b.line);
+  }
   const ownerOf = (id: string, line: number) => {
     const list = starts.get(id);
     if (!list) return undefined;
@@ -488,21 +523,19 @@ function attribute(profile: CpuProfile): void {
     const entryLine = lineOf(map.lineStarts, fn.entry);
     for (const { line, ticks } of node.positionTicks ?? []) {
       // The probes' own code, and the function's head (its prologue, before any line runs).
-      if (line > PROBE_LINE_OFFSET || (line - 1 >= node.callFrame.lineNumber && line - 1 <= entryLine)) continue;
+      if (line > PROBE_LINE_OFFSET || (line - 1 >= node.callFrame.lineNumber && line - 1 <= entryLine) || map.loaderLines.has(line - 1)) continue;
       const ms = perTick * ticks;
       const l = line - 1;
       const owner = l >= 0 && l < map.lineFn.length ? map.lineFn[l] : -1;
       if (owner === at) {
         if (map.overhead[l] || map.lineSlot[l] === 0) continue;
-        fn.stats.time[map.lineSlot[l]] += ms;
-        fn.stats.nested[map.lineSlot[l]] += ticks;
+        add(fn.stats, map.lineSlot[l], ms, ticks);
       } else if (owner >= 0 && l >= lineOf(map.lineStarts, map.fns[owner].entry)) {
         // An instrumented function of the same script, inlined here: its own line, and the calling line's.
         const inner = map.fns[owner];
-        if (!map.overhead[l] && map.lineSlot[l] > 0) {
-          inner.stats.time[map.lineSlot[l]] += ms;
-          inner.stats.nested[map.lineSlot[l]] += ticks;
-        }
+        // Its instrumentation (entry, probes, exit) is overhead there too.
+        if (map.overhead[l] || map.lineSlot[l] === 0) continue;
+        add(inner.stats, map.lineSlot[l], ms, ticks);
         billCallee(map, id, fn, { name: inner.stats.name, scriptId: id, offset: inner.entry }, ms, ticks);
       } else {
         // Another function's line: V8 inlined it and billed its code to this node.
@@ -520,4 +553,5 @@ function attribute(profile: CpuProfile): void {
       billCallee(map, id, fn, { name: cf.functionName, scriptId: cf.scriptId, offset }, total[j], totalSamples[j]);
     }
   }
+  settle();
 }

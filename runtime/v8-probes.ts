@@ -49,7 +49,10 @@ const SOURCE = `(function (now) {
     exit(popped) { if (this.t < 0) this.wake(); else if (this.s > 0) this.close(); }
     pause(value) { if (this.t >= 0) { if (this.s > 0) this.close(); this.t = -now(); } return value; }
   }
-  return [V8Invocation, V8TimedInvocation];
+  // FunctionStats' own entry methods in V8 mode (set on each instance): inlined too, so kept here.
+  function push(up) { const inv = new this.v8Class(this); inv.up = up; return inv; }
+  function enter() { return new this.v8Class(this); }
+  return [V8Invocation, V8TimedInvocation, push, enter];
 })`;
 
 /** A call of an instrumented function in V8 mode: exact hits, its line (`p`) for `cont` and wait, and since when it is suspended (`-t`). */
@@ -60,20 +63,22 @@ export interface V8InvocationLike {
 }
 
 type V8Class = new (f: unknown) => V8InvocationLike;
-let made: [plain: V8Class, timed: V8Class] | undefined;
+type V8Made = [plain: V8Class, timed: V8Class, push: (up: unknown) => V8InvocationLike, enter: () => V8InvocationLike];
+let made: V8Made | undefined;
 
 /**
  * The V8-mode invocation classes (compiled once per thread): counters only, and for functions
  * with `timed` slots, one that also times those lines' segments into `calls` (a clock read at
  * the line and at the next probe). Those are the lines that call one function by name from
  * several lines (`spin(20)`, `spin(60)`): the profile knows a callee's time but not which line
- * called it, and the segments' ratio splits it.
+ * called it, and the segments' ratio splits it. Also `push` and `enter`, which V8 mode's
+ * `FunctionStats` take as their own, so their inlined code lands on the offset lines too.
  */
-export function v8InvocationClasses(): [plain: V8Class, timed: V8Class] {
+export function v8InvocationClasses(): V8Made {
   if (made) return made;
   const factory = new vm.Script(SOURCE, { filename: PROBES_URL, lineOffset: PROBE_LINE_OFFSET }).runInThisContext() as (
     now: () => number,
-  ) => [V8Class, V8Class];
+  ) => V8Made;
   made = factory(() => performance.now());
   return made;
 }
