@@ -24,7 +24,7 @@ export const DEFAULT_V8_RATE_HZ = 1e6 / DEFAULT_V8_INTERVAL_US;
 /** Timing when nothing asks for one: see docs/v8-mode.md for the measurements behind it. */
 export const DEFAULT_TIMING = "exact";
 /** How often V8 mode folds its profile into the counters, milliseconds. */
-const V8_FOLD_MS = 10_000;
+const V8_FOLD_MS = 60_000;
 
 /** Everything this thread has profiled so far, and where it goes. */
 export interface Session {
