@@ -22,7 +22,7 @@ export const DEFAULT_RATE_HZ = 4000;
 /** V8 mode's default rate (V8's sampling interval is its inverse): see docs/v8-mode.md. */
 export const DEFAULT_V8_RATE_HZ = 1e6 / DEFAULT_V8_INTERVAL_US;
 /** Timing when nothing asks for one: see docs/v8-mode.md for the measurements behind it. */
-export const DEFAULT_TIMING = "exact";
+export const DEFAULT_TIMING = "v8";
 /** How often V8 mode folds its profile into the counters, milliseconds. */
 const V8_FOLD_MS = 60_000;
 
