@@ -87,6 +87,19 @@ export function v8InvocationClasses(): V8Made {
 export const PROBES_URL = "tsprof:v8-probes";
 
 const KEYWORDS = new Set(["if", "for", "while", "switch", "catch", "function", "return", "typeof", "await", "yield", "do", "else", "new", "in", "of", "super", "import"]);
+/**
+ * Built-in methods and functions: V8's profile bills their time to the calling line itself (they
+ * are no node of their own), so a line calling one needs no timing to be told apart.
+ */
+const BUILTINS = new Set([
+  "push", "pop", "shift", "unshift", "slice", "splice", "concat", "join", "split", "indexOf", "lastIndexOf", "includes",
+  "get", "set", "has", "add", "delete", "clear", "keys", "values", "entries", "at", "fill", "sort", "reverse",
+  "charCodeAt", "codePointAt", "charAt", "startsWith", "endsWith", "trim", "toLowerCase", "toUpperCase", "padStart", "padEnd",
+  "replace", "replaceAll", "match", "matchAll", "test", "exec", "search", "substring", "substr", "repeat",
+  "toString", "toFixed", "valueOf", "sqrt", "floor", "ceil", "round", "abs", "min", "max", "pow", "random", "trunc", "sign",
+  "log", "parseInt", "parseFloat", "Number", "String", "Boolean", "isNaN", "isFinite", "isArray", "from", "of", "now",
+  "stringify", "parse", "assign", "freeze", "getOwnPropertyNames", "hasOwnProperty", "apply", "call", "bind",
+]);
 
 /**
  * Slots whose line calls a function by a name that another slot's line also calls (read from
@@ -98,7 +111,7 @@ export function ambiguousCallSlots(lines: readonly number[], firstLine: number, 
   for (let slot = 1; slot < lines.length; slot++) {
     const text = (source[lines[slot] - firstLine] ?? "").replace(/\/\/.*$/, "").replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""');
     const names = new Set<string>();
-    for (const m of text.matchAll(/([A-Za-z_$][\w$]*)\s*(?:\?\.\s*)?(?:<[^<>()]*>\s*)?\(/g)) if (!KEYWORDS.has(m[1])) names.add(m[1]);
+    for (const m of text.matchAll(/([A-Za-z_$][\w$]*)\s*(?:\?\.\s*)?(?:<[^<>()]*>\s*)?\(/g)) if (!KEYWORDS.has(m[1]) && !BUILTINS.has(m[1])) names.add(m[1]);
     for (const name of names) {
       const slots = byName.get(name) ?? [];
       slots.push(slot);
