@@ -12,15 +12,17 @@
  *   the file that `LOAD` registers, `C.hit(5)` and its siblings move it to slot 5, `C.exit(`
  *   closes it. A generated line belongs to the slot of the last probe before its end, so the
  *   mapping needs no source map and is the same for both emitters.
- * - Lines holding only instrumentation (the TypeScript emitter puts each probe on its own line)
- *   are the probes' cost: dropped. So are samples in the probe methods, which V8 inlines and bills
- *   to line 10,000,001 (v8-probes.ts).
+ * - Lines holding only instrumentation (the TypeScript emitter puts each probe on its own line),
+ *   the registration function and tsprof's own code are the probes' cost: billed to no line, and
+ *   taken out of a profiled callee's time before it is billed to its caller. So are samples in
+ *   the probe methods, which V8 inlines and bills to line 10,000,001 (v8-probes.ts).
  * - A line's time includes its callees (kernprof). Samples in a callee's node, and samples V8
  *   bills to the caller with an inlined callee's line numbers (any line outside the function),
  *   go to the line that called it: a closure defined in the function goes to the line defining
- *   it (`xs.map((x) => …)`); another callee to the lines whose text calls it by name
- *   (`helper(`, `.add(`, `new Vec(`), split by their hits when several do; a callee with no
- *   name, or none that matches, to the lines that make calls, by hits.
+ *   it (`xs.map((x) => …)`); another callee to the line whose text calls it by name (`helper(`,
+ *   `.add(`, `new Vec(`); lines calling one name are split by their timed segments (v8-probes.ts);
+ *   a callee with no name, or none that matches, is shared among the lines that make calls, in
+ *   proportion to what they got otherwise, else by hits.
  */
 import { startCpuProfile, type CpuProfile, type CpuProfileNode, type CpuSession } from "./v8-cpu";
 import { PROBE_LINE_OFFSET, PROBES_URL } from "./v8-probes";
@@ -42,11 +44,6 @@ const scanned = new Map<string, ScriptMap | null>();
 export function startV8Timing(interval: number): boolean {
   intervalUs = interval;
   if (!cpu) cpu = startCpuProfile(interval);
-  return cpu !== null;
-}
-
-/** Whether this thread's profiler runs. */
-export function v8TimingOn(): boolean {
   return cpu !== null;
 }
 
@@ -242,7 +239,7 @@ function scan(text: string): ScriptMap | null {
     lineSlot[line] = ownerSlot;
     const lineText = text.slice(lineStarts[line], end);
     const rest = lineText.replace(INSTRUMENTATION, "");
-    if (rest.length === 0) overhead[line] = 1;
+    if (rest.length === 0 || cheapLoopHeader(lineText, names)) overhead[line] = 1;
     else if (ownerSlot > 0) {
       const code = lineText.replace(new RegExp(String.raw`(?<![\w$])(?:${names})\.(?:${PROBE_METHODS})\(\d+\)`, "g"), "");
       owner.fn.text[ownerSlot] = (owner.fn.text[ownerSlot] ?? "") + "\n" + code;
@@ -266,6 +263,26 @@ function scan(text: string): ScriptMap | null {
     eventAt: events.map((ev) => ev.at),
     eventOpens: events.map((ev) => (ev.kind === "entry" ? fnIndex.get(ev.fn!)! : -1)),
   };
+}
+
+/**
+ * A line holding only a loop header whose test the plan found too cheap to time (its probe is a
+ * `count`: variables, literals, arithmetic, `.length`), the body on lines of its own. V8 bills
+ * that line with what the optimized loop hoists or checks per iteration, probes' loads included:
+ * measured, a header whose unprofiled share was 1% got 27-80% beside a 2 ns body. Its samples are
+ * dropped, as exact timing leaves such a test untimed (docs/semantics.md).
+ */
+function cheapLoopHeader(lineText: string, states: string): boolean {
+  const m = /^\s*(?:[\w$]+\s*:\s*)*(?:for|while)\s*\(/.exec(lineText);
+  if (!m || !new RegExp(String.raw`(?<![\w$])(?:${states})\.count\(\d+\)`).test(lineText)) return false;
+  let depth = 1, i = m[0].length;
+  for (; i < lineText.length && depth > 0; i++) {
+    const c = lineText[i];
+    if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (c === '"' || c === "'" || c === "\x60") return false;
+  }
+  return depth === 0 && /^\s*\{?\s*$/.test(lineText.slice(i));
 }
 
 // ---------------------------------------------------------------------------------------------
