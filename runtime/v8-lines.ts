@@ -541,9 +541,21 @@ function attribute(profile: CpuProfile): void {
 
   // Samples of tsprof's own work (probes, entries and exits, registration, its runtime): billed
   // to no line, nor to the lines calling an instrumented function (its probes are not its work).
+  // tsprof's own calls and all they call (registration: the watchdog's start, the profiler's).
+  const ownTree = new Uint8Array(nodes.length);
+  for (const k of order) {
+    const cf = nodes[k].callFrame, m = scanned.get(cf.scriptId);
+    if (isOwn(cf.url) || (m && cf.lineNumber >= 0 && m.loaderLines.has(cf.lineNumber))) ownTree[k] = 1;
+    if (ownTree[k]) {
+      for (const c of nodes[k].children ?? []) {
+        const j = index.get(c);
+        if (j !== undefined) ownTree[j] = 1;
+      }
+    }
+  }
   const overSelf = (k: number): number => {
     const node = nodes[k];
-    if (isOwn(node.callFrame.url)) return node.hitCount ?? 0;
+    if (ownTree[k]) return node.hitCount ?? 0;
     const map = scanned.get(node.callFrame.scriptId);
     let n = 0;
     const at = map ? plannedOf(map, node) : -1;
@@ -599,7 +611,7 @@ function attribute(profile: CpuProfile): void {
       const j = index.get(c);
       if (j === undefined || total[j] === 0) continue;
       const cf = nodes[j].callFrame;
-      if (isOwn(cf.url)) continue;
+      if (ownTree[j]) continue;
       const cmap = scanned.get(cf.scriptId);
       const offset = cmap && cf.lineNumber >= 0 ? cmap.lineStarts[cf.lineNumber] + cf.columnNumber : -1;
       const work = totalSamples[j] - overTotal[j];
