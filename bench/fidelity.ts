@@ -35,6 +35,7 @@ export const MODES: FidelityMode[] = [
   // Exact, with the thread's waits for a CPU taken out of its lines (runtime/stats.ts).
   { name: "exact-cpu", env: { TSPROF_TIMING: "exact", TSPROF_PREEMPTION: "remove" }, optional: true },
   { name: "sampled", env: { TSPROF_TIMING: "sampled" } },
+  { name: "v8", env: { TSPROF_TIMING: "v8" } },
 ];
 
 /** Realistic programs, then construction fixtures (known or constructed costs). */

@@ -27,7 +27,9 @@ export const runSpec: CommandSpec = {
     { name: "prof-mod", short: "p", type: "string", multiple: true, valueName: "PATTERN", description: "profile every function of matching files (src/util.ts, src/, 'src/**/*.ts', util.ts), or one function: FILE:NAME (src/cart.ts:Cart.total); repeatable, or comma-separated" },
     { name: "all", type: "boolean", description: "profile every function of your own files (not node_modules)" },
     { name: "sample", type: "boolean", description: "sampled timing: exact hits, times estimated by a sampler (docs/sampling.md)" },
-    { name: "rate", type: "string", valueName: "HZ", description: "with --sample: samples per second (default 4000)" },
+    { name: "v8", type: "boolean", description: "V8 timing: exact hits, line times from V8's own CPU profiler on each thread (docs/v8-mode.md)" },
+    { name: "exact", type: "boolean", description: "exact timing: a clock read per line, probe cost calibrated out (docs/calibration.md)" },
+    { name: "rate", type: "string", valueName: "HZ", description: "with --sample or --v8: samples per second (default 4000 sampled, 10000 v8)" },
     { name: "memory", type: "boolean", description: "also measure memory per line (docs/memory.md)" },
     { name: "html", type: "boolean", description: "also write an HTML report beside the profile (app.ts.html)" },
     { name: "help", short: "h", type: "boolean", description: "show this help" },
@@ -121,9 +123,13 @@ function plan(argv: string[]): RunPlan {
     }
     settings.TSPROF_INTERVAL = String(seconds);
   }
+  const timings = (["sample", "v8", "exact"] as const).filter((t) => values[t]);
+  if (timings.length > 1) throw new UsageError(`choose one timing: ${timings.map((t) => `--${t}`).join(" or ")}`);
   if (values.sample) settings.TSPROF_TIMING = "sampled";
+  if (values.v8) settings.TSPROF_TIMING = "v8";
+  if (values.exact) settings.TSPROF_TIMING = "exact";
   if (values.rate !== undefined) {
-    if (!values.sample) throw new UsageError("--rate needs --sample");
+    if (!values.sample && !values.v8) throw new UsageError("--rate needs --sample or --v8");
     settings.TSPROF_RATE = positive("rate", "--rate", "rate");
   }
   if (values.memory) settings.TSPROF_MEMORY = "1";

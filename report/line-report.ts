@@ -178,6 +178,10 @@ export function formatReport(profile: Profile, options: ReportOptions = {}): str
   const outputUnit = options.outputUnit ?? 1e-6;
   const parts = [`Timer unit: ${formatG(outputUnit)} s\n\n`];
   if (profile.modes.has("sampled")) parts.push("Times are estimates from sampling; hits are exact.\n\n");
+  if (profile.modes.has("v8")) {
+    const every = profile.v8Interval ? ` every ${formatG(profile.v8Interval)} µs` : "";
+    parts.push(`Times are from V8's CPU profiler (sampling${every}); hits are exact.\n\n`);
+  }
   const reason = emptyReason(profile, options);
   if (reason) parts.push(`${reason}\n\n`);
   const fns = orderedFunctions(profile, options);

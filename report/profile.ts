@@ -33,6 +33,8 @@ export interface Profile {
   modes: Set<string>;
   /** Whether any run measured memory. */
   memory: boolean;
+  /** V8 mode's sampling interval in microseconds (the smallest of its runs'), when one was. */
+  v8Interval?: number;
 }
 
 export interface MergeOptions {
@@ -51,11 +53,13 @@ export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): P
   const modes = new Set<string>();
   let runCount = 0;
   let hasMemory = false;
+  let v8Interval: number | undefined;
   for (const file of files) {
     const toNs = file.unit / NS;
     for (const run of file.runs) {
       runCount++;
       modes.add(run.mode);
+      if (run.mode === "v8" && run.rate && run.rate > 0) v8Interval = Math.min(v8Interval ?? Infinity, 1e6 / run.rate);
       const probe = options.raw ? 0 : run.calibration.probe * toNs;
       const call = options.raw ? 0 : run.calibration.call * toNs;
       const col = (name: string) => run.columns.indexOf(name as never);
@@ -93,7 +97,7 @@ export function mergeProfiles(files: LprofFile[], options: MergeOptions = {}): P
   const functions = [...byKey.values()];
   for (const fn of functions) for (const t of fn.lines.values()) t.time = Math.round(t.time);
   functions.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
-  return { unit: NS, functions, runCount, modes, memory: hasMemory };
+  return { unit: NS, functions, runCount, modes, memory: hasMemory, ...(v8Interval !== undefined ? { v8Interval: Math.round(v8Interval * 100) / 100 } : {}) };
 }
 
 /** Sum of a function's line times, in the profile's unit. */

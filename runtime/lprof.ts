@@ -13,7 +13,8 @@ export const LPROF_VERSION = 1;
  * - `wait`: time suspended at `await`/`yield` on the line (not in `time`);
  * - `nested`, `calls`: clock reads and invocations of profiled callees during the line, from
  *   which the CLI removes the probes' cost (exact mode; see `LprofRun.calibration`);
- * - `samples`: sampler ticks that found the line on the stack (sampled mode);
+ * - `samples`: sampler ticks that found the line on the stack (sampled mode), or V8's samples
+ *   billed to the line (V8 mode; a callee's samples split between lines count in proportion);
  * - `memory`: the most memory in use (V8 heap + external, bytes) seen after the line (memory mode);
  * - `allocated`: bytes allocated while the line ran, callees included, garbage collections
  *   notwithstanding (memory mode).
@@ -66,9 +67,12 @@ export interface RunInfo {
 }
 
 export interface LprofRun extends RunInfo {
-  /** How times were taken: `exact` (a clock read per line) or `sampled` (a sampler thread). */
-  mode: "exact" | "sampled";
-  /** Sampler rate in Hz (sampled mode). */
+  /**
+   * How times were taken: `exact` (a clock read per line), `sampled` (a sampler thread) or `v8`
+   * (V8's CPU profiler on the thread, its samples mapped to lines; docs/v8-mode.md).
+   */
+  mode: "exact" | "sampled" | "v8";
+  /** Sampler rate in Hz (sampled mode; V8 mode: V8's sampling interval is its inverse). */
   rate?: number;
   /** What each entry of a line's row is, in order (see `LprofColumn`). */
   columns: LprofColumn[];

@@ -3,12 +3,13 @@ import { performance } from "node:perf_hooks";
 import { settleMemory, startMemory } from "./memory";
 import { startSampler, tickMs, ticks } from "./sampler";
 import { FunctionStats, warmUpProbes, type TimingMode } from "./stats";
+import { DEFAULT_V8_INTERVAL_US, foldV8, noteFile, startV8Timing } from "./v8-lines";
 import { share } from "./watchdog";
 
 /** Options baked into instrumented code by the transformer (the plugin's options). */
 export interface RegisterOptions {
   output?: string;
-  /** `exact` or `sampled`; `TSPROF_TIMING` overrides. */
+  /** `exact`, `sampled` or `v8`; `TSPROF_TIMING` overrides. */
   timing?: string;
   /** Sampler rate in Hz (sampled mode); `TSPROF_RATE` overrides. */
   rate?: number;
@@ -18,6 +19,12 @@ export interface RegisterOptions {
 
 /** Default sampler rate: see docs/sampling.md for the measurements behind it. */
 export const DEFAULT_RATE_HZ = 4000;
+/** V8 mode's default rate (V8's sampling interval is its inverse): see docs/v8-mode.md. */
+export const DEFAULT_V8_RATE_HZ = 1e6 / DEFAULT_V8_INTERVAL_US;
+/** Timing when nothing asks for one: see docs/v8-mode.md for the measurements behind it. */
+export const DEFAULT_TIMING = "v8";
+/** How often V8 mode folds its profile into the counters, milliseconds. */
+const V8_FOLD_MS = 60_000;
 
 /** Everything this thread has profiled so far, and where it goes. */
 export interface Session {
@@ -27,7 +34,7 @@ export interface Session {
   enabled: boolean;
   /** Decided at the first registration, for the whole thread. */
   mode: TimingMode | undefined;
-  /** Sampler rate in Hz, for the run metadata. */
+  /** Sampler rate in Hz (sampled and V8 modes), for the run metadata. */
   rate: number;
   /** Wall-clock start of this process or worker (`performance.timeOrigin`, ms since epoch). */
   startWall: number;
@@ -103,6 +110,7 @@ export function registerFunctions(file: string, metas: FunctionMeta[], options: 
   const mode = s.mode;
   const stats = metas.map(([name, firstLine, lines, source, kind, quiet, cheap, light]) =>
     new FunctionStats(file, name, firstLine, lines, source, kind, mode, quiet, cheap, light));
+  if (mode === "v8") noteFile(file, stats);
   if (s.enabled) {
     s.functions.push(...stats);
     share(s, outputPath(s));
@@ -124,7 +132,21 @@ function chooseMode(s: Session, options: RegisterOptions | undefined): TimingMod
   if (!s.enabled) return "off";
   // Under `tsprof mprof run`, profiled functions only mark their calls' entry and exit.
   if (process.env.TSPROF_MPROF_DIR) return "mprof";
-  const wanted = wantsMemory(options) ? "sampled" : process.env.TSPROF_TIMING || options?.timing || "exact";
+  const wanted = wantsMemory(options) ? "sampled" : process.env.TSPROF_TIMING || options?.timing || DEFAULT_TIMING;
+  if (wanted === "v8") {
+    const rate = Number(process.env.TSPROF_RATE) || options?.rate || DEFAULT_V8_RATE_HZ;
+    // The probes compiled and warm before the profiler starts: their first calls' compilation
+    // would land on the first profiled line (hundreds of µs, measured).
+    warmUpProbes("v8");
+    // Without an inspector (a Node built without it), V8's profiler is out of reach: exact timing.
+    if (startV8Timing(1e6 / rate)) {
+      s.rate = rate;
+      // Folding now and then bounds the profile's memory (V8 keeps every sample until it stops).
+      setInterval(() => foldV8(true), V8_FOLD_MS).unref();
+      return "v8";
+    }
+    return "exact";
+  }
   if (wanted !== "sampled") return "exact";
   const rate = Number(process.env.TSPROF_RATE) || options?.rate || DEFAULT_RATE_HZ;
   s.rate = rate;

@@ -4,9 +4,13 @@ import { types } from "node:util";
 import { ALLOCATED, closeReading, IN_USE, memory, openReading, totals } from "./memory";
 import { bracket } from "./mprof";
 import { popTo, push, reserveSlots, show, tickMs, ticks } from "./sampler";
+import { ambiguousCallSlots, v8InvocationClasses } from "./v8-probes";
+
+/** V8 mode's invocation classes (v8-probes.ts), compiled on first use. */
+let V8Classes: ReturnType<typeof v8InvocationClasses> | undefined;
 
 /** How a thread's probes measure time: a clock read per line, a sampler thread, only calls' entry and exit (`tsprof mprof run`), or not at all (`TSPROF=0`). */
-export type TimingMode = "exact" | "sampled" | "mprof" | "off";
+export type TimingMode = "exact" | "sampled" | "v8" | "mprof" | "off";
 
 /*
  * The hot path. Every probe is a method call on a per-invocation object; V8 inlines these
@@ -92,9 +96,12 @@ function preempted(c: number, d: number): number {
 /** Counters of one instrumented function, indexed by line slot (slot 0: before the first probe). */
 export class FunctionStats {
   readonly hits: Float64Array;
-  /** Execution time per slot, in `performance.now()` milliseconds. */
+  /** Execution time per slot, in `performance.now()` milliseconds (V8 mode: from the CPU profiler's samples). */
   readonly time: Float64Array;
-  /** Clock reads of profiled callees (and extra reads of this line's own) during the line. */
+  /**
+   * Clock reads of profiled callees (and extra reads of this line's own) during the line; in V8
+   * mode, the CPU profiler's samples billed to the line (v8-lines.ts).
+   */
   readonly nested: Float64Array;
   /** Invocations of instrumented functions during the line (its profiled callees). */
   readonly calls: Float64Array;
@@ -112,6 +119,12 @@ export class FunctionStats {
   readonly cheap: Uint8Array;
   /** 1 for slots whose line calls and allocates nothing: their time per hit is the probe's cost here (writer.ts). */
   readonly light: Uint8Array;
+  /**
+   * V8 mode: 1 for slots whose line calls a function that another line calls too; their segments
+   * are timed into `calls`, to split that callee's samples between them (v8-probes.ts).
+   */
+  readonly timed: Uint8Array;
+  private readonly v8Class: (new (f: FunctionStats) => unknown) | undefined;
 
   constructor(
     readonly file: string,
@@ -129,6 +142,14 @@ export class FunctionStats {
     const n = lines.length;
     this.base = mode === "sampled" ? reserveSlots(n) : 0;
     if (mode === "exact") watchPreemption();
+    this.timed = mode === "v8" ? ambiguousCallSlots(lines, firstLine, source) : new Uint8Array(0);
+    if (mode === "v8") {
+      V8Classes ??= v8InvocationClasses();
+      this.v8Class = V8Classes[this.timed.includes(1) ? 1 : 0];
+      // Own methods from the probes' script: their inlined code is billed to its offset lines.
+      Object.defineProperty(this, "push", { value: V8Classes[2], enumerable: false });
+      Object.defineProperty(this, "enter", { value: V8Classes[3], enumerable: false });
+    }
     // Memory mode always samples time (see session.ts): exact probes allocate at every clock read.
     this.memory = memory.on && mode === "sampled";
     this.memMax = new Float64Array(this.memory ? n : 0);
@@ -151,6 +172,7 @@ export class FunctionStats {
   enter(): Invocation {
     if (this.mode === "exact") return new Invocation(this);
     if (this.mode === "sampled") return new SampledInvocation(this) as unknown as Invocation;
+    if (this.mode === "v8") return new this.v8Class!(this) as unknown as Invocation;
     return this.mode === "mprof" ? bracket(this) : DISABLED;
   }
 

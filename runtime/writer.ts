@@ -6,6 +6,7 @@ import { LPROF_FORMAT, LPROF_VERSION, type LprofColumn, type LprofFile, type Lpr
 import type { Session } from "./session";
 import { chunks, CHUNK, type SampleChunk } from "./sampler";
 import { memory } from "./memory";
+import { foldV8 } from "./v8-lines";
 import type { FunctionStats } from "./stats";
 
 const MS_TO_NS = 1e6;
@@ -71,7 +72,11 @@ export function weightedMedian(pairs: [number, number][]): number | undefined {
 function rowOf(f: StatsView, slot: number, chunks: readonly SampleChunk[]): LprofLine | undefined {
   const hits = f.hits[slot], wait = Math.round(f.wait[slot] * MS_TO_NS);
   let row: LprofLine;
-  if (f.mode === "sampled") {
+  if (f.mode === "v8") {
+    const time = Math.round(f.time[slot] * MS_TO_NS), samples = Math.round(f.nested[slot]);
+    if (!(hits || time || wait)) return undefined;
+    row = [f.lines[slot], hits, time, wait, samples];
+  } else if (f.mode === "sampled") {
     const g = f.base + slot;
     const chunk = chunks[Math.floor(g / CHUNK)];
     const samples = chunk ? chunk.samples[g % CHUNK] : 0;
@@ -105,7 +110,9 @@ export function snapshotRun(
   complete: boolean,
   from: SnapshotSource = own(),
 ): LprofRun {
-  const sampled = s.mode === "sampled";
+  const sampled = s.mode === "sampled" || s.mode === "v8";
+  // This thread's V8 profile so far, into the counters (the watchdog writes what was folded).
+  if (s.mode === "v8" && from.threadId === threadId) foldV8(!complete);
   // Sampled times carry no probe cost to remove: the probes never read the clock.
   if (!sampled) calibration ??= calibrate();
   const now = performance.now();
@@ -123,7 +130,7 @@ export function snapshotRun(
     start: new Date(s.startWall).toISOString(),
     end: new Date(s.startWall + now).toISOString(),
     duration: now / 1000,
-    mode: sampled ? "sampled" : "exact",
+    mode: s.mode === "v8" ? "v8" : sampled ? "sampled" : "exact",
     ...(sampled ? { rate: s.rate } : {}),
     columns: [...(sampled ? SAMPLED_COLUMNS : EXACT_COLUMNS), ...(from.memoryOn ? MEMORY_COLUMNS : [])],
     complete,

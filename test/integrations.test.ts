@@ -12,7 +12,7 @@ test("a mistyped or mistaken bundler plugin option fails with a line naming it",
   assert.throws(() => esbuild({ outptu: "x.lprof" }), {
     message: 'tsprof: unknown plugin option "outptu" given to tsprof\'s esbuild plugin; known options: output, timing, rate, memory',
   });
-  assert.throws(() => esbuild({ timing: "fast" }), { message: /^tsprof: plugin option "timing" must be one of "exact", "sampled", got "fast"$/ });
+  assert.throws(() => esbuild({ timing: "fast" }), { message: /^tsprof: plugin option "timing" must be one of "exact", "sampled", "v8", got "fast"$/ });
   assert.equal(esbuild({ output: "p.lprof", timing: "sampled", include: /src/, exclude: /gen/, all: true }).name, "tsprof");
 });
 

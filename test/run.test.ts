@@ -217,7 +217,7 @@ describe("tsprof run: the command line", () => {
       [["--bogus", "bad.ts"], 2, "tsprof run: unknown option --bogus\nTry 'tsprof run --help' for more information.\n"],
       [["--inspect", "bad.ts"], 2, "tsprof run: --inspect is a node option; put node options after --: tsprof run [options] -- --inspect SCRIPT\n"],
       [["-i", "0", "bad.ts"], 2, `tsprof run: invalid interval "0" for -i: give seconds from 0.01 to 2147483\nTry 'tsprof run --help' for more information.\n`],
-      [["--rate", "100", "bad.ts"], 2, "tsprof run: --rate needs --sample\nTry 'tsprof run --help' for more information.\n"],
+      [["--rate", "100", "bad.ts"], 2, "tsprof run: --rate needs --sample or --v8\nTry 'tsprof run --help' for more information.\n"],
       [["-u", "x", "bad.ts"], 2, `tsprof run: invalid unit "x": give seconds from 1e-15 to 1000 (1e-3) or one of ns, us, ms, s\nTry 'tsprof run --help' for more information.\n`],
     ];
     for (const [args, status, stderr] of cases) {

@@ -233,7 +233,7 @@ export function late() {
     fs.writeFileSync(path.join(dir, `${name}.js`), compile(source, src, options));
   }
   const out = path.join(dir, "out.lprof");
-  const r = runNode(["main.js"], { cwd: dir, env: profEnv(out) });
+  const r = runNode(["main.js"], { cwd: dir, env: profEnv(out, { TSPROF_TIMING: "exact" }) });
   assert.equal(r.stdout, "4\n", r.stderr);
   const run = readLprof(out).runs[0];
   assert.deepEqual(run.columns, ["line", "hits", "time", "wait", "nested", "calls"]);

@@ -1,15 +1,19 @@
 /*
- * Where time goes, checked on coarse proportions with generous margins (machines here are noisy):
- * a line's time includes its callees, suspension is not execution, a throw keeps its time.
+ * Where time goes in exact timing (a clock read per line), checked on coarse proportions with
+ * generous margins (machines here are noisy): a line's time includes its callees, suspension is
+ * not execution, a throw keeps its time. V8 timing: test/v8-mode.test.ts.
  */
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fnNamed, runProfiled } from "./helpers";
+import { fnNamed, runProfiled as runAnyMode } from "./helpers";
 import { mergeProfiles } from "../report/profile";
 import { readLprof } from "../report/read";
+
+const runProfiled = (source: string, options: Parameters<typeof runAnyMode>[1] = {}) =>
+  runAnyMode(source, { ...options, env: { TSPROF_TIMING: "exact", ...options.env } });
 import { coarseOutside, coarseShares, COARSE, excessOver, leastDisturbed, SPIN, spunMs } from "./programs";
 
 const ms = (ns: number | undefined) => (ns ?? 0) / 1e6;

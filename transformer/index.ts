@@ -7,9 +7,12 @@ import { plainTexts } from "./plain-text";
 export interface TsprofPluginOptions {
   /** Where the profiled program writes its profile (relative to its working directory). Default `out.lprof`. */
   output?: string;
-  /** How line times are taken: `"exact"` (a clock read per line) or `"sampled"` (a sampler thread). */
-  timing?: "exact" | "sampled";
-  /** Sampler rate in Hz, for `"sampled"` timing. */
+  /**
+   * How line times are taken: `"exact"` (a clock read per line), `"sampled"` (a sampler thread) or
+   * `"v8"` (V8's CPU profiler on the thread, hits from counters; docs/v8-mode.md).
+   */
+  timing?: "exact" | "sampled" | "v8";
+  /** Sampler rate in Hz, for `"sampled"` and `"v8"` timing. */
   rate?: number;
   /** Also measure memory per line (in use after each line, bytes allocated by it). */
   memory?: boolean;
@@ -28,7 +31,7 @@ const TS_PATCH_KEYS = new Set([
 const OPTION_KEYS: Record<keyof TsprofPluginOptions, "string" | "number" | "boolean"> = {
   output: "string", timing: "string", rate: "number", memory: "boolean",
 };
-const TIMINGS = ["exact", "sampled"];
+const TIMINGS = ["exact", "sampled", "v8"];
 
 /** Checks plugin options; returns one message per problem (unknown key, wrong type). */
 export function validatePluginOptions(config: Record<string, unknown>): string[] {
