@@ -148,32 +148,22 @@ export function cacheGetBytes(dir: string, key: string): Buffer | undefined {
 /** Stores a binary entry, as `cachePut` does. */
 export function cachePutBytes(dir: string, key: string, bytes: Buffer): void {
   if (!dir || !trustCacheDir(dir)) return;
-  const file = path.join(dir, `${key}.bin`);
-  const tmp = `${file}.${randomBytes(8).toString("hex")}.tmp`;
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
-    fs.writeSync(fd, `${HEADER}${createHash("sha1").update(bytes).digest("hex")} ${bytes.length}\n`);
-    fs.writeSync(fd, bytes);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, file);
-  } catch {
-    if (fd !== undefined) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-  }
+  writeEntry(path.join(dir, `${key}.bin`), `${HEADER}${createHash("sha1").update(bytes).digest("hex")} ${bytes.length}\n`, bytes);
 }
 
 /** Stores an entry; a cache that cannot be written is not an error (the program runs the same). */
 export function cachePut(dir: string, key: string, code: string): void {
   if (!dir || !trustCacheDir(dir)) return;
-  const file = path.join(dir, `${key}.js`);
+  writeEntry(path.join(dir, `${key}.js`), `${HEADER}${digest(code)} ${Buffer.byteLength(code)}\n`, code);
+}
+
+function writeEntry(file: string, header: string, body: string | Buffer): void {
   const tmp = `${file}.${randomBytes(8).toString("hex")}.tmp`;
   let fd: number | undefined;
   try {
     // O_EXCL under a random name: nothing planted at the temporary path is followed.
     fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
-    fs.writeFileSync(fd, `${HEADER}${digest(code)} ${Buffer.byteLength(code)}\n${code}`);
+    fs.writeFileSync(fd, typeof body === "string" ? header + body : Buffer.concat([Buffer.from(header, "latin1"), body]));
     fs.closeSync(fd);
     fd = undefined;
     fs.renameSync(tmp, file);

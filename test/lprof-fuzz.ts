@@ -12,17 +12,8 @@ import { formatMemoryReport, formatReport } from "../report/line-report";
 import { mergeProfiles } from "../report/profile";
 import { LprofError, readLprof } from "../report/read";
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from "../bench/big-profile";
+import { rng } from "../bench/big-profile";
 
 /** Valid profiles to mutate: exact, sampled with memory, two runs. */
 export function seeds(): unknown[] {
