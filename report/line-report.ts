@@ -161,6 +161,22 @@ export function untimedReason(fn: FunctionProfile, profile: Profile): string | u
   return "Hits only: it ran too briefly for any sample to land in it; its time is in the lines that called this function.";
 }
 
+/** Below this many samples, a line's share moves by more than ±2.5 points from run to run. */
+export const FEW_SAMPLES = 400;
+
+/**
+ * A short V8-timed run gets few samples, and a line's % Time from N of them is off by up to
+ * sqrt(p(1 - p) / N): at most 50/sqrt(N) points. Said plainly, with what gives closer times.
+ */
+export function fewSamplesNote(profile: Profile): string | undefined {
+  let samples = 0;
+  for (const fn of profile.functions) for (const t of fn.lines.values()) samples += t.samples;
+  if (samples >= FEW_SAMPLES) return undefined;
+  if (samples === 0) return `No sample landed in profiled lines: the run was too short for V8's sampler. Exact timing (tsprof run --exact; the plugin's timing: "exact") times short runs.`;
+  const points = 50 / Math.sqrt(samples);
+  return `Only ${samples} sample${samples === 1 ? "" : "s"} landed in profiled lines: each line's % Time is good to about ±${points >= 10 ? Math.round(points) : points.toFixed(1)} points. A longer run, or exact timing (tsprof run --exact; the plugin's timing: "exact"), times short runs closer.`;
+}
+
 /** Why a profile shows nothing, or undefined when it shows something. */
 export function emptyReason(profile: Profile, options: ReportOptions): string | undefined {
   if (profile.functions.length === 0) {
@@ -181,6 +197,8 @@ export function formatReport(profile: Profile, options: ReportOptions = {}): str
   if (profile.modes.has("v8")) {
     const every = profile.v8Interval ? ` every ${formatG(profile.v8Interval)} µs` : "";
     parts.push(`Times are from V8's CPU profiler (sampling${every}); hits are exact.\n\n`);
+    const few = fewSamplesNote(profile);
+    if (few) parts.push(`${few}\n\n`);
   }
   const reason = emptyReason(profile, options);
   if (reason) parts.push(`${reason}\n\n`);

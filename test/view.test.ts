@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofFile, type LprofFunction, type LprofLine } from "../runtime/lprof";
 import { mergeProfiles } from "../report/profile";
-import { formatFunction } from "../report/line-report";
+import { FEW_SAMPLES, formatFunction, formatReport } from "../report/line-report";
 import { bigProfile } from "../bench/big-profile";
 import { CLI, runProfiled, tsprof } from "./helpers";
 
@@ -311,4 +311,16 @@ test("the untimed note is for functions that ran: one never called, or one with 
   // Measured, but within the probes' cost: calibrated to zero, so also untimed.
   const clamped = mergeProfiles([lprof([fn("/p/f.ts", "f", 1, src, [[2, 3, 90, 0, 0, 0]])], 40)]);
   assert.match(formatFunction(clamped.functions[0], clamped, { cwd: "/p" }), /^Total time: 0 s\n.*\n.*\nHits only: /);
+});
+
+test("a V8-timed profile with few samples says how rough its shares are; one with enough says nothing", () => {
+  const profileWith = (samples: number) => {
+    const file = lprof([fn("/p/f.ts", "f", 1, ["function f() {", "  work();", "}"], [[2, 3, 900_000, 0, samples]])]);
+    file.runs[0].mode = "v8";
+    file.runs[0].columns = ["line", "hits", "time", "wait", "samples"];
+    return mergeProfiles([file]);
+  };
+  const few = formatReport(profileWith(4), { cwd: "/p" });
+  assert.match(few, /^Timer unit: 1e-06 s\n\nTimes are from V8's CPU profiler \(sampling[^)]*\); hits are exact\.\n\nOnly 4 samples landed in profiled lines: each line's % Time is good to about ±25 points\. /);
+  assert.doesNotMatch(formatReport(profileWith(FEW_SAMPLES), { cwd: "/p" }), /Only \d+ sample/);
 });
