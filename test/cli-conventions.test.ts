@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
-import { CLI, makeProject, tsprof } from "./helpers";
+import { CHILD_TIMEOUT_MS, CLI, makeProject, tsprof } from "./helpers";
 
 test("tsprof help and tsprof help COMMAND print the help texts, exit 0", () => {
   const main = tsprof(["help"]);
@@ -57,7 +57,7 @@ test("on a terminal: colors, unless FORCE_COLOR=0, NO_COLOR or NODE_DISABLE_COLO
     // A colour terminal: Node reads CI=true (as CI sets it) as a terminal of 2 colours (tty.getColorDepth).
     for (const k of ["FORCE_COLOR", "NO_COLOR", "NODE_DISABLE_COLORS", "CI"]) delete base[k];
     const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} view app.ts.lprof`;
-    const r = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: dir, env: { ...base, ...env }, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: dir, env: { ...base, ...env }, encoding: "utf8", timeout: CHILD_TIMEOUT_MS });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /Line #/);
     return /\x1b\[3\dm/.test(r.stdout);
@@ -75,9 +75,9 @@ test("a slow cold compile says so on a terminal, in whole lines; never through a
   const env: NodeJS.ProcessEnv = { ...process.env, TSPROF_PROGRESS_AFTER: "0", TSPROF_CACHE_DIR: "" };
   delete env.NODE_OPTIONS;
   const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} run -q app.ts`;
-  const tty = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: dir, env, encoding: "utf8", timeout: 60_000 });
+  const tty = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: dir, env, encoding: "utf8", timeout: CHILD_TIMEOUT_MS });
   assert.equal(tty.status, 0, tty.stdout);
   assert.match(tty.stdout.replace(/\r/g, ""), /^tsprof run: compiling TypeScript, 1 file so far \(the next runs reuse it from the cache\)…\ntsprof run: compiled 4 files in \d+\.\d s\nsum 3\n$/);
-  const piped = spawnSync(process.execPath, [CLI, "run", "-q", "app.ts"], { cwd: dir, env, encoding: "utf8", timeout: 60_000 });
+  const piped = spawnSync(process.execPath, [CLI, "run", "-q", "app.ts"], { cwd: dir, env, encoding: "utf8", timeout: CHILD_TIMEOUT_MS });
   assert.deepEqual([piped.status, piped.stdout, piped.stderr], [0, "sum 3\n", ""]);
 });

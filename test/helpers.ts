@@ -52,8 +52,14 @@ export interface RunResult {
   signal: NodeJS.Signals | null;
 }
 
+/**
+ * A hung child is killed after 5 minutes: a guard against hangs, never a speed check (measured:
+ * a heap-snapshot program of test/objgraph.test.ts took over 60 s at a load average of 20 on two cores).
+ */
+export const CHILD_TIMEOUT_MS = 300_000;
+
 export function runNode(args: string[], options: SpawnSyncOptions = {}): RunResult {
-  const r = spawnSync(process.execPath, args, { encoding: "utf8", timeout: 60_000, ...options });
+  const r = spawnSync(process.execPath, args, { encoding: "utf8", timeout: CHILD_TIMEOUT_MS, ...options });
   return { stdout: String(r.stdout), stderr: String(r.stderr), status: r.status, signal: r.signal };
 }
 
@@ -137,7 +143,7 @@ export function tsprof(args: string[], options: SpawnSyncOptions = {}): RunResul
  * SIGHUP, the last one it takes, shows as caught in /proc/PID/status). Where /proc is missing,
  * resolves at once.
  */
-export async function signalsWatched(pid: number, timeoutMs = 60_000): Promise<void> {
+export async function signalsWatched(pid: number, timeoutMs = CHILD_TIMEOUT_MS): Promise<void> {
   const status = `/proc/${pid}/status`;
   if (!fs.existsSync("/proc/self/status")) return;
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {

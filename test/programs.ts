@@ -30,6 +30,9 @@ const t0 = performance.now(); work(); const wall = performance.now() - t0;
 console.log(JSON.stringify(spun), wall);
 `;
 
+/** COARSE with every spin `k` times as long: the same lines and shares, `k` times the samples. */
+export const coarseTimes = (k: number) => COARSE.replace("spin(20);\n  spin(60);\n  spin(20);", `spin(${20 * k});\n  spin(${60 * k});\n  spin(${20 * k});`);
+
 /** What each `spin` of a run took by the program's own clock, in ms (printed first on its last line). */
 export function spunMs(run: ReturnType<typeof runProfiled>): number[] {
   const lines = run.profiled.stdout.trim().split("\n");
@@ -79,4 +82,28 @@ export const coarseOutside = (c: ReturnType<typeof coarseShares>) => c.outsideMs
 /** A function's profiled time beyond `busyMs`, in ms. */
 export function excessOver(fnName: string, busyMs: number): (r: ReturnType<typeof runProfiled>) => number {
   return (r) => totalTime(fnNamed(r.profile, fnName)) / 1e6 - busyMs;
+}
+
+/**
+ * `mark()` stamps the program's own clock into `marks`; `later(ms)` is a timer promise that marks
+ * when it was set (just before its caller suspends) and when it fired. Placed after a profiled
+ * function whose await line is `await later(ms);`, the line before it ending in `mark();` and the
+ * line after it starting with `mark();`, the four marks say how long the await line ran and how
+ * long it was suspended by the program's own clock, descheduling included (`awaitTruth`).
+ */
+export const MARKS = `
+const marks: number[] = [];
+function mark() { marks.push(performance.now()); }
+function later(ms: number) { const p = new Promise((r) => setTimeout(() => { mark(); r(0); }, ms)); mark(); return p; }
+`;
+
+/**
+ * The await line's truth from a MARKS program that printed `JSON.stringify(marks)` last, in ms:
+ * `runMs`, how long it ran before suspending and after resuming (a few microseconds, unless a
+ * loaded machine descheduled the thread there); `suspendedMs`, from setting the timer to its firing.
+ */
+export function awaitTruth(run: ReturnType<typeof runProfiled>): { runMs: number; suspendedMs: number } {
+  const lines = run.profiled.stdout.trim().split("\n");
+  const [a, b, c, d] = JSON.parse(lines[lines.length - 1]) as number[];
+  return { runMs: b - a + (d - c), suspendedMs: c - b };
 }

@@ -20,7 +20,7 @@ import { workerCanWatchSignals } from "../runtime/watchdog";
 /** Node 20 and 22: the watchdog thread watches signals. Node 24+: the main thread does (docs/reliability.md). */
 const WATCHED = workerCanWatchSignals();
 const NEEDS_WATCHDOG = !WATCHED && `this Node (${process.version}) gives workers no signal handle: signals wait for the event loop`;
-import { CLI, compile, makeProject, profEnv, ROOT, signalsWatched, type RunResult } from "./helpers";
+import { CHILD_TIMEOUT_MS, CLI, compile, makeProject, profEnv, ROOT, signalsWatched, type RunResult } from "./helpers";
 
 const dirs: string[] = [];
 after(() => {
@@ -46,12 +46,12 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function run(dir: string, args: string[], env: Record<string, string> = {}): RunResult {
-  const r = spawnSync(process.execPath, [CLI, "run", ...args], { cwd: dir, env: cleanEnv(env), encoding: "utf8", timeout: 60_000, killSignal: "SIGKILL" });
+  const r = spawnSync(process.execPath, [CLI, "run", ...args], { cwd: dir, env: cleanEnv(env), encoding: "utf8", timeout: CHILD_TIMEOUT_MS, killSignal: "SIGKILL" });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
 }
 
 function view(dir: string, args: string[]): RunResult {
-  const r = spawnSync(process.execPath, [CLI, "view", ...args], { cwd: dir, env: cleanEnv(), encoding: "utf8", timeout: 60_000, killSignal: "SIGKILL" });
+  const r = spawnSync(process.execPath, [CLI, "view", ...args], { cwd: dir, env: cleanEnv(), encoding: "utf8", timeout: CHILD_TIMEOUT_MS, killSignal: "SIGKILL" });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
 }
 
@@ -201,7 +201,7 @@ for (;;) grow(keep, 10000);
   });
 });
 
-async function waitFor<T>(check: () => T | false | 0 | undefined, ms = 60_000): Promise<T> {
+async function waitFor<T>(check: () => T | false | 0 | undefined, ms = CHILD_TIMEOUT_MS): Promise<T> {
   for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
     try {
       const v = check();
@@ -312,7 +312,7 @@ describe("files", () => {
     assert.equal(spawnSync("mkfifo", [path.join(dir, "pipe")]).status, 0);
     fs.mkdirSync(path.join(dir, "adir"));
     for (const [name, what] of [["pipe", "a named pipe"], ["adir", "a directory"]]) {
-      const r = spawnSync(process.execPath, ["small.js"], { cwd: dir, env: profEnv(path.join(dir, name)), encoding: "utf8", timeout: 60_000, killSignal: "SIGKILL" });
+      const r = spawnSync(process.execPath, ["small.js"], { cwd: dir, env: profEnv(path.join(dir, name)), encoding: "utf8", timeout: CHILD_TIMEOUT_MS, killSignal: "SIGKILL" });
       assert.deepEqual([r.status, r.signal, r.stdout], [0, null, "1\n"], name);
       assert.equal(r.stderr, `tsprof: could not write the profile to ${path.join(dir, name)} (${path.join(dir, name)} is ${what}, not a profile file); set TSPROF_OUTPUT to a writable path\n`);
     }
@@ -401,7 +401,7 @@ describe("compile cache", () => {
     fs.symlinkSync(real, link);
     const commands = [["prof", "-o", "p.prof", "probe.ts"], ...(fs.existsSync("/proc/self/statm") ? [["mprof", "run", "-o", "m.dat", "probe.ts"]] : [])];
     for (const args of commands) {
-      const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env: cleanEnv({ TSPROF_CACHE_DIR: link }), encoding: "utf8", timeout: 60_000, killSignal: "SIGKILL" });
+      const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env: cleanEnv({ TSPROF_CACHE_DIR: link }), encoding: "utf8", timeout: CHILD_TIMEOUT_MS, killSignal: "SIGKILL" });
       assert.equal(r.status, 0, `${args[0]}: ${r.stderr}`);
       assert.match(r.stderr, new RegExp(`tsprof: not using the compile cache ${link}: it is a symlink`), args[0]);
       assert.deepEqual(fs.readdirSync(real), [], `${args[0]} wrote into the linked directory`);

@@ -12,7 +12,7 @@ import { describe, test } from "node:test";
 import { mergeProfiles } from "../report/profile";
 import { readLprof } from "../report/read";
 import { moduleFormat } from "../loader/format";
-import { CLI, compile, makeProject, ROOT, runNode, signalsWatched, type RunResult } from "./helpers";
+import { CHILD_TIMEOUT_MS, CLI, compile, makeProject, ROOT, runNode, signalsWatched, type RunResult } from "./helpers";
 
 const FIXTURES = path.join(ROOT, "fixtures", "run");
 
@@ -33,7 +33,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
 
 /** `tsprof run ARGS` in `dir`, under `node` (the one running the tests by default). */
 function run(dir: string, args: string[], input?: string, node = process.execPath): RunResult {
-  const r = spawnSync(node, [CLI, "run", ...args], { cwd: dir, env: cleanEnv(), input, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(node, [CLI, "run", ...args], { cwd: dir, env: cleanEnv(), input, encoding: "utf8", timeout: CHILD_TIMEOUT_MS });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
 }
 
@@ -344,7 +344,7 @@ function start(dir: string, args: string[], onLine: (line: string) => void) {
   return { child, exited };
 }
 
-const until = async (what: string, check: () => boolean, ms = 20_000) => {
+const until = async (what: string, check: () => boolean, ms = CHILD_TIMEOUT_MS) => {
   for (const deadline = Date.now() + ms; !check(); await new Promise((r) => setTimeout(r, 50))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
   }

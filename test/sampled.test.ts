@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { expectedHits, fnNamed, hitsByLine, runProfiled, tsprof } from "./helpers";
 import { cases } from "./hit-cases";
-import { coarseShares, COARSE, excessOver, leastDisturbed, SPIN } from "./programs";
+import { awaitTruth, coarseShares, coarseTimes, excessOver, leastDisturbed, MARKS, SPIN } from "./programs";
 import { readLprof } from "../report/read";
 
 const SAMPLED = { TSPROF_TIMING: "sampled" };
@@ -33,14 +33,23 @@ for (const c of cases) {
   });
 }
 
-test("sampled mode: lines busy 20/60/20 ms share the time as the program's own clock does (±8 points), callees included", (t) => {
-  const c = leastDisturbed(() => coarseShares(runProfiled(COARSE, { env: SAMPLED })), starvedPercent, 50);
+test("sampled mode: lines busy 60/180/60 ms share the time as the program's own clock does (±8 points), callees included", (t) => {
+  // Two ways a loaded machine moves time between lines, each seen in the run and taken again:
+  // a starved sampler thread credits a whole gap to the line it wakes on; and time the process
+  // was descheduled between two spins (outside the truth) lands on a neighbouring line. Three
+  // times the spins of COARSE make any one gap or descheduling a third of the share it would be.
+  const disturbance = (c: ReturnType<typeof coarseShares>) => (starvedPercent(c) > 50 ? 1000 + starvedPercent(c) : c.outsideMs);
+  const c = leastDisturbed(() => coarseShares(runProfiled(coarseTimes(3), { env: SAMPLED })), disturbance, 3);
   // Five starved runs in a row: the machine is too loaded for a sampler thread to be judged here.
   if (starvedPercent(c) > 50) return t.skip(`the sampler thread took ${Math.round(100 - starvedPercent(c))}% of its samples at best in 5 runs: machine overloaded, accuracy not judged`);
-  const { shares, truth, totalMs, fn } = c;
-  truth.forEach((t, i) => assert.ok(Math.abs(shares[i] - t) < 8, `line ${10 + i}: ${shares[i]}% against ${t}%`));
-  assert.ok(totalMs > 80 && totalMs < 200, `total ${totalMs} ms`);
-  assert.ok(fn.lines.get(11)!.samples > fn.lines.get(10)!.samples);
+  const { shares, truth, totalMs, spunMs, outsideMs, fn } = c;
+  const outside = (100 * outsideMs) / totalMs;
+  if (outside > 8) return t.skip(`the process was descheduled ${outsideMs.toFixed(1)} ms between its spins at best in 5 runs (${outside.toFixed(1)} points): machine overloaded, accuracy not judged`);
+  truth.forEach((t, i) => assert.ok(Math.abs(shares[i] - t) < 8 + outside, `line ${10 + i}: ${shares[i]}% against ${t}% (${outsideMs} ms outside spins)`));
+  // The sampled total is the call's wall time (within a gap at either end): callees included.
+  const spunTotal = spunMs.reduce((a, b) => a + b, 0);
+  assert.ok(totalMs > 0.8 * spunTotal && totalMs < 1.2 * (spunTotal + outsideMs) + 5, `total ${totalMs} ms, spins took ${spunTotal} ms`);
+  if (spunMs[1] > 1.5 * spunMs[0]) assert.ok(fn.lines.get(11)!.samples > fn.lines.get(10)!.samples);
 });
 
 test("sampled mode: suspension at await is wait, not sampled execution", (t) => {
@@ -53,17 +62,22 @@ test("sampled mode: suspension at await is wait, not sampled execution", (t) => 
   const r = leastDisturbed(() => runProfiled(`${SPIN}
 /** @profile */
 async function job() {
-  spin(20);
-  await new Promise((r) => setTimeout(r, 60));
-  spin(20);
+  spin(20); mark();
+  await later(60);
+  mark(); spin(20);
 }
-job().then(() => console.log("ok"));
+${MARKS}
+job().then(() => console.log(JSON.stringify(marks)));
 `, { env: SAMPLED }), (r) => Math.abs(excessOver("job", 40)(r)) + (jobStarved(r) > 50 ? 1000 : 0));
   if (jobStarved(r) > 50) return t.skip(`the sampler thread took ${Math.round(100 - jobStarved(r))}% of its samples at best in 5 runs: machine overloaded, accuracy not judged`);
   const fn = fnNamed(r.profile, "job");
   const awaitLine = fn.lines.get(11)!;
-  assert.ok(awaitLine.time / 1e6 < 10, `await line: ${awaitLine.time / 1e6} ms`);
-  assert.ok(awaitLine.wait / 1e6 >= 55, `await line waited ${awaitLine.wait / 1e6} ms`);
+  // Judged against the program's own clock: a loaded machine may deschedule the thread on the
+  // await line itself (measured: 27 ms at a load average of 21), and that time is the line's.
+  const truth = awaitTruth(r);
+  assert.ok(awaitLine.time / 1e6 < truth.runMs + 10, `await line: ${awaitLine.time / 1e6} ms, by the program's clock it ran ${truth.runMs} ms`);
+  assert.ok(awaitLine.wait / 1e6 >= truth.suspendedMs - 5, `await line waited ${awaitLine.wait / 1e6} ms, its timer ${truth.suspendedMs} ms`);
+  assert.ok(truth.suspendedMs >= 55, `the timer fired after ${truth.suspendedMs} ms`);
   assert.ok(fn.lines.get(10)!.time / 1e6 > 10);
 });
 
