@@ -415,9 +415,19 @@ describe("tsprof mprof run", () => {
     assert.equal(tsprof(dir, ["mprof", "plot", "-o", "from-python.svg", "python.dat"]).status, 0);
     assert.ok(fs.readFileSync(path.join(dir, "from-python.svg"), "utf8").includes(">f ×1<"));
     if (spawnSync(py, ["-c", "import matplotlib"], { encoding: "utf8" }).status !== 0) return t.skip("matplotlib is not installed: mprof plot not tried (Debian: python3-matplotlib)");
-    const plot = spawnSync(py, ["-m", "mprof", "plot", "-o", "python.png", stepsFile], { cwd: dir, encoding: "utf8", env: { ...process.env, MPLBACKEND: "Agg" } });
+    // Debian's own command for it when there (python3-memory-profiler ships python3-mprof), else the module.
+    const debian = fs.existsSync("/usr/bin/python3-mprof");
+    const [cmd, pre] = debian ? ["/usr/bin/python3-mprof", []] : [py, ["-m", "mprof"]];
+    const plot = spawnSync(cmd, [...pre, "plot", "-o", "python.png", stepsFile], { cwd: dir, encoding: "utf8", env: { ...process.env, MPLBACKEND: "Agg" } });
     assert.equal(plot.status, 0, plot.stderr);
-    assert.ok(decodePng(fs.readFileSync(path.join(dir, "python.png"))).width > 500);
+    const img = decodePng(fs.readFileSync(path.join(dir, "python.png")));
+    assert.ok(img.width > 500 && img.height > 300, `${img.width}x${img.height}`);
+    // Python's mprof draws the MEM curve black with + marks, and the peak as red dashed lines.
+    // Inside the axes' frame (matplotlib's default: 12.5–70% across, 15–95% down), away from its lines and labels.
+    const inside = [img.width * 0.13, img.height * 0.17, img.width * 0.69, img.height * 0.93].map(Math.round) as [number, number, number, number];
+    const black = countPixels(img, ([r, g, b]) => r < 40 && g < 40 && b < 40, ...inside);
+    const red = countPixels(img, ([r, g, b]) => r > 200 && g < 60 && b < 60, ...inside);
+    assert.ok(black > 800 && red > 300, `Python's plot of tsprof's file: ${black} black, ${red} red pixels`);
   });
 });
 
