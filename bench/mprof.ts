@@ -157,7 +157,7 @@ const SHORT = process.argv.includes("--short");
  */
 const ROUNDS = Number(process.env.BENCH_MPROF_ROUNDS ?? (SHORT ? 16 : 20));
 const BLOCK_MS = Number(process.env.BENCH_MPROF_BLOCK_MS ?? (SHORT ? 20 : 25));
-const SHORT_WORKLOADS = ["tight", "strings", "alloc"];
+const SHORT_WORKLOADS = ["tight", "alloc"];
 
 /** Median and its 95% confidence interval. */
 const ci = (s: Spread, d = 3) => `${fmt(s.median, d)}x [${fmt(s.ciLow, d)}–${fmt(s.ciHigh, d)}]`;

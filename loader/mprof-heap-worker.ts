@@ -131,6 +131,7 @@ function sample(periodMs: number): void {
   busy = true;
   const done = (v: number[] | undefined) => {
     busy = false;
+    started();
     if (!v) return;
     last = v;
     fs.writeSync(fd, `${(Date.now() / 1000).toFixed(4)} ${v.join(" ")} ${k}\n`);
@@ -150,6 +151,13 @@ function sample(periodMs: number): void {
       done(err || typeof h?.usedSize !== "number" || typeof h.totalSize !== "number" ? undefined : [h.usedSize, h.totalSize, external]);
     });
   }
+}
+
+/** The main thread waits for the first answer before the program starts (mprof-heap.ts). */
+function started(): void {
+  if (Atomics.load(ending, 2) === 1) return;
+  Atomics.store(ending, 2, 1);
+  Atomics.notify(ending, 2);
 }
 
 // The program is exiting (mprof-heap.ts): this session goes first. Connected at the main thread's
