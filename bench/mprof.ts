@@ -235,4 +235,4 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(BENCH, "results", SHORT ? "mprof-short.json" : "mprof.json"), JSON.stringify(result, null, 2) + "\n");
 }
 
-void main();
+if (require.main === module) void main();
