@@ -44,7 +44,7 @@ const runSpec: CommandSpec = {
     { name: "include-children", short: "C", type: "boolean", description: "add the memory of child processes to the program's, and sum every thread's V8 heap (HEAPALL)" },
     { name: "multiprocess", short: "M", type: "boolean", description: "sample each child process, and each worker thread's V8 heap, on a line of its own (CHLD)" },
     { name: "output", short: "o", type: "string", valueName: "FILE", description: "data file (default mprofile_YYYYMMDDhhmmss.dat in the current directory); appended to if it exists, as mprof does" },
-    { name: "heap", type: "boolean", negatable: true, description: "sample the main thread's V8 heap too (default; its sampler thread adds ~12 MB to the RSS, see docs/mprof.md)" },
+    { name: "heap", type: "boolean", negatable: true, description: "sample the main thread's V8 heap too (default; its sampler thread adds ~10 MB to the RSS, see docs/mprof.md)" },
     { name: "help", short: "h", type: "boolean", description: "show this help" },
   ],
   epilog: "mprof: Sampling memory every 0.1s is printed on stderr; the program's stdin, stdout, stderr, exit code and signals are its own.",

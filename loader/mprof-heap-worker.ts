@@ -1,11 +1,11 @@
 /**
- * The heap sampler's thread (mprof-heap.ts). Every interval, one tick: the main thread's
- * `process.memoryUsage()` through its inspector, one line `t heapUsed heapTotal external
- * arrayBuffers rss tick` (seconds, bytes) in `file`; and, when asked (`workersFile`, under -C or
- * -M), each worker thread's, through the main thread's NodeWorker domain, one line `threadId tick
- * t heapUsed heapTotal external arrayBuffers` in `workersFile`. Both are answered through V8
- * interrupts, in the main thread and in the worker: a thread running a long synchronous loop
- * still answers, and no timer is added to any of the program's event loops.
+ * The heap sampler's thread (mprof-heap.ts). Every interval, one tick: the main thread's V8 heap
+ * statistics through its inspector, one line `t heapUsed heapTotal external tick` (seconds,
+ * bytes) in `file`; and, when asked (`workersFile`, under -C or -M), each worker thread's, through
+ * the main thread's NodeWorker domain, one line `threadId tick t heapUsed heapTotal external` in
+ * `workersFile`. Both are answered through V8 interrupts, in the main thread and in the worker: a
+ * thread running a long synchronous loop still answers, and no timer is added to any of the
+ * program's event loops.
  */
 import * as fs from "node:fs";
 import { Session } from "node:inspector";
@@ -13,17 +13,60 @@ import { pathToFileURL } from "node:url";
 import { workerData } from "node:worker_threads";
 
 const { file, interval, gate, workersFile, exit } = workerData as { file: string; interval: number; gate?: SharedArrayBuffer; workersFile?: string; exit: SharedArrayBuffer };
-// npm run bench:mprof switches sampling within one process: its gate holds [period, answered]:
-// the sampling period in ms (0: paused), and the count of the main thread's answers.
+// npm run bench:mprof switches sampling within one process: its gate holds [period, answered,
+// previous]: the sampling period in ms (0: paused), the count of the main thread's answers, and
+// 1 to sample as this thread did before (process.memoryUsage(), a question at every tick), for
+// the bench's before/after.
 const open = gate ? new Int32Array(gate) : undefined;
 const fd = fs.openSync(file, "a");
 const session = new Session();
 session.connectToMainThread();
 // Evaluated afresh each time: Runtime.compileScript + runScript would need Runtime.enable, which
-// would send this session every console call of the program.
-const EXPRESSION = "(m => [m.heapUsed, m.heapTotal, m.external, m.arrayBuffers, m.rss])(process.memoryUsage())";
+// would send this session every console call of the program. V8's heap statistics, not
+// process.memoryUsage(): the same heap and external figures, without the read of
+// /proc/self/stat for an RSS that tsprof reads itself (5 µs against 46 µs in the program's
+// thread, measured on node 20; docs/mprof.md).
+const HEAP_STATISTICS = "(h => [h.used_heap_size, h.total_heap_size, h.external_memory])(process.getBuiltinModule('v8').getHeapStatistics())";
+const MEMORY_USAGE = "(m => [m.heapUsed, m.heapTotal, m.external])(process.memoryUsage())";
+/** HEAP_STATISTICS until a thread cannot evaluate it (a program that replaced `process`…). */
+let expression = HEAP_STATISTICS;
+const answer = (res: unknown): number[] | undefined => {
+  const r = res as { result?: { value?: unknown }; exceptionDetails?: unknown } | undefined;
+  const v = r?.result?.value;
+  if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === "number")) return v as number[];
+  if (r?.exceptionDetails) expression = MEMORY_USAGE;
+  return undefined;
+};
 let busy = false;
 let tick = 0;
+
+/**
+ * The main thread's heap can move only while that thread runs (its collections' last steps are
+ * its own too). A tick where it has run less than half an interval (5 ms at most) since the last
+ * question repeats the last answer instead of asking again: each question costs the thread a
+ * round trip through its inspector, so the cost stays below one round trip per 5 ms of the
+ * program's own running, however little of a core it gets. Linux updates another thread's
+ * schedstat at each scheduler tick, so this reads it to a few ms.
+ *
+ * Most questions are Runtime.getHeapUsage (heap used and total), which costs the thread the round
+ * trip alone; the external memory needs Runtime.evaluate, which costs 100–250 µs more (measured at
+ * one question per 10 ms on a loaded machine, docs/mprof.md), and is asked every 0.1 s at most:
+ * between, a line carries the latest external figure.
+ */
+const MAIN_CPU = `/proc/${process.pid}/task/${process.pid}/schedstat`;
+function mainCpuNs(): number {
+  try {
+    return Number(fs.readFileSync(MAIN_CPU, "utf8").split(" ")[0]);
+  } catch {
+    return NaN;
+  }
+}
+let askedAtCpu = NaN;
+let last: number[] | undefined;
+/** When the external memory was last asked for (ms), and what it was. */
+const EXTERNAL_MS = 100;
+let externalAt = -Infinity;
+let external = 0;
 
 interface Attached {
   thread: number;
@@ -52,39 +95,69 @@ if (workersFile) {
     if (!w) return;
     const asked = w.asked;
     w.asked = -1;
-    let v: unknown;
+    let v: number[] | undefined;
     try {
-      v = (JSON.parse(m.params.message) as { result?: { result?: { value?: unknown } } }).result?.result?.value;
+      v = answer((JSON.parse(m.params.message) as { result?: unknown }).result);
     } catch {
       return;
     }
-    if (asked < 0 || !Array.isArray(v)) return;
+    if (asked < 0 || !v) return;
     fs.writeSync(workersFd, `${w.thread} ${asked} ${(Date.now() / 1000).toFixed(4)} ${v.join(" ")}\n`);
   });
   // Workers start as they would: nothing waits for this thread.
   session.post("NodeWorker.enable", { waitForDebuggerOnStart: false });
 }
 
-function sample(): void {
+function sample(periodMs: number): void {
   const k = tick++;
+  const previous = open ? Atomics.load(open, 2) === 1 : false;
+  const expr = previous ? MEMORY_USAGE : expression;
   for (const [sessionId, w] of workers) {
     if (w.asked >= 0) continue;
     w.asked = k;
-    const message = JSON.stringify({ id: ++messageId, method: "Runtime.evaluate", params: { expression: EXPRESSION, returnByValue: true, silent: true } });
+    const message = JSON.stringify({ id: ++messageId, method: "Runtime.evaluate", params: { expression: expr, returnByValue: true, silent: true } });
     session.post("NodeWorker.sendMessageToWorker", { sessionId, message }, (err) => {
       if (err) w.asked = -1;
     });
   }
   // One question at a time: a main thread stuck outside JavaScript (a sync read) answers late.
   if (busy) return;
+  const cpu = previous ? NaN : mainCpuNs();
+  if (last && cpu - askedAtCpu < Math.min(periodMs / 2, 5) * 1e6) {
+    fs.writeSync(fd, `${(Date.now() / 1000).toFixed(4)} ${last.join(" ")} ${k}\n`);
+    return;
+  }
+  askedAtCpu = cpu;
   busy = true;
-  session.post("Runtime.evaluate", { expression: EXPRESSION, returnByValue: true, silent: true }, (err, res) => {
+  const done = (v: number[] | undefined) => {
     busy = false;
-    const v = (res as { result?: { value?: number[] } } | undefined)?.result?.value;
-    if (err || !Array.isArray(v)) return;
+    started();
+    if (!v) return;
+    last = v;
     fs.writeSync(fd, `${(Date.now() / 1000).toFixed(4)} ${v.join(" ")} ${k}\n`);
     if (open) Atomics.add(open, 1, 1);
-  });
+  };
+  const now = Date.now();
+  if (previous || now - externalAt >= EXTERNAL_MS) {
+    externalAt = now;
+    session.post("Runtime.evaluate", { expression: expr, returnByValue: true, silent: true }, (err, res) => {
+      const v = err ? undefined : answer(res);
+      if (v) external = v[2];
+      done(v);
+    });
+  } else {
+    session.post("Runtime.getHeapUsage", (err, res) => {
+      const h = res as { usedSize?: unknown; totalSize?: unknown } | undefined;
+      done(err || typeof h?.usedSize !== "number" || typeof h.totalSize !== "number" ? undefined : [h.usedSize, h.totalSize, external]);
+    });
+  }
+}
+
+/** The main thread waits for the first answer before the program starts (mprof-heap.ts). */
+function started(): void {
+  if (Atomics.load(ending, 2) === 1) return;
+  Atomics.store(ending, 2, 1);
+  Atomics.notify(ending, 2);
 }
 
 // The program is exiting (mprof-heap.ts): this session goes first. Connected at the main thread's
@@ -101,11 +174,11 @@ if (open) {
   // Paused, the thread looks at the gate every 10 ms.
   const loop = () => {
     const ms = Atomics.load(open, 0);
-    if (ms > 0) sample();
+    if (ms > 0) sample(ms);
     setTimeout(loop, ms || 10);
   };
   loop();
 } else {
-  sample();
-  setInterval(sample, interval * 1000);
+  sample(interval * 1000);
+  setInterval(() => sample(interval * 1000), interval * 1000);
 }

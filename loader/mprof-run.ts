@@ -132,7 +132,7 @@ function appendScratch(scratch: string, pid: number, main: Series, write: (line:
       const last = new Map<number, number>();
       let batch = "";
       for (const row of fs.readFileSync(path.join(scratch, name), "utf8").split("\n")) {
-        const [t, used, total, external, , , tick] = row.split(" ").map(Number);
+        const [t, used, total, external, tick] = row.split(" ").map(Number);
         if (!Number.isFinite(external)) continue;
         batch += heapLine(t, used, total, external);
         if (sum && Number.isFinite(tick)) {

@@ -233,6 +233,54 @@ const wait = setInterval(() => {
     assert.equal(theirs.stdout, peak.stdout.split("\n").slice(0, 2).join("\n") + "\n");
   });
 
+  test("a worker's own worker: -M a CHLD line for each (its own heap), -C both heaps in the sum", () => {
+    assert.equal(tsprof(dir, ["run", "-q", "-o", "warm.lprof", "nested.ts", "warm"]).status, 0);
+    const split = tsprof(dir, ["mprof", "run", "-M", "-T", "0.05", "-o", "nested-m.dat", "--", "--expose-gc", "nested.ts"]);
+    assert.equal(split.status, 0, split.stderr);
+    assert.equal(split.stdout, "outer worker held 30 MiB, its own worker 20 MiB\n");
+    const text = fs.readFileSync(path.join(dir, "nested-m.dat"), "utf8");
+    const m = parseMprof(text, "nested-m.dat");
+    const threads = [...text.matchAll(/^WORKER (\d+) (\d+)$/gm)].map((x) => [x[1], Number(x[2])] as const);
+    assert.deepEqual(threads.map(([n]) => n), ["0", "1"], text.split("\n").filter((l) => !/^(MEM|HEAP|CHLD)/.test(l)).join("\n"));
+    assert.notEqual(threads[0][1], threads[1][1]);
+    assert.deepEqual([...m.children.keys()].sort(), ["0", "1"]);
+    const g30 = m.funcs.find((f) => f.name === "nested.grow30");
+    const g20 = m.funcs.find((f) => f.name === "nested.grow20");
+    assert.ok(g30 && g20, "both workers' profiled calls are bracketed");
+    assert.ok(g30.tEnd <= g20.tStart, "the inner worker fills after the outer one");
+    // Which series is which: by the time it was first seen (the inner worker starts after grow30).
+    const [outer, inner] = [...m.children.values()].sort((a, b) => a.t[0] - b.t[0]);
+    assert.ok(inner.t[0] > g30.tEnd, "the inner worker's samples begin after the outer one's step");
+    // Over the last reading before the call: the first ones may come while the worker still starts.
+    const start = (s: { t: number[]; mem: number[] }, call: FuncCall) => {
+      const before = s.mem.filter((_, i) => s.t[i] < call.tStart);
+      assert.ok(before.length > 0, `samples of ${call.name}'s worker before the call`);
+      return before[before.length - 1];
+    };
+    within(Math.max(...outer.mem) - start(outer, g30), 30, 0.1, "outer worker's peak over its start");
+    within(Math.max(...inner.mem) - start(inner, g20), 20, 0.1, "inner worker's peak over its start");
+    // Each line is its own thread's heap: the outer worker's peak (+30 MiB, above) comes while the
+    // inner one holds its 20 MiB, and does not carry them.
+    const held = outer.mem.filter((_, i) => outer.t[i] > g20.tEnd + 0.1 && outer.t[i] < g20.tEnd + 0.8);
+    assert.ok(held.length > 0, "outer worker's samples while the inner one holds");
+    within(Math.max(...held) - start(outer, g30), 30, 0.1, "outer worker's heap while the inner one holds");
+    assert.ok(Math.max(...m.heap.used) < 20, `main heap peak ${Math.max(...m.heap.used).toFixed(1)} MiB`);
+
+    const summed = tsprof(dir, ["mprof", "run", "-C", "-T", "0.05", "-o", "nested-c.dat", "--", "--expose-gc", "nested.ts"]);
+    assert.equal(summed.status, 0, summed.stderr);
+    const c = parseMprof(fs.readFileSync(path.join(dir, "nested-c.dat"), "utf8"), "nested-c.dat");
+    assert.equal(c.children.size, 0);
+    assert.equal(c.heapAll.t.length, c.heap.t.length);
+    const allPeak = Math.max(...c.heapAll.used);
+    const at = c.heapAll.used.indexOf(allPeak);
+    // While the inner worker holds its 20 MiB the outer one holds its 30: the sum carries both,
+    // over the main thread's heap, with each worker's empty heap (6-9 MiB) besides.
+    const workers = allPeak - c.heap.used[at];
+    assert.ok(workers >= 50 * 0.95 && workers <= 50 + 2 * 12, `the workers' share of the summed peak: ${workers.toFixed(1)} MiB`);
+    const last = c.heapAll.used.length - 1;
+    assert.ok(c.heapAll.used[last] - c.heap.used[last] < 24, `the workers' share at the end: ${(c.heapAll.used[last] - c.heap.used[last]).toFixed(1)} MiB`);
+  });
+
   test("plot: a PNG whose pixels show the curve, the peak and the brackets", () => {
     const r = tsprof(dir, ["mprof", "plot", "-o", "steps.png", stepsFile]);
     assert.equal(r.status, 0, r.stderr);
@@ -377,9 +425,19 @@ const wait = setInterval(() => {
     assert.equal(tsprof(dir, ["mprof", "plot", "-o", "from-python.svg", "python.dat"]).status, 0);
     assert.ok(fs.readFileSync(path.join(dir, "from-python.svg"), "utf8").includes(">f ×1<"));
     if (spawnSync(py, ["-c", "import matplotlib"], { encoding: "utf8" }).status !== 0) return t.skip("matplotlib is not installed: mprof plot not tried (Debian: python3-matplotlib)");
-    const plot = spawnSync(py, ["-m", "mprof", "plot", "-o", "python.png", stepsFile], { cwd: dir, encoding: "utf8", env: { ...process.env, MPLBACKEND: "Agg" } });
+    // Debian's own command for it when there (python3-memory-profiler ships python3-mprof), else the module.
+    const debian = fs.existsSync("/usr/bin/python3-mprof");
+    const [cmd, pre] = debian ? ["/usr/bin/python3-mprof", []] : [py, ["-m", "mprof"]];
+    const plot = spawnSync(cmd, [...pre, "plot", "-o", "python.png", stepsFile], { cwd: dir, encoding: "utf8", env: { ...process.env, MPLBACKEND: "Agg" } });
     assert.equal(plot.status, 0, plot.stderr);
-    assert.ok(decodePng(fs.readFileSync(path.join(dir, "python.png"))).width > 500);
+    const img = decodePng(fs.readFileSync(path.join(dir, "python.png")));
+    assert.ok(img.width > 500 && img.height > 300, `${img.width}x${img.height}`);
+    // Python's mprof draws the MEM curve black with + marks, and the peak as red dashed lines.
+    // Inside the axes' frame (matplotlib's default: 12.5–70% across, 15–95% down), away from its lines and labels.
+    const inside = [img.width * 0.13, img.height * 0.17, img.width * 0.69, img.height * 0.93].map(Math.round) as [number, number, number, number];
+    const black = countPixels(img, ([r, g, b]) => r < 40 && g < 40 && b < 40, ...inside);
+    const red = countPixels(img, ([r, g, b]) => r > 200 && g < 60 && b < 60, ...inside);
+    assert.ok(black > 800 && red > 300, `Python's plot of tsprof's file: ${black} black, ${red} red pixels`);
   });
 });
 
