@@ -1,10 +1,11 @@
 /*
  * How deep recursion goes instrumented, against the same function plain: the deepest `depth(n)`
  * that returns in a fresh process (a cold function, as a program meets it), found by bisection,
- * and the stack bytes per frame (from the depths reached with two --stack-size values, which
- * cancels what is on the stack below the recursion).
+ * in each timing mode, and the stack bytes per frame (from the depths reached with two
+ * --stack-size values, which cancels what is on the stack below the recursion). Writes
+ * bench/results/depth.json.
  *
- *   node dist/bench/depth.js
+ *   npm run bench:depth        (or: node dist/bench/depth.js, on any node)
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -26,11 +27,15 @@ const FUNCTIONS: Record<string, string> = {
 }`,
 };
 
-function deepest(file: string, dir: string, nodeArgs: string[] = []): number {
+const MODES = ["exact", "sampled", "v8"];
+const BENCH = path.resolve(__dirname, "..", "..", "bench");
+
+function deepest(file: string, dir: string, nodeArgs: string[] = [], mode?: string): number {
   let lo = 10, hi = 200_000;
+  const env = profEnv(path.join(dir, "out.lprof"), mode ? { TSPROF_TIMING: mode } : {});
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    const r = runNode([...nodeArgs, "-e", `require(${JSON.stringify(file)}).depth(${mid})`], { cwd: dir, env: profEnv(path.join(dir, "out.lprof")) });
+    const r = runNode([...nodeArgs, "-e", `require(${JSON.stringify(file)}).depth(${mid})`], { cwd: dir, env });
     if (r.status === 0) lo = mid;
     else hi = mid - 1;
   }
@@ -39,18 +44,25 @@ function deepest(file: string, dir: string, nodeArgs: string[] = []): number {
 
 function main(): void {
   const dir = makeProject("tsprof-depth-");
-  console.log("function        plain depth  instrumented  ratio   bytes/frame plain  instrumented  ratio");
+  const rows: Record<string, unknown>[] = [];
+  console.log(`node ${process.version}`);
+  console.log(`function        plain depth${MODES.map((m) => `${m.padStart(10)} ratio`).join("")}   bytes/frame plain  instrumented`);
   for (const [name, body] of Object.entries(FUNCTIONS)) {
     const src = path.join(dir, `${name.replace(/\W+/g, "-")}.ts`);
     const plain = src.replace(/\.ts$/, ".plain.js"), prof = src.replace(/\.ts$/, ".prof.js");
     fs.writeFileSync(plain, compile(body, src, { plain: true }));
     fs.writeFileSync(prof, compile(`/** @profile */\n${body}`, src));
-    const [p, i] = [deepest(plain, dir), deepest(prof, dir)];
-    const frame = (file: string) => (400 * 1024) / (deepest(file, dir, ["--stack-size=900"]) - deepest(file, dir, ["--stack-size=500"]));
+    const p = deepest(plain, dir);
+    const depths = Object.fromEntries(MODES.map((m) => [m, deepest(prof, dir, [], m)]));
+    // Stack bytes per frame, from two stack sizes: what lies below the recursion cancels out.
+    const frame = (file: string) => (400 * 1024) / (deepest(file, dir, ["--stack-size=900"], "exact") - deepest(file, dir, ["--stack-size=500"], "exact"));
     const [fp, fi] = [frame(plain), frame(prof)];
-    console.log(`${name.padEnd(16)}${String(p).padStart(11)}${String(i).padStart(14)}${(i / p).toFixed(2).padStart(7)}x`
-      + `${fp.toFixed(0).padStart(19)}${fi.toFixed(0).padStart(14)}${(fp / fi).toFixed(2).padStart(7)}x`);
+    console.log(`${name.padEnd(16)}${String(p).padStart(11)}${MODES.map((m) => `${String(depths[m]).padStart(10)}${(depths[m] / p).toFixed(3).padStart(6)}`).join("")}`
+      + `${fp.toFixed(0).padStart(19)}${fi.toFixed(0).padStart(14)}`);
+    rows.push({ function: name, plain: p, instrumented: depths, ratio: Object.fromEntries(MODES.map((m) => [m, depths[m] / p])), bytesPerFrame: { plain: fp, instrumented: fi } });
   }
+  fs.mkdirSync(path.join(BENCH, "results"), { recursive: true });
+  fs.writeFileSync(path.join(BENCH, "results", "depth.json"), JSON.stringify({ node: process.version, date: new Date().toISOString(), rows }, null, 2) + "\n");
 }
 
 main();

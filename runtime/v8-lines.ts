@@ -145,7 +145,9 @@ function readSources(ids: string[]): Map<string, string> {
 
 const STRING = String.raw`"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'`;
 const REGISTRATION = new RegExp(String.raw`function\s+([\w$]+)\s*\(\s*\)\s*\{\s*return\s+[\w$]+\s*\|\|\s*\(\s*[\w$]+\s*=\s*[\w$.]+\.register\(\s*(${STRING})`, "g");
-const ENTRY = /(?:([\w$]+)\s*=\s*)?([\w$]+)\(\)\[(\d+)\]\.(push|enter)\(/g;
+// Each attempt starts only where a name starts (the lookbehinds): without them, irregexp took
+// 19 s over a 95 KB script holding a 2,000-term `a0 + a1 + …` (1 ms with them, same matches).
+const ENTRY = /(?<![\w$])(?:([\w$]+)\s*=\s*)?(?<![\w$])([\w$]+)\(\)\[(\d+)\]\.(push|enter)\(/g;
 const PROBE_METHODS = "hit|count|cont|iter|mark|turn";
 /** Instrumentation statements, for telling lines that hold nothing else. */
 const INSTRUMENTATION = new RegExp(String.raw`(?:const\s+)?[\w$]+\s*=\s*[\w$]+\(\)\[\d+\]\.(?:push\([\w$]*\)|enter\(\))|[\w$]+\.(?:${PROBE_METHODS})\(\d+\)|[\w$]+\.exit\((?:[\w$]+\s*=\s*[\w$]+\.up)?\)|\btry\b|\bfinally\b|[\s{};,]`, "g");

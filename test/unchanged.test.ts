@@ -142,3 +142,53 @@ boom(2);
     assert.equal(run.status, plain.status);
   }
 });
+
+test("Error.prepareStackTrace call sites: the same functions and files; mapped through the file's source map, the same TypeScript lines and columns; raw lines are the instrumented file's", () => {
+  const dir = fs.realpathSync(makeProject("tsprof-unchanged-callsites-"));
+  const source = `import { findSourceMap } from "node:module";
+function sites(): string[] {
+  const saved = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_e, cs) => cs;
+  const stack = new Error().stack as unknown as NodeJS.CallSite[];
+  Error.prepareStackTrace = saved;
+  return stack.slice(1, 3).map((c) => {
+    const at = findSourceMap(c.getFileName()!)?.findEntry(c.getLineNumber()! - 1, c.getColumnNumber()! - 1) as { originalLine: number; originalColumn: number };
+    return [c.getFunctionName(), c.getMethodName(), c.getTypeName(), c.getFileName()!.split(/[\\\\/]/).pop(), at.originalLine + 1, at.originalColumn + 1, c.getLineNumber()].map(String).join(" ");
+  });
+}
+/** @profile */
+function inner(n: number) {
+  const x = n + 1;
+  return sites().concat(String(x));
+}
+class K {
+  /** @profile */
+  outer() {
+    let s = 0;
+    for (let i = 0; i < 2; i++) s += i;
+    if (s > 0) { s++; return inner(s); }
+    return [];
+  }
+}
+console.log(new K().outer().join("\\n"));
+`;
+  const src = path.join(dir, "prog.ts");
+  fs.writeFileSync(src, source);
+  const options = { compilerOptions: { inlineSourceMap: true } };
+  const js = path.join(dir, "prog.js");
+  const run = (instrument: boolean) => {
+    fs.writeFileSync(js, compile(source, src, { ...options, plain: !instrument }));
+    const r = runNode(["--enable-source-maps", js], { cwd: dir, env: profEnv(path.join(dir, "out.lprof")) });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim().split("\n").map((l) => l.split(" "));
+  };
+  const plain = run(false), profiled = run(true);
+  assert.deepEqual(plain.map((l) => l.slice(0, 6).join(" ")), ["inner null null prog.js 15 10", "outer outer K prog.js 22 30", "3"]);
+  assert.deepEqual(profiled.map((l) => l.slice(0, 6)), plain.map((l) => l.slice(0, 6)));
+  const underRun = tsprof(["run", "-o", "run.lprof", "prog.ts"], { cwd: dir, env: profEnv(path.join(dir, "run.lprof")) });
+  assert.equal(underRun.status, 0, underRun.stderr);
+  const ran = underRun.stdout.trim().split("\n").slice(0, 3).map((l) => l.split(" ").slice(0, 6).join(" ").replace(" prog.ts ", " prog.js "));
+  assert.deepEqual(ran, plain.map((l) => l.slice(0, 6).join(" ")), "under tsprof run");
+  // The documented limit: the raw line is the instrumented file's (probes add lines above it).
+  for (let i = 0; i < 2; i++) assert.ok(Number(profiled[i][6]) > Number(plain[i][6]), `${profiled[i]} against ${plain[i]}`);
+});
