@@ -10,24 +10,21 @@
  * stack still holds that function (that caller and function) at that depth. So an exit only
  * has to put the stack pointer back, and nothing is cleared.
  *
- * Measured on fib(22) (57,313 calls, node 20, without the sampler, best of 4 processes): this
- * probe 0.55 ms against 0.16 ms unprofiled; one Float64Array slot increment per call and nothing
- * else 0.30 ms; the clock recorder 15–30 ms. See docs/prof.md.
+ * Measured on fib(22) (57,313 calls, node 20, without the sampler): this probe 0.63 ms against
+ * 0.16 ms unprofiled; counts alone (no stack, no edges) 0.27 ms; the clock recorder 15–30 ms.
+ * See docs/prof.md.
  */
 import { performance } from "node:perf_hooks";
 import type { ProfCaller } from "./prof-format";
 
 let cap = 256;
-/** Calls made while the function was already running: primitive calls are ncalls minus these. */
-let recursions = new Float64Array(cap);
+let pcalls = new Float64Array(cap);
 /** Depth of the function's outermost activation when it was last entered primitively. */
 let outer = new Int32Array(cap);
-/** The edge slot of the function's last call: the next call from the same caller needs no lookup. */
-let lastSlot = new Int32Array(cap);
 /**
- * A direct-mapped cache of edge slots by (function, caller), behind lastSlot: a constructor
- * called from two methods in turn changes caller on every call, and the Map lookup behind it
- * was a fifth of the class-heavy bench's time.
+ * A direct-mapped cache of edge slots by (function, caller): a constructor called from two
+ * methods in turn missed a last-caller cache on every call, and the Map lookup behind it was a
+ * fifth of the class-heavy bench's time.
  */
 const CACHE = 1 << 12;
 const cacheCallee = new Int32Array(CACHE).fill(-2);
@@ -39,14 +36,11 @@ let count = 0;
 
 let edgeCap = 1024;
 let edgeCalls = new Float64Array(edgeCap);
-/** The edge's calls made while that edge was already on the stack. */
-let edgeRecursions = new Float64Array(edgeCap);
+let edgePrims = new Float64Array(edgeCap);
 let edgeOuter = new Int32Array(edgeCap);
 let edgeCaller = new Int32Array(edgeCap);
 let edgeCallee = new Int32Array(edgeCap);
-// Slot 0 is no edge: its caller matches no stack entry, so a function's first call looks its edge up.
-edgeCaller[0] = -2;
-let edges = 1;
+let edges = 0;
 const slots: Map<number, number>[] = [];
 
 /**
@@ -71,73 +65,63 @@ export function addFunctions(n: number): number {
   count += n;
   if (count > cap) {
     while (count > cap) cap *= 2;
-    recursions = grow(recursions, cap); outer = grow(outer, cap); lastSlot = grow(lastSlot, cap);
+    pcalls = grow(pcalls, cap); outer = grow(outer, cap);
     waits = grow(waits, cap);
   }
   for (let i = base; i < count; i++) slots.push(new Map());
   return base;
 }
 
-/** The slot of edge caller → id, made when new; remembered as the function's last. */
-function switchEdge(id: number, caller: number): number {
-  const h = (Math.imul(id, 0x9e3779b1) ^ caller) & (CACHE - 1);
-  let s: number;
-  if (cacheCallee[h] === id && cacheCaller[h] === caller) {
-    s = cacheSlot[h];
-  } else {
-    let found = slots[id].get(caller);
-    if (found === undefined) {
-      found = edges++;
-      if (found >= edgeCap) {
-        edgeCap *= 2;
-        edgeCalls = grow(edgeCalls, edgeCap); edgeRecursions = grow(edgeRecursions, edgeCap); edgeOuter = grow(edgeOuter, edgeCap);
-        edgeCaller = grow(edgeCaller, edgeCap); edgeCallee = grow(edgeCallee, edgeCap);
-      }
-      edgeCaller[found] = caller;
-      edgeCallee[found] = id;
-      slots[id].set(caller, found);
+function slotFor(id: number, caller: number, h: number): number {
+  let s = slots[id].get(caller);
+  if (s === undefined) {
+    s = edges++;
+    if (s >= edgeCap) {
+      edgeCap *= 2;
+      edgeCalls = grow(edgeCalls, edgeCap); edgePrims = grow(edgePrims, edgeCap); edgeOuter = grow(edgeOuter, edgeCap);
+      edgeCaller = grow(edgeCaller, edgeCap); edgeCallee = grow(edgeCallee, edgeCap);
     }
-    s = found;
-    cacheCallee[h] = id;
-    cacheCaller[h] = caller;
-    cacheSlot[h] = s;
+    edgeCaller[s] = caller;
+    edgeCallee[s] = id;
+    slots[id].set(caller, s);
   }
-  lastSlot[id] = s;
+  cacheCallee[h] = id;
+  cacheCaller[h] = caller;
+  cacheSlot[h] = s;
   return s;
 }
 
 /**
  * Pushes `id` and counts the call; returns its depth (the frame token of a sync function).
- * The common case stays short (V8 inlines it, into every instrumented function): the caller is
- * the last one's, so the edge slot is known; the function is not running yet, so the call and
- * its edge are primitive, which is what is not counted. Edge lookups and recursion are out of
- * line. A function's ncalls is the sum of its edges' (countsSnapshot). Measured against the
- * previous probe (an inline hashed lookup on every call, primitive calls counted): fib 3.98x →
- * 3.52x, class-heavy 7.95x → 6.89x of plain (docs/prof.md).
+ * Kept small so V8 still inlines it, and the probed function into its callers: a call that is
+ * primitive is primitive on its edge too, so the edge test runs for recursive calls only.
+ * A function's ncalls is the sum of its edges' (countsSnapshot).
  */
 export function enter(id: number): number {
   const d = ++sp;
   stack[d] = id;
   const caller = stack[d - 1];
-  let s = lastSlot[id];
-  if (edgeCaller[s] !== caller) s = switchEdge(id, caller);
+  const h = (Math.imul(id, 0x9e3779b1) ^ caller) & (CACHE - 1);
+  const s = cacheCallee[h] === id && cacheCaller[h] === caller ? cacheSlot[h] : slotFor(id, caller, h);
   edgeCalls[s]++;
   const o = outer[id];
-  if (o < d && stack[o] === id) {
-    recursive(id, s, d, caller);
-  } else {
+  if (o >= d || stack[o] !== id) {
+    pcalls[id]++;
     outer[id] = d;
+    edgePrims[s]++;
     edgeOuter[s] = d;
+  } else {
+    recursive(id, s, d, caller);
   }
   return d;
 }
 
-/** A call made while the function runs; it is recursive on its edge too when that edge is on the stack. */
 function recursive(id: number, s: number, d: number, caller: number): void {
-  recursions[id]++;
   const e = edgeOuter[s];
-  if (e < d && stack[e] === id && stack[e - 1] === caller) edgeRecursions[s]++;
-  else edgeOuter[s] = d;
+  if (e >= d || stack[e] !== id || stack[e - 1] !== caller) {
+    edgePrims[s]++;
+    edgeOuter[s] = d;
+  }
 }
 
 /** Pops the frame entered at depth `d` (and anything a throw left above it). */
@@ -193,10 +177,10 @@ export function countsSnapshot(): { ncalls: number; pcalls: number; wait: number
     const callers: ProfCaller[] = [];
     let n = 0;
     for (const [caller, s] of slots[id]) {
-      callers.push([caller, edgeCalls[s], edgeCalls[s] - edgeRecursions[s], 0, 0]);
+      callers.push([caller, edgeCalls[s], edgePrims[s], 0, 0]);
       n += edgeCalls[s];
     }
-    out.push({ ncalls: n, pcalls: n - recursions[id], wait: waits[id] / 1000, callers });
+    out.push({ ncalls: n, pcalls: pcalls[id], wait: waits[id] / 1000, callers });
   }
   return out;
 }
