@@ -4,6 +4,7 @@
  * assertions: only which rows exist, exact counts, and generous ratios between two functions
  * of the same run.
  */
+import Ajv from "ajv";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -376,6 +377,10 @@ describe("exports of a sampler profile draw its stacks; edges alone would mislea
     const ss = toSpeedscope(statsFromProf(file(true))) as { shared: { frames: Array<{ name: string }> }; profiles: Array<{ samples: number[][]; weights: number[] }> };
     const stacks = ss.profiles[0].samples.map((st, i) => `${st.map((f) => ss.shared.frames[f].name).join("/")} ${ss.profiles[0].weights[i]}`);
     assert.deepEqual(stacks.sort(), ["main/x/leaf 0.1", "main/x/leaf/deep 0.5", "main/y/leaf 0.4"]);
+    // speedscope's own schema, from its npm package, says the file is one it opens.
+    const schema = JSON.parse(fs.readFileSync(require.resolve("speedscope/dist/release/file-format-schema.json"), "utf8"));
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+    assert.ok(validate(ss), JSON.stringify(validate.errors));
   });
 
   test("stacks survive add, strip_dirs and --dump; a run without them (clock mode) falls back to the edges", () => {
