@@ -3,8 +3,8 @@
  * sampling interval. The module (bench/workloads/prof-split.ts, instrumented by the
  * function-profile transform) has three functions doing the same loop 1 : 3 : 1 times,
  * interleaved, and clocks each call. Prints JSON `{ worst, samples }`: the worst distance, in
- * points, between a function's cumtime share of the three and its clocked share, and how many
- * samples landed in the three.
+ * points, between a function's cumtime share of the three and its clocked share, and the time
+ * the samples gave the three, in intervals (milliseconds ÷ interval).
  */
 import { recorder } from "../runtime/calls";
 import { sampledProfile } from "../runtime/calls-sampled";

@@ -147,7 +147,7 @@ function main(): void {
     "v8-sampler / v8-counts: V8's CPU profiler / precise coverage call counts alone, on the plain code");
   if (!cp) lines.push("", "(cProfile column empty: python3 is not installed)");
   if (Object.keys(acc).length) {
-    lines.push("", `Sampler accuracy: worst share error in points on three functions splitting 20/60/20 (median of ${ACCURACY_RUNS} processes), and samples in them`);
+    lines.push("", `Sampler accuracy: worst distance in points between sampled and clocked shares of three functions doing 1:3:1 (median of ${ACCURACY_RUNS} processes), and the time the samples gave them, in intervals`);
     lines.push(`${"interval".padEnd(10)} ${LENGTHS.map(([n, u]) => `${n} (${u} units)`.padStart(20)).join(" ")}`);
     for (const us of INTERVALS) {
       lines.push(`${`${us} µs`.padEnd(10)} ${LENGTHS.map(([n]) => `${fmt(acc[us][n].worst, 1)} pts, ${acc[us][n].samples}`.padStart(20)).join(" ")}`);
