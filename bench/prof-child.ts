@@ -3,7 +3,11 @@
  * times the workload module as harness.ts does.
  *   plain       nothing
  *   calls       the recorder instrumented code calls (tsprof prof --mode clock)
- *   sampler     the counting recorder and V8's sampler on this thread (tsprof prof --mode sampler)
+ *   sampler     the counting recorder and V8's sampler on this thread (tsprof prof --mode sampler),
+ *               every BENCH_PROF_INTERVAL µs (100)
+ *   counts      the counting recorder alone, without the sampler
+ *   counter     the floor of any probe in this transform: each entry adds 1 to its function's
+ *               Float64Array slot, nothing else (no stack, no edges, no primitive calls)
  *   v8-sampler  V8's CPU profiler, in-process through `inspector`, 100 µs interval
  *   v8-counts   V8's precise coverage with call counts (exact counts from V8 instead of counters)
  */
@@ -13,6 +17,24 @@ import { DEFAULT_INTERVAL_US, startSampler } from "../runtime/calls-writer";
 
 const mode = process.env.BENCH_PROF_MODE ?? "plain";
 if (mode === "calls") recorder();
+if (mode === "counts") recorder().setMode("sampler");
+if (mode === "counter") {
+  let slots = new Float64Array(1024);
+  let next = 0;
+  const exit = (_: number) => {};
+  (globalThis as Record<symbol, unknown>)[Symbol.for("tsprof.calls")] = {
+    module(_file: string, metas: unknown[]) {
+      const base = next;
+      next += metas.length;
+      if (next > slots.length) {
+        const grown = new Float64Array(next * 2);
+        grown.set(slots);
+        slots = grown;
+      }
+      return { enter: (local: number) => { slots[base + local]++; return 0; }, exit, suspend: <T>(_f: number, v: T) => v, resume: <T>(_f: number, v: T) => v };
+    },
+  };
+}
 if (mode === "sampler") {
   recorder().setMode("sampler");
   startSampler(Number(process.env.BENCH_PROF_INTERVAL ?? DEFAULT_INTERVAL_US));

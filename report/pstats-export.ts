@@ -1,12 +1,14 @@
 /**
  * Function profiles in the formats other tools open: `.cpuprofile` (Chrome DevTools, VS Code),
- * speedscope JSON, and a flame graph as a standalone SVG. A deterministic profile keeps
- * caller→callee edges, not whole stacks, so the call tree is rebuilt from them: a function's
- * time at a place in the tree is split among its callees in proportion to each edge's cumtime
- * (what gprof2dot and flameprof do with pstats data); recursion folds into the outer call.
+ * speedscope JSON, and a flame graph as a standalone SVG. A sampler-mode profile carries the
+ * stacks V8 sampled (rows of the profile, so TypeScript locations), and they are drawn as they
+ * were. A deterministic profile keeps caller→callee edges, not whole stacks, so its call tree is
+ * rebuilt from them: a function's time at a place in the tree is split among its callees in
+ * proportion to each edge's cumtime (what gprof2dot and flameprof do with pstats data);
+ * recursion folds into the outer call.
  */
 import { pathToFileURL } from "node:url";
-import { funcKey, stdString, type Func, type Stats } from "./pstats";
+import { funcKey, stdString, type Func, type StackNode, type Stats } from "./pstats";
 
 export interface TreeNode {
   func: Func;
@@ -19,8 +21,23 @@ export interface TreeNode {
 const MAX_NODES = 20_000;
 const MAX_DEPTH = 128;
 
-/** The call tree the edges imply; the root is synthetic (all top-level calls). */
+/** The call tree: the sampled stacks when every run has them, else what the edges imply; the root is synthetic (all top-level calls). */
 export function callTree(stats: Stats): TreeNode {
+  return stats.hasStacks() ? sampledTree(stats.stacks) : edgeTree(stats);
+}
+
+function sampledTree(root: StackNode): TreeNode {
+  const build = (n: StackNode): TreeNode => {
+    const children = [...n.children.values()].map(build).filter((c) => c.total > 0);
+    children.sort((a, b) => stdString(a.func) < stdString(b.func) ? -1 : 1);
+    return { func: n.func, self: n.self, total: n.self + children.reduce((t, c) => t + c.total, 0), children };
+  };
+  const tree = build(root);
+  return { ...tree, func: { file: "", line: 0, name: "(root)" }, self: 0 };
+}
+
+/** The call tree the edges imply. */
+export function edgeTree(stats: Stats): TreeNode {
   const callees = new Map<string, Array<[string, number]>>();
   for (const [key, s] of stats.stats) {
     for (const [caller, [, , , ct]] of s.callers) {

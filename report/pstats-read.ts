@@ -3,9 +3,9 @@
  * the file, the problem and the fix, like `tsprof view`'s for `.lprof`.
  */
 import * as fs from "node:fs";
-import { PROF_FORMAT, PROF_VERSION, type ProfCaller, type ProfFile, type ProfFunction, type ProfRun } from "../runtime/prof-format";
+import { PROF_FORMAT, PROF_VERSION, type ProfCaller, type ProfFile, type ProfFunction, type ProfRun, type ProfStackNode } from "../runtime/prof-format";
 import { jsonErrorOffset } from "./json-error";
-import { ctime, funcKey, Stats, type CallStat, type FuncStat } from "./pstats";
+import { ctime, funcKey, stackChild, Stats, type CallStat, type FuncStat, type StackNode } from "./pstats";
 import { LprofError, readProfileBytes } from "./read";
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -71,6 +71,14 @@ function validateRun(run: unknown, where: string, bad: (where: string, what: str
       }
     });
   });
+  if (run.stacks === undefined) return;
+  if (!Array.isArray(run.stacks)) throw bad(`${where}.stacks`, "is not a list");
+  run.stacks.forEach((node: unknown, k: number) => {
+    if (!Array.isArray(node) || node.length !== 3 || !node.every(isNum) || !Number.isInteger(node[0]) || node[0] < -1 || node[0] >= k
+      || !Number.isInteger(node[1]) || node[1] < 0 || node[1] >= n || node[2] < 0) {
+      throw bad(`${where}.stacks[${k}]`, `is not [parent node (-1..${k - 1}), function index (0..${n - 1}), self seconds >= 0]`);
+    }
+  });
 }
 
 /** The runs of a file as pstats figures (callers with index -1 — no profiled caller — are not listed). */
@@ -81,6 +89,17 @@ export function statsFromProf(prof: ProfFile, header?: string): Stats {
   if (modes.size) stats.mode = modes.size === 1 ? [...modes][0] : "mixed";
   for (const run of prof.runs) {
     const keys = run.functions.map((f) => funcKey(f));
+    if (run.stacks) {
+      const nodes: StackNode[] = [];
+      for (const [parent, fn, self] of run.stacks) {
+        const f = run.functions[fn];
+        const node = stackChild(parent < 0 ? stats.stacks : nodes[parent], { file: f.file, line: f.line, name: f.name });
+        node.self += self;
+        nodes.push(node);
+      }
+    } else if (run.functions.some((f) => f.tottime > 0 || f.cumtime > 0)) {
+      stats.stacksComplete = false;
+    }
     for (const f of run.functions) {
       if (f.ncalls === 0 && f.tottime === 0 && f.cumtime === 0) continue;
       const callers = new Map<string, CallStat>();
@@ -126,6 +145,17 @@ export function profFromStats(stats: Stats, argv: string[] = process.argv.slice(
     ...(s.sampled ? { sampled: true as const } : {}),
     callers: [...s.callers].map(([k, [nc, cc, tt, ct]]) => [indexOf(k), nc, cc, tt, ct] as ProfCaller),
   }));
+  const stacks: ProfStackNode[] = [];
+  if (stats.hasStacks()) {
+    const walk = (node: StackNode, parent: number) => {
+      for (const child of node.children.values()) {
+        const at = stacks.length;
+        stacks.push([parent, indexOf(funcKey(child.func)), child.self]);
+        walk(child, at);
+      }
+    };
+    walk(stats.stacks, -1);
+  }
   const now = new Date().toISOString();
   return {
     format: PROF_FORMAT,
@@ -133,6 +163,7 @@ export function profFromStats(stats: Stats, argv: string[] = process.argv.slice(
     runs: [{
       id: `merged-${process.pid}-${Date.now()}`, session: "merged", pid: process.pid, threadId: 0, argv, cwd: process.cwd(),
       node: process.version, start: now, end: now, duration: stats.totalTt, mode: stats.mode ?? "deterministic", functions: [...functions, ...extra],
+      ...(stacks.length ? { stacks } : {}),
     }],
   };
 }

@@ -28,6 +28,29 @@ export interface FuncStat {
   callers: Map<string, CallStat>;
 }
 
+/** A place in the sampled stacks: the function, its own seconds there, and what it called from there. */
+export interface StackNode {
+  func: Func;
+  self: number;
+  children: Map<string, StackNode>;
+}
+
+/** The child of `node` for `func`, made when new. */
+export function stackChild(node: StackNode, func: Func): StackNode {
+  const key = funcKey(func);
+  let c = node.children.get(key);
+  if (!c) node.children.set(key, (c = { func, self: 0, children: new Map() }));
+  return c;
+}
+
+function mergeStacks(into: StackNode, from: StackNode, rename: (f: Func) => Func = (f) => f): void {
+  for (const c of from.children.values()) {
+    const to = stackChild(into, rename(c.func));
+    to.self += c.self;
+    mergeStacks(to, c, rename);
+  }
+}
+
 /** Built-ins are `~:0(<name>)` and print as `{name}`, as in pstats. */
 export function stdString(f: Func): string {
   if (f.file === "~" && f.line === 0) {
@@ -137,6 +160,10 @@ export class Stats {
   sortType = "";
   /** How the times were taken (the runs' `mode`; `mixed` when files of both modes were added). */
   mode: string | undefined;
+  /** The sampled stacks of the runs read (sampler mode), merged; the root stands for no frame. */
+  stacks: StackNode = { func: { file: "", line: 0, name: "(root)" }, self: 0, children: new Map() };
+  /** False once a run with times but no stacks (clock mode, an older file) was added. */
+  stacksComplete = true;
   private fcnList: string[] | undefined;
   private allCallees: Map<string, Map<string, CallStat>> | undefined;
 
@@ -163,6 +190,8 @@ export class Stats {
     this.files.push(...other.files);
     if (other.mode) this.mode = this.mode && this.mode !== other.mode ? "mixed" : other.mode;
     for (const s of other.stats.values()) this.addFunction(s);
+    mergeStacks(this.stacks, other.stacks);
+    if (!other.stacksComplete) this.stacksComplete = false;
     return this;
   }
 
@@ -222,9 +251,17 @@ export class Stats {
         this.stats.set(nk, { ...s, func, callers });
       }
     }
+    const stacks = this.stacks;
+    this.stacks = { ...stacks, children: new Map() };
+    mergeStacks(this.stacks, stacks, (f) => ({ ...f, file: stripFile(f.file) }));
     this.fcnList = undefined;
     this.allCallees = undefined;
     return this;
+  }
+
+  /** Whether every run read carried its sampled stacks (then exports draw them as sampled). */
+  hasStacks(): boolean {
+    return this.stacksComplete && this.stacks.children.size > 0;
   }
 
   private maxNameLen(): number {

@@ -19,7 +19,7 @@
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FunctionInfo } from "./calls";
-import type { ProfCaller, ProfFunction } from "./prof-format";
+import type { ProfCaller, ProfFunction, ProfStackNode } from "./prof-format";
 import { originalLine, originalPosition } from "./source-positions";
 import type { CpuProfile, CpuProfileNode } from "./v8-cpu";
 
@@ -48,6 +48,16 @@ const keyOf = (file: string, line: number, name: string) => `${file}\0${line}\0$
  * counts from `counted`), then one row per other place the sampler saw.
  */
 export function sampledFunctions(profile: CpuProfile, infos: readonly FunctionInfo[], counted: ProfFunction[]): ProfFunction[] {
+  return sampledProfile(profile, infos, counted).functions;
+}
+
+/**
+ * The rows (sampledFunctions), and the stacks the samples were taken in, as a tree of rows: each
+ * node `[parent node, row, self seconds]`, parents first, with tsprof's own frames and dropped
+ * samples left out as they are from the rows. Exports draw it as it was sampled, where a
+ * profile with edges only has its call tree rebuilt.
+ */
+export function sampledProfile(profile: CpuProfile, infos: readonly FunctionInfo[], counted: ProfFunction[]): { functions: ProfFunction[]; stacks: ProfStackNode[] } {
   const rows: Row[] = counted.map((fn) => ({ fn: { ...fn, tottime: 0, cumtime: 0, callers: fn.callers.map((c) => [...c] as ProfCaller) }, instrumented: true }));
   const extra = new Map<string, number>();
   const byFile = new Map<string, number[]>();
@@ -132,7 +142,7 @@ export function sampledFunctions(profile: CpuProfile, infos: readonly FunctionIn
   const counts = new Map<number, boolean>();
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const rootId = profile.nodes[0]?.id;
-  if (rootId === undefined) return rows.map((r) => r.fn);
+  if (rootId === undefined) return { functions: rows.map((r) => r.fn), stacks: [] };
   const order: number[] = [];
   const todo: Array<[number, boolean]> = [[rootId, false]];
   while (todo.length) {
@@ -180,8 +190,22 @@ export function sampledFunctions(profile: CpuProfile, infos: readonly FunctionIn
   const onStack = new Map<number, number>();
   const edgeOnStack = new Map<string, number>();
   const inc = <K>(m: Map<K, number>, k: K, by: number) => m.set(k, (m.get(k) ?? 0) + by);
-  type Frame = { row: number; caller: number };
+  type Frame = { row: number; caller: number; node: number };
   const frames: Frame[] = [];
+  // The stack tree: a node per distinct path of rows, its children by row.
+  const stackParent: number[] = [], stackRow: number[] = [], stackSelf: number[] = [];
+  const stackChildren: Map<number, number>[] = [];
+  const rootChildren = new Map<number, number>();
+  const stackNode = (parent: number, row: number): number => {
+    const m = parent < 0 ? rootChildren : stackChildren[parent];
+    let n = m.get(row);
+    if (n === undefined) {
+      n = stackParent.length;
+      stackParent.push(parent); stackRow.push(row); stackSelf.push(0); stackChildren.push(new Map());
+      m.set(row, n);
+    }
+    return n;
+  };
 
   /** The caller of `row` on top of `frames`: the nearest instrumented frame (as the counters see it) for instrumented rows, the frame below for the rest. */
   const callerOf = (row: number): number => {
@@ -192,7 +216,7 @@ export function sampledFunctions(profile: CpuProfile, infos: readonly FunctionIn
     return frames.length ? frames[frames.length - 1].row : -1;
   };
   const push = (row: number): Frame => {
-    const f = { row, caller: callerOf(row) };
+    const f = { row, caller: callerOf(row), node: stackNode(frames.length ? frames[frames.length - 1].node : -1, row) };
     frames.push(f);
     inc(onStack, row, 1);
     inc(edgeOnStack, `${row},${f.caller}`, 1);
@@ -211,6 +235,7 @@ export function sampledFunctions(profile: CpuProfile, infos: readonly FunctionIn
   const selfTime = (f: Frame, w: number) => {
     rows[f.row].fn.tottime += w;
     edge(f.row, f.caller)[0] += w;
+    stackSelf[f.node] += w;
   };
 
   const walk: Array<[number, Frame | null]> = [[rootId, null]];
@@ -295,11 +320,28 @@ export function sampledFunctions(profile: CpuProfile, infos: readonly FunctionIn
       }
     }
   }
-  return compact(rows.map((r) => r.fn), counted.length);
+  const { functions, index } = compact(rows.map((r) => r.fn), counted.length);
+  return { functions, stacks: stackTree(stackParent, stackRow, stackSelf, index) };
+}
+
+/** The stack tree without its timeless branches, rows renumbered as compact() did. */
+function stackTree(parent: number[], row: number[], self: number[], index: Map<number, number>): ProfStackNode[] {
+  const total = self.slice();
+  // Children come after their parents, so one backward pass sums each subtree.
+  for (let i = parent.length - 1; i >= 0; i--) if (parent[i] >= 0) total[parent[i]] += total[i];
+  const renumber = new Map<number, number>();
+  const out: ProfStackNode[] = [];
+  for (let i = 0; i < parent.length; i++) {
+    const r = index.get(row[i]);
+    if (!(total[i] > 0) || r === undefined || (parent[i] >= 0 && !renumber.has(parent[i]))) continue;
+    renumber.set(i, out.length);
+    out.push([parent[i] < 0 ? -1 : renumber.get(parent[i])!, r, self[i]]);
+  }
+  return out;
 }
 
 /** Drops the sampled rows no counted sample reached, renumbering the callers that point past them. */
-function compact(fns: ProfFunction[], instrumented: number): ProfFunction[] {
+function compact(fns: ProfFunction[], instrumented: number): { functions: ProfFunction[]; index: Map<number, number> } {
   const index = new Map<number, number>();
   const kept: ProfFunction[] = [];
   fns.forEach((f, i) => {
@@ -311,7 +353,7 @@ function compact(fns: ProfFunction[], instrumented: number): ProfFunction[] {
   for (const f of kept) {
     f.callers = f.callers.filter((c) => c[0] < 0 || index.has(c[0])).map((c) => [c[0] < 0 ? c[0] : index.get(c[0])!, c[1], c[2], c[3], c[4]] as ProfCaller);
   }
-  return kept;
+  return { functions: kept, index };
 }
 
 function lineCount(s: FunctionInfo["span"]): number {

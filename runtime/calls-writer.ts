@@ -6,7 +6,7 @@
 import { performance } from "node:perf_hooks";
 import { isMainThread, threadId } from "node:worker_threads";
 import { recorder } from "./calls";
-import { PROF_FORMAT, PROF_VERSION, type ProfFile, type ProfFunction, type ProfRun } from "./prof-format";
+import { PROF_FORMAT, PROF_VERSION, type ProfFile, type ProfFunction, type ProfRun, type ProfStackNode } from "./prof-format";
 import { startCpuProfile, type CpuSession } from "./v8-cpu";
 
 export const PROF_OUTPUT_ENV = "TSPROF_PROF_OUTPUT";
@@ -27,14 +27,15 @@ export function startSampler(us: number): void {
 }
 
 /** The thread's rows: counters and clock, or counters and the sampler's times. */
-function functionsOf(): { functions: ProfFunction[]; mode: string; interval?: number } {
+function functionsOf(): { functions: ProfFunction[]; mode: string; interval?: number; stacks?: ProfStackNode[] } {
   const r = recorder();
   if (r.mode() !== "sampler") return { functions: r.snapshot(), mode: "deterministic" };
   const counted = r.snapshot();
   const profile = sampler?.stop() ?? null;
   if (!profile) return { functions: counted, mode: "v8-sampler", interval };
-  const { sampledFunctions } = require("./calls-sampled") as typeof import("./calls-sampled");
-  return { functions: sampledFunctions(profile, r.functions(), counted), mode: "v8-sampler", interval };
+  const { sampledProfile } = require("./calls-sampled") as typeof import("./calls-sampled");
+  const { functions, stacks } = sampledProfile(profile, r.functions(), counted);
+  return { functions, mode: "v8-sampler", interval, stacks };
 }
 
 /** This thread's run, as the file stores it. */

@@ -38,12 +38,20 @@ export interface ProfFunction {
   callers: ProfCaller[];
 }
 
+/** A node of a run's sampled stacks: `[parent node (-1: a top frame), function index, self seconds]`. */
+export type ProfStackNode = [parent: number, fn: number, self: number];
+
 export interface ProfRun extends RunInfo {
   /** How times were taken: `deterministic` (a clock at entry and exit) or `v8-sampler` (V8's CPU profiler). */
   mode: string;
   /** `v8-sampler`: the sampling interval, microseconds. */
   interval?: number;
   functions: ProfFunction[];
+  /**
+   * `v8-sampler`: the stacks the samples were taken in, as a tree of `functions` (parents before
+   * their children). Exports draw them; runs without them get a call tree rebuilt from the edges.
+   */
+  stacks?: ProfStackNode[];
 }
 
 export interface ProfFile {

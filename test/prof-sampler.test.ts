@@ -4,15 +4,17 @@
  * assertions: only which rows exist, exact counts, and generous ratios between two functions
  * of the same run.
  */
+import Ajv from "ajv";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, test } from "node:test";
-import { loadStats, readProf } from "../report/pstats-read";
+import { loadStats, profFromStats, readProf, statsFromProf } from "../report/pstats-read";
 import type { FuncStat, Stats } from "../report/pstats";
-import { sampledFunctions } from "../runtime/calls-sampled";
-import type { ProfCaller } from "../runtime/prof-format";
+import { toCpuProfile, toSpeedscope } from "../report/pstats-export";
+import { sampledFunctions, sampledProfile } from "../runtime/calls-sampled";
+import type { ProfCaller, ProfFile, ProfFunction } from "../runtime/prof-format";
 import type { CpuProfile } from "../runtime/v8-cpu";
 import { CLI, compile, makeProject, ROOT, runNode, type RunResult } from "./helpers";
 
@@ -135,7 +137,9 @@ before(() => {
 function allSampled(s: Stats): boolean {
   const tt = (name: string) => [...s.stats.values()].find((f) => f.func.name === name)?.tt ?? 0;
   const ct = (name: string) => [...s.stats.values()].find((f) => f.func.name === name)?.ct ?? 0;
-  return tt("busy") > 0.005 && tt("busy") > 3 * tt("cheap") && tt("inWorker") > 0.002 && tt("<regexp /\\s+/>") > 0 && tt("spin") > 0 && ct("join") > 0;
+  const re = [...s.stats.values()].find((f) => f.func.name === "<regexp /\\s+/>");
+  const fromSpaces = [...(re?.callers ?? new Map())].some(([k, [, , t]]) => k.endsWith("\0spaces") && t > 0);
+  return tt("busy") > 0.005 && tt("busy") > 3 * tt("cheap") && tt("inWorker") > 0.002 && fromSpaces && tt("spin") > 0 && ct("join") > 0;
 }
 
 describe("tsprof prof --mode sampler", () => {
@@ -187,7 +191,10 @@ describe("tsprof prof --mode sampler", () => {
     const report = stats.sort("time").printStats();
     assert.match(report, /\n +0 +\d+\.\d{3} {13}\d+\.\d{3} {10}\{regexp \/\\s\+\/\}\n/, "percall blank where nothing was counted, as pstats prints ncalls 0");
     assert.match(report, /\n {3}ncalls 0: not counted \(seen by V8's sampler only: built-ins, Node's internals, code not instrumented\)\n/);
-    assert.match(stats.printCallers("regexp"), /\{regexp \/\\s\+\/\} +<- +0 +\d+\.\d{3} +\d+\.\d{3}  program\.ts:\d+\((spaces|slugify)\)/);
+    // Both callers are listed (spaces here, slugify in the library), in the order the samples first met them.
+    const reCallers = stats.printCallers("regexp");
+    assert.match(reCallers, /\n\{regexp \/\\s\+\/\} +<- +0 +\d+\.\d{3} +\d+\.\d{3}  (program\.ts|index\.js):\d+\((spaces|slugify)\)\n/);
+    assert.match(reCallers, /(<-| {2,}) +0 +\d+\.\d{3} +\d+\.\d{3}  program\.ts:\d+\(spaces\)\n/);
     const join = fn(stats, "join", /^node:path$/);
     assert.ok(join.ct > 0 && join.nc === 0, "Node's internals have rows of their own");
     assert.match(stats.printCallers("\\(join\\)"), /node:path:\d+\(join\) +<- +0 .* program\.ts:\d+\(paths\)\n/);
@@ -221,6 +228,22 @@ describe("tsprof prof --mode sampler", () => {
     const tt = Number(/\n {8}1 +(\d\.\d{3}) .* api\.ts:2\(work\)\n/.exec(r.stdout)![1]);
     assert.ok(tt > 0, r.stdout);
     assert.match(r.stdout, /tsprof\/profile: mode "clock" needs the clock at every call; run the program with tsprof prof --mode clock\n$/);
+  });
+
+  test("the file carries the sampled stacks, and the .cpuprofile export draws them: busy under main, spin under slugify", () => {
+    const file = readProf(path.join(dir, "program.prof"));
+    const main = file.runs.find((r) => r.threadId === 0)!;
+    assert.ok(main.stacks && main.stacks.length > 0, "stacks written");
+    const r = prof(["stats", "--cpuprofile", "s.cpuprofile", "program.prof"]);
+    assert.equal(r.status, 0, r.stderr);
+    const cpu = JSON.parse(fs.readFileSync(path.join(dir, "s.cpuprofile"), "utf8")) as CpuJson;
+    const paths = cpuPaths(cpu);
+    assert.ok(paths.has("<module>/main/busy"), [...paths].join("\n"));
+    // The library's frames, not instrumented, in the stack V8 sampled (allSampled saw spin's samples).
+    assert.ok(paths.has("<module>/main/libWork/slugify/spin"), [...paths].join("\n"));
+    const busy = cpu.nodes.find((n) => n.callFrame.functionName === "busy")!;
+    assert.equal(busy.callFrame.url, `file://${fs.realpathSync(dir)}/program.ts`.replace(/^file:\/\/\/?/, "file:///"));
+    assert.equal(busy.callFrame.lineNumber, 11, "0-based, of the TypeScript source (line 12)");
   });
 
   test("--mode and --interval: bad values are one line, exit 2", () => {
@@ -294,11 +317,97 @@ describe("sampled times (runtime/calls-sampled.ts) on a constructed V8 profile",
     assert.deepEqual([at("<garbage collector>").file, at("<garbage collector>").line, at("<garbage collector>").sampled], ["~", 0, true]);
   });
 
+  test("the stacks as sampled: a tree of rows with self seconds, an inlined callee above its caller, tsprof's frames left out", () => {
+    const { functions, stacks } = sampledProfile(profile, infos, counted);
+    const named = stacks.map(([parent, row, self]) => [parent, functions[row].name, Math.round(self * 1e6)]);
+    assert.deepEqual(named, [
+      [-1, "<module>", 0],
+      [0, "outer", 3000],
+      [1, "inner", 1000],
+      [1, "rec", 1000],
+      [3, "rec", 2000],
+      [1, "<regexp /a+/>", 1000],
+      [-1, "<garbage collector>", 1000],
+    ]);
+  });
+
   test("edges: the counters' calls with the samples' times; sampled rows' callers from the stack", () => {
     const callers = (name: string) => at(name).callers.map(([c, nc, cc, tt, ct]) => [rows[c]?.name ?? c, nc, cc, Math.round(tt * 1e6), Math.round(ct * 1e6)]);
     assert.deepEqual(callers("rec"), [["outer", 1, 1, 1000, 3000], ["rec", 4, 0, 2000, 2000]]);
     assert.deepEqual(callers("inner"), [["outer", 2, 2, 1000, 1000]]);
     assert.deepEqual(callers("<regexp /a+/>"), [["outer", 0, 0, 1000, 1000]]);
     assert.deepEqual([at("<regexp /a+/>").ncalls, at("<regexp /a+/>").pcalls, at("<regexp /a+/>").sampled], [0, 0, true]);
+  });
+});
+
+type CpuJson = { nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number; children: number[] }> };
+
+/** Every root-to-node path of a .cpuprofile, as names joined by "/". */
+function cpuPaths(cpu: CpuJson): Set<string> {
+  const byId = new Map(cpu.nodes.map((n) => [n.id, n]));
+  const out = new Set<string>();
+  const walk = (id: number, prefix: string) => {
+    const n = byId.get(id)!;
+    const here = n.callFrame.functionName === "(root)" ? "" : prefix ? `${prefix}/${n.callFrame.functionName}` : n.callFrame.functionName;
+    if (here) out.add(here);
+    for (const c of n.children) walk(c, here);
+  };
+  walk(cpu.nodes[0].id, "");
+  return out;
+}
+
+describe("exports of a sampler profile draw its stacks; edges alone would mislead", () => {
+  // main calls x and y; both call leaf; leaf calls deep only when x called it.
+  const fns: ProfFunction[] = [
+    { file: "/p/app.ts", line: 1, name: "main", ncalls: 1, pcalls: 1, tottime: 0, cumtime: 1, callers: [] },
+    { file: "/p/app.ts", line: 5, name: "x", ncalls: 1, pcalls: 1, tottime: 0, cumtime: 0.6, callers: [[0, 1, 1, 0, 0.6]] },
+    { file: "/p/app.ts", line: 9, name: "y", ncalls: 1, pcalls: 1, tottime: 0, cumtime: 0.4, callers: [[0, 1, 1, 0, 0.4]] },
+    { file: "/p/app.ts", line: 13, name: "leaf", ncalls: 2, pcalls: 2, tottime: 0.5, cumtime: 1, callers: [[1, 1, 1, 0.1, 0.6], [2, 1, 1, 0.4, 0.4]] },
+    { file: "/p/app.ts", line: 17, name: "deep", ncalls: 1, pcalls: 1, tottime: 0.5, cumtime: 0.5, callers: [[3, 1, 1, 0.5, 0.5]] },
+  ];
+  const file = (withStacks: boolean): ProfFile => ({
+    format: "tsprof-prof", version: 2,
+    runs: [{
+      id: "1-0-1", session: "s", pid: 1, threadId: 0, argv: [], cwd: "/p", node: "v20", start: "", end: "", duration: 1, mode: "v8-sampler", interval: 100,
+      functions: fns,
+      ...(withStacks ? { stacks: [[-1, 0, 0], [0, 1, 0], [1, 3, 0.1], [2, 4, 0.5], [0, 2, 0], [4, 3, 0.4]] } : {}),
+    }],
+  });
+
+  test(".cpuprofile and speedscope: deep only under x, as sampled; rebuilt from edges it would show under y too", () => {
+    const real = cpuPaths(toCpuProfile(statsFromProf(file(true))) as CpuJson);
+    assert.deepEqual([...real].sort(), ["main", "main/x", "main/x/leaf", "main/x/leaf/deep", "main/y", "main/y/leaf"]);
+    const rebuilt = cpuPaths(toCpuProfile(statsFromProf(file(false))) as CpuJson);
+    assert.ok(rebuilt.has("main/y/leaf/deep"), "the edges cannot tell which leaf called deep");
+    const ss = toSpeedscope(statsFromProf(file(true))) as { shared: { frames: Array<{ name: string }> }; profiles: Array<{ samples: number[][]; weights: number[] }> };
+    const stacks = ss.profiles[0].samples.map((st, i) => `${st.map((f) => ss.shared.frames[f].name).join("/")} ${ss.profiles[0].weights[i]}`);
+    assert.deepEqual(stacks.sort(), ["main/x/leaf 0.1", "main/x/leaf/deep 0.5", "main/y/leaf 0.4"]);
+    // speedscope's own schema, from its npm package, says the file is one it opens.
+    const schema = JSON.parse(fs.readFileSync(require.resolve("speedscope/dist/release/file-format-schema.json"), "utf8"));
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+    assert.ok(validate(ss), JSON.stringify(validate.errors));
+  });
+
+  test("stacks survive add, strip_dirs and --dump; a run without them (clock mode) falls back to the edges", () => {
+    const a = statsFromProf(file(true)), b = statsFromProf(file(true));
+    a.add(b).stripDirs();
+    const dumped = statsFromProf(JSON.parse(JSON.stringify(profFromStats(a))) as ProfFile);
+    assert.ok(dumped.hasStacks());
+    const ss = toSpeedscope(dumped) as { shared: { frames: Array<{ name: string; file?: string }> }; profiles: Array<{ samples: number[][]; weights: number[] }> };
+    const deep = ss.shared.frames.findIndex((f) => f.name === "deep");
+    assert.equal(ss.shared.frames[deep].file, "app.ts");
+    const i = ss.profiles[0].samples.findIndex((st) => st[st.length - 1] === deep);
+    assert.ok(Math.abs(ss.profiles[0].weights[i] - 1.0) < 1e-9, "two runs' deep, merged");
+    const mixed = statsFromProf(file(true)).add(statsFromProf(file(false)));
+    assert.ok(!mixed.hasStacks());
+    assert.ok(cpuPaths(toCpuProfile(mixed) as CpuJson).has("main/y/leaf/deep"));
+  });
+
+  test("a malformed stack node is refused in one line", () => {
+    const bad = file(true);
+    bad.runs[0].stacks![3] = [7, 4, 0.5];
+    const p = path.join(makeProject("tsprof-prof-stacks-"), "bad.prof");
+    fs.writeFileSync(p, JSON.stringify(bad));
+    assert.throws(() => readProf(p), /^Error: tsprof: .*bad\.prof is malformed: runs\[0\]\.stacks\[3\] is not \[parent node \(-1\.\.2\), function index \(0\.\.4\), self seconds >= 0\]; re-run the program to write it again$/);
   });
 });
