@@ -36,12 +36,13 @@ export function startHeapSampler(gate?: SharedArrayBuffer): void {
   worker.on("error", () => {});
   // At exit the sampler's inspector session must be gone, or node says on stderr that it waits
   // for it (on process.exit() with the session connected): the thread is told, and answers once
-  // disconnected. A quarter second at most, if it cannot run.
+  // disconnected, within milliseconds on an idle machine. Two seconds at most, if it cannot run: a
+  // quarter second was too short at a load average of 22 on two cores, and node then printed it.
   const ending = new Int32Array(exit);
   const onExit = () => {
     Atomics.store(ending, 0, 1);
     Atomics.notify(ending, 0);
-    Atomics.wait(ending, 1, 0, 250);
+    Atomics.wait(ending, 1, 0, 2000);
   };
   process.on("exit", onExit);
   // The program starts once the sampler has its first answer (the inspector answers this wait
