@@ -60,6 +60,8 @@ before(() => {
         compilerOptions: { target: "es2022", module: "commonjs", strict: true, noUnusedLocals: true, esModuleInterop: true, types: ["node"] },
       }),
       "jest.config.js": `module.exports = { preset: "tsprof", testMatch: ["**/jt/*.test.ts"] };\n`,
+      // A TypeScript config, which jest loads through ts-node's require hook: under tsprof run too.
+      "jest.run.config.ts": `import type { Config } from "jest";\nconst config: Config = { preset: "tsprof", testMatch: ["**/jt/*.test.ts"] };\nexport default config;\n`,
       "jest.ts-jest.config.js": `module.exports = {
   testMatch: ["**/jt/*.test.ts"],
   transform: { "^.+\\\\.ts$": ["tsprof/jest", { transformer: "ts-jest" }] },
@@ -109,6 +111,13 @@ test("jest with ts-jest behind tsprof/jest: ts-jest type-checks the instrumented
 test("jest with babel-jest behind tsprof/jest", () => {
   const output = path.join(dir, "babel-jest.lprof");
   const r = run(["node_modules/jest/bin/jest.js", "--no-cache", "-c", "jest.babel.config.js"], output);
+  assert.match(r.stderr, /Tests: +2 passed/);
+  assert.deepEqual(profileByFile(output, dir), CART_HITS);
+});
+
+test("jest under tsprof run, with a jest.config.ts: jest starts, and the preset's profile has every test file", () => {
+  const output = path.join(dir, "jest-run.lprof");
+  const r = run([CLI, "run", "-q", "-o", output, "node_modules/jest/bin/jest.js", "--no-cache", "-c", "jest.run.config.ts"], "");
   assert.match(r.stderr, /Tests: +2 passed/);
   assert.deepEqual(profileByFile(output, dir), CART_HITS);
 });
