@@ -44,6 +44,10 @@ const COMMANDS: Record<string, () => Command> = {
     const m = require("./mprof") as typeof import("./mprof");
     return { spec: m.mprofSpec, run: m.mprofCommand };
   },
+  build: () => {
+    const m = require("./build") as typeof import("./build");
+    return { spec: m.buildSpec, run: m.buildCommand };
+  },
 };
 
 const mainSpec: CommandSpec = {
@@ -64,6 +68,7 @@ const mainSpec: CommandSpec = {
     "  export   convert .lprof files: kernprof pickle, speedscope, istanbul coverage, a JSON table",
     "  heap     object counts, growth and retainer chains of V8 heap snapshots, as objgraph",
     "  mprof    memory over time, as mprof: run, plot (PNG, SVG, HTML), list, clean, rm, peak",
+    "  build    build with ts-patch's tspc and the plugin; on TypeScript 7, one line saying what works",
     "  help     this text; tsprof help COMMAND: that command's options",
     "",
     "Profile a program: mark functions with /** @profile */, add { \"transform\": \"tsprof/transformer\" }",

@@ -24,9 +24,9 @@ test("tsprof help and tsprof help COMMAND print the help texts, exit 0", () => {
 
 test("a mistyped command or option: did you mean, exit 2", () => {
   const cases: [string[], string][] = [
-    [["vew", "x.lprof"], `tsprof: unknown command "vew" (did you mean "view"?); commands: view, run, prof, stats, timeit, html, export, heap, mprof\nTry 'tsprof --help' for more information.\n`],
-    [["hlep"], `tsprof: unknown command "hlep" (did you mean "help"?); commands: view, run, prof, stats, timeit, html, export, heap, mprof\nTry 'tsprof --help' for more information.\n`],
-    [["frobnicate"], `tsprof: unknown command "frobnicate"; commands: view, run, prof, stats, timeit, html, export, heap, mprof\nTry 'tsprof --help' for more information.\n`],
+    [["vew", "x.lprof"], `tsprof: unknown command "vew" (did you mean "view"?); commands: view, run, prof, stats, timeit, html, export, heap, mprof, build\nTry 'tsprof --help' for more information.\n`],
+    [["hlep"], `tsprof: unknown command "hlep" (did you mean "help"?); commands: view, run, prof, stats, timeit, html, export, heap, mprof, build\nTry 'tsprof --help' for more information.\n`],
+    [["frobnicate"], `tsprof: unknown command "frobnicate"; commands: view, run, prof, stats, timeit, html, export, heap, mprof, build\nTry 'tsprof --help' for more information.\n`],
     [["run", "--smaple", "app.ts"], `tsprof run: unknown option --smaple (did you mean --sample?)\nTry 'tsprof run --help' for more information.\n`],
     [["view", "--skip-zeros", "x.lprof"], `tsprof view: unknown option --skip-zeros (did you mean --skip-zero?)\nTry 'tsprof view --help' for more information.\n`],
   ];

@@ -3,7 +3,7 @@
  * the install line's packages, the tsconfig.json snippet, the build-and-run commands, then the
  * `tsprof view` they end with. Also `tsprof run` under npx: the hint it prints runs as shown.
  */
-import { execSync } from "node:child_process";
+import { execSync, spawnSync } from "node:child_process";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -59,6 +59,18 @@ describe("the README's plugin steps", () => {
     const report = sh(commands[1]);
     assert.match(report, /File: src\/app\.ts\nFunction: checksum at line 1\n/);
     assert.match(report, /\n {5}5 {6}1001 .* {2}for \(const byte of b\) sum = \(sum \+ byte\) % 65521;\n/);
+  });
+
+  test("npx tsprof build runs tspc with its arguments: the same build, and the program's profile", () => {
+    fs.rmSync(path.join(dir, "dist"), { recursive: true, force: true });
+    fs.rmSync(path.join(dir, "out.lprof"), { force: true });
+    assert.equal(sh("npx tsprof build -p tsconfig.json"), "");
+    assert.equal(sh("node dist/app.js"), `${(1000 * 7) % 65521} true\n`);
+    assert.match(sh("npx tsprof view out.lprof"), /Function: checksum at line 1\n/);
+    // tspc's own diagnostics and exit code come through.
+    const bad = spawnSync("npx", ["tsprof", "build", "--noSuchOption"], { cwd: dir, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stdout + bad.stderr, /error TS5023: Unknown compiler option '--noSuchOption'/);
   });
 
   test("the installed package has no install script (npm asks users to approve those, and warns at every install)", () => {

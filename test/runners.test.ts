@@ -7,7 +7,8 @@ import { before, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { CLI, expectedHits, profEnv } from "./helpers";
+import * as fs from "node:fs";
+import { CLI, compile, expectedHits, profEnv } from "./helpers";
 import { packedProject } from "./packed";
 import { APP, APP_HITS, APP_OUTPUT, CART, LIB, profileByFile } from "./e2e-fixture";
 
@@ -18,6 +19,13 @@ const CALLS_A = ["total([{ price: 2, qty: 3 }, { price: 1, qty: 1 }])", 7, "tota
 const CALLS_B = ["total([{ price: 5, qty: 1 }])", 5] as const;
 const jestFile = (calls: readonly (string | number)[]) => `import { test, expect } from "@jest/globals";
 import { total } from "../src/cart";
+test("total", () => {
+${pairs(calls).map(([c, v]) => `  expect(${c}).toBe(${v});`).join("\n")}
+});
+`;
+// Tests of a build: JavaScript that requires what tspc wrote.
+const builtJestFile = (calls: readonly (string | number)[]) => `const { test, expect } = require("@jest/globals");
+const { total } = require("../built/cart.js");
 test("total", () => {
 ${pairs(calls).map(([c, v]) => `  expect(${c}).toBe(${v});`).join("\n")}
 });
@@ -60,6 +68,8 @@ before(() => {
         compilerOptions: { target: "es2022", module: "commonjs", strict: true, noUnusedLocals: true, esModuleInterop: true, types: ["node"] },
       }),
       "jest.config.js": `module.exports = { preset: "tsprof", testMatch: ["**/jt/*.test.ts"] };\n`,
+      // A TypeScript config, which jest loads through ts-node's require hook: under tsprof run too.
+      "jest.run.config.ts": `import type { Config } from "jest";\nconst config: Config = { preset: "tsprof", testMatch: ["**/jt/*.test.ts"] };\nexport default config;\n`,
       "jest.ts-jest.config.js": `module.exports = {
   testMatch: ["**/jt/*.test.ts"],
   transform: { "^.+\\\\.ts$": ["tsprof/jest", { transformer: "ts-jest" }] },
@@ -73,6 +83,9 @@ before(() => {
   setupFilesAfterEnv: ["tsprof/jest-setup"],
 };
 `,
+      "jest.built.config.js": `module.exports = { testMatch: ["**/jb/*.test.js"], setupFilesAfterEnv: ["tsprof/jest-setup"] };\n`,
+      "jb/a.test.js": builtJestFile(CALLS_A),
+      "jb/b.test.js": builtJestFile(CALLS_B),
       "jt/a.test.ts": jestFile(CALLS_A),
       "jt/b.test.ts": jestFile(CALLS_B),
       "nt/a.test.ts": nodeTestFile(CALLS_A),
@@ -109,6 +122,23 @@ test("jest with ts-jest behind tsprof/jest: ts-jest type-checks the instrumented
 test("jest with babel-jest behind tsprof/jest", () => {
   const output = path.join(dir, "babel-jest.lprof");
   const r = run(["node_modules/jest/bin/jest.js", "--no-cache", "-c", "jest.babel.config.js"], output);
+  assert.match(r.stderr, /Tests: +2 passed/);
+  assert.deepEqual(profileByFile(output, dir), CART_HITS);
+});
+
+test("jest on a plugin build, with tsprof/jest-setup: the sandbox never exits, yet every test file's profile lands in one file", () => {
+  // What tspc writes for src/cart.ts with the plugin (CommonJS), the build the tests require.
+  fs.mkdirSync(path.join(dir, "built"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "built/cart.js"), compile(CART, path.join(dir, "src/cart.ts")));
+  const output = path.join(dir, "jest-built.lprof");
+  const r = run(["node_modules/jest/bin/jest.js", "--no-cache", "-c", "jest.built.config.js"], output);
+  assert.match(r.stderr, /Tests: +2 passed/);
+  assert.deepEqual(profileByFile(output, dir), CART_HITS);
+});
+
+test("jest under tsprof run, with a jest.config.ts: jest starts, and the preset's profile has every test file", () => {
+  const output = path.join(dir, "jest-run.lprof");
+  const r = run([CLI, "run", "-q", "-o", output, "node_modules/jest/bin/jest.js", "--no-cache", "-c", "jest.run.config.ts"], "");
   assert.match(r.stderr, /Tests: +2 passed/);
   assert.deepEqual(profileByFile(output, dir), CART_HITS);
 });

@@ -17,7 +17,7 @@ import { readLprof } from "../report/read";
 
 /** The probe calls of an emitted program, in order, with the emitter's unique names normalized. */
 function probeCalls(js: string): string[] {
-  return [...js.matchAll(/__tsp_[sc](?:_\d+)?\.(\w+)\(([\d, ]*)/g)].map((m) => `${m[1]}(${m[2]}`).sort();
+  return [...js.matchAll(/(?:__tsp_s|__tsp_load(?:_\d+)?\.c)(?:_\d+)?\.(\w+)\(([\d, ]*)/g)].map((m) => `${m[1]}(${m[2]}`).sort();
 }
 
 /** Text-level edge cases for the text emitter: where insertions meet (ends of nested bodies, no whitespace, directives). */
@@ -138,6 +138,7 @@ for (const c of [...cases, ...textCases]) {
     });
     assert.equal(out.length, c.source.split("\n").length + 3, "lines added before the footer");
     const js = compile(code, src, { ...c.options, plain: true });
+    assert.ok(probeCalls(js).length > 0, "no probe found in the text emitter's output");
     assert.deepEqual(probeCalls(js), probeCalls(compile(c.source, src, c.options)), "the two emitters place different probes");
     const file = path.join(r.dir, `text${c.options?.esm ? ".mjs" : ".js"}`);
     fs.writeFileSync(file, js);
@@ -222,6 +223,6 @@ test("text emitter: typed declarations, so the output type-checks under strict s
   const transformed = ts.transform(sf, [createTransformer(ts)], { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 });
   const printed = ts.createPrinter().printFile(transformed.transformed[0]);
   transformed.dispose();
-  assert.match(printed, /__tsp_c_\d+\.hit\(/);
+  assert.match(printed, /__tsp_load_\d+\.c\.hit\(/);
   assert.deepEqual(check(path.join(dir, "emitted-factory.ts"), printed), []);
 });

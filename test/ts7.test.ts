@@ -82,6 +82,18 @@ test("TypeScript 7: tspc dies inside ts-patch, tsc ignores the plugin; tsprof vi
   assert.deepEqual(view(), [1, hint]);
 });
 
+test("TypeScript 7: tsprof build stops before tspc, in one line naming what works", () => {
+  fs.rmSync(path.join(dir, "plugin/dist"), { recursive: true, force: true });
+  const r = node([CLI, "build", "-p", "plugin"]);
+  assert.equal(r.status, 2);
+  assert.equal(r.stdout, "");
+  assert.equal(r.stderr, "tsprof build: TypeScript 7.0.2 is installed here, and no plugin build profiles with it: its tsc ignores compilerOptions.plugins, "
+    + "and ts-patch's tspc fails on it before loading any plugin (TypeError: Cannot read properties of undefined (reading 'LineFeed')); "
+    + "run the program with `npx tsprof run app.ts`, add a bundler plugin (tsprof/vite, tsprof/esbuild, tsprof/rollup, tsprof/rolldown, tsprof/webpack, tsprof/rspack), "
+    + "or build with tspc on TypeScript 6 (npm i -D typescript@6)\n");
+  assert.equal(fs.existsSync(path.join(dir, "plugin/dist")), false);
+});
+
 test("TypeScript 7: tsprof run profiles the project", () => {
   const r = node([CLI, "run", "-q", "-o", "run.lprof", "src/app.ts"]);
   assert.equal(r.status, 0, r.stderr);

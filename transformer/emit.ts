@@ -28,7 +28,6 @@ export function emitInstrumented(
   const sites = new SiteIndex(plan);
   const stateName = f.createUniqueName("__tsp_s");
   const loadName = f.createUniqueName("__tsp_load");
-  const cacheName = f.createUniqueName("__tsp_m");
   const runtimeName = f.createUniqueName("__tsprof");
 
   /**
@@ -39,8 +38,9 @@ export function emitInstrumented(
    * Functions that suspend (async, generators) interleave, and keep theirs in a local.
    */
   let syncState = false;
-  const currentName = f.createUniqueName("__tsp_c");
-  const state = (): TS.Identifier => (syncState ? currentName : stateName);
+  // A property of the hoisted load function, not a module variable: see registration.
+  const current = () => f.createPropertyAccessExpression(loadName, "c");
+  const state = (): TS.Expression => (syncState ? current() : stateName);
   const call = (method: string, args: TS.Expression[]) =>
     f.createCallExpression(f.createPropertyAccessExpression(state(), method), undefined, args);
   const probe = (site: ProbeSite) =>
@@ -224,11 +224,11 @@ export function emitInstrumented(
 
   const enterStatement = (pf: PlannedFunction) =>
     pf.kind === "sync" ? f.createExpressionStatement(f.createAssignment(
-      currentName,
+      current(),
       f.createCallExpression(
         f.createPropertyAccessExpression(f.createElementAccessExpression(f.createCallExpression(loadName, undefined, []), pf.index), "push"),
         undefined,
-        [currentName],
+        [current()],
       ),
     )) : f.createVariableStatement(
       undefined,
@@ -284,7 +284,7 @@ export function emitInstrumented(
     // A sync invocation stops being current before its `exit` is called: a stack overflow in
     // that call loses the last line's time, never which invocation is current.
     const exit = syncState
-      ? call("exit", [f.createAssignment(currentName, f.createPropertyAccessExpression(currentName, "up"))])
+      ? call("exit", [f.createAssignment(current(), f.createPropertyAccessExpression(current(), "up"))])
       : call("exit", []);
     const guarded = f.createTryStatement(
       f.createBlock(statements, true),
@@ -319,11 +319,7 @@ export function emitInstrumented(
 
   const statements = ts.visitNodes(sf.statements, visit, ts.isStatement);
   const header = moduleHeader(ts, f, sf, context.getCompilerOptions(), runtimeName, options.runtime ?? "tsprof/runtime");
-  const footer = registration(ts, f, plan, loadName, cacheName, runtimeName, options.runtimeOptions, options.texts);
-  if (plan.functions.some((fn) => fn.kind === "sync")) {
-    footer.push(f.createVariableStatement(undefined, f.createVariableDeclarationList(
-      [f.createVariableDeclaration(currentName, undefined, runtimeType(ts, f, runtimeName, "Invocation", false))], 0)));
-  }
+  const footer = registration(ts, f, plan, loadName, runtimeName, options.runtimeOptions, options.texts);
   let n = 0;
   while (n < statements.length && isDirective(ts, statements[n])) n++;
   const eager = f.createExpressionStatement(f.createCallExpression(loadName, undefined, []));
@@ -366,7 +362,8 @@ function moduleHeader(
   const requireCall = (callee: TS.Expression) => f.createCallExpression(callee, undefined, [f.createStringLiteral(specifier)]);
   const declare = (init: TS.Expression) => f.createVariableStatement(
     undefined,
-    f.createVariableDeclarationList([f.createVariableDeclaration(runtimeName, undefined, undefined, init)], ts.NodeFlags.None),
+    // `const`: the header is the module's first statement, so nothing can read it before it runs.
+    f.createVariableDeclarationList([f.createVariableDeclaration(runtimeName, undefined, undefined, init)], ts.NodeFlags.Const),
   );
   if (emitsCommonJs(ts, sf, options)) return declare(requireCall(f.createIdentifier("require")));
   if (!ts.isExternalModule(sf)) {
@@ -411,16 +408,20 @@ function emitsCommonJs(ts: typeof TS, sf: TS.SourceFile, options: TS.CompilerOpt
 }
 
 /**
- * `function load() { return m || (m = runtime.register(file, [...])) }` and `var m;`: a hoisted
+ * `function load() { return load.m || (load.m = runtime.register(file, [...])) }`: a hoisted
  * function, so instrumented functions find their counters even when called before the module body
- * ran (hoisted calls, import cycles).
+ * ran (hoisted calls, import cycles). The registered functions (`load.m`) and the file's current
+ * sync invocation (`load.c`) are its properties: a function declaration is the one binding that
+ * exists before the module body runs and that lint rules accept (a `let` throws in an import
+ * cycle; a `var` fails `no-var`). The two top-level assignments after it declare the properties'
+ * types to TypeScript (printed source that is type-checked) and change nothing: `load()` returns
+ * the array already registered, and no sync invocation of the file runs when its body ends.
  */
 function registration(
   ts: typeof TS,
   f: TS.NodeFactory,
   plan: FilePlan,
   loadName: TS.Identifier,
-  cacheName: TS.Identifier,
   runtimeName: TS.Identifier,
   runtimeOptions: EmitOptions["runtimeOptions"],
   texts?: string[],
@@ -451,15 +452,22 @@ function registration(
   }
   if (texts?.length) args.push(f.createArrayLiteralExpression(texts.map((t) => f.createStringLiteral(t))));
   const register = f.createCallExpression(f.createPropertyAccessExpression(runtimeName, "register"), undefined, args);
+  const cache = () => f.createPropertyAccessExpression(loadName, "m");
+  const statsType = f.createArrayTypeNode(f.createTypeReferenceNode(f.createQualifiedName(runtimeName, "FunctionStats")));
   const load = f.createFunctionDeclaration(
-    undefined, undefined, loadName, undefined, [], undefined,
+    undefined, undefined, loadName, undefined, [], statsType,
     f.createBlock([f.createReturnStatement(
-      f.createLogicalOr(cacheName, f.createParenthesizedExpression(f.createAssignment(cacheName, register))),
+      f.createLogicalOr(cache(), f.createParenthesizedExpression(f.createAssignment(cache(), register))),
     )], true),
   );
-  const cache = f.createVariableStatement(undefined, f.createVariableDeclarationList(
-    [f.createVariableDeclaration(cacheName, undefined, runtimeType(ts, f, runtimeName, "FunctionStats", true))], 0));
-  return [load, cache];
+  const out: TS.Statement[] = [load, f.createExpressionStatement(f.createAssignment(cache(), f.createCallExpression(loadName, undefined, [])))];
+  if (plan.functions.some((fn) => fn.kind === "sync")) {
+    out.push(f.createExpressionStatement(f.createAssignment(
+      f.createPropertyAccessExpression(loadName, "c"),
+      f.createAsExpression(f.createIdentifier("undefined"), runtimeType(ts, f, runtimeName, "Invocation", false)),
+    )));
+  }
+  return out;
 }
 
 /**

@@ -44,7 +44,9 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
     for (let i = 1; text.includes(name); i++) name = `${base}_${i}`;
     return name;
   };
-  const S = unique("__tsp_s"), C = unique("__tsp_c"), LOAD = unique("__tsp_load"), CACHE = unique("__tsp_m"), RT = unique("__tsprof");
+  const S = unique("__tsp_s"), LOAD = unique("__tsp_load"), RT = unique("__tsprof");
+  // The file's current sync invocation, a property of the hoisted load function (see registration).
+  const C = `${LOAD}.c`;
   const sites = new SiteIndex(plan);
   const decorators = new Set(plan.decorators);
   const startOf = (n: TS.Node) => n.getStart(sf);
@@ -217,14 +219,21 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
     : format === "ts-cjs" ? `import ${RT} = require(${specifier});`
     : `const ${RT} = require(${specifier});`;
   ms.appendLeft(headAt, n > 0 ? ` ${header} ${LOAD}();` : `${header} ${LOAD}(); `);
-  ms.append(`\n${registration(plan, LOAD, CACHE, RT, options.runtimeOptions, typed, C, options.texts)}\n`);
+  ms.append(`\n${registration(plan, LOAD, RT, options.runtimeOptions, typed, options.texts)}\n`);
   return { code: ms.toString(), map: ms.generateMap({ hires: true, source: sf.fileName, includeContent: true }) };
 }
 
-/** `function load() { return m || (m = runtime.register(file, [...])) }` `var m` and the current sync invocation's `var`, as emitInstrumented writes them. */
+/**
+ * `function load() { return load.m || (load.m = runtime.register(file, [...])) }`, as
+ * emitInstrumented writes it: the registered functions and the current sync invocation live on a
+ * hoisted function, the one kind of binding set up before the module body runs and that lint
+ * rules accept (a `let` throws in an import cycle, a `var` fails `no-var`; docs/semantics.md).
+ * Typed sources also get the two top-level assignments that declare those properties' types to
+ * TypeScript; both leave them as they are (`load()` returns the registered array, and no sync
+ * invocation of the file is running when its module body ends).
+ */
 function registration(
-  plan: FilePlan, load: string, cache: string, rt: string, runtimeOptions: EmitOptions["runtimeOptions"], typed: boolean, current: string,
-  texts?: string[],
+  plan: FilePlan, load: string, rt: string, runtimeOptions: EmitOptions["runtimeOptions"], typed: boolean, texts?: string[],
 ): string {
   const meta = plan.functions.map((fn) =>
     JSON.stringify([fn.name, fn.firstLine, fn.lines, fn.source, fn.kind, fn.quiet, fn.cheap, fn.light]));
@@ -233,9 +242,8 @@ function registration(
   if (hasOptions) args.push(JSON.stringify(runtimeOptions));
   else if (texts?.length) args.push("undefined");
   if (texts?.length) args.push(JSON.stringify(texts));
-  // `var`: instrumented functions may run before the module body does (hoisted calls, import cycles).
-  const type = typed ? `: ${rt}.FunctionStats[] | undefined` : "";
-  // The file's current sync invocation, as emitInstrumented keeps it.
-  const cur = plan.functions.some((fn) => fn.kind === "sync") ? `, ${current}${typed ? `: ${rt}.Invocation | undefined` : ""}` : "";
-  return `function ${load}() { return ${cache} || (${cache} = ${rt}.register(${args.join(", ")})); }\nvar ${cache}${type}${cur};`;
+  const fn = `function ${load}()${typed ? `: ${rt}.FunctionStats[]` : ""} { return ${load}.m || (${load}.m = ${rt}.register(${args.join(", ")})); }`;
+  if (!typed) return fn;
+  const sync = plan.functions.some((f) => f.kind === "sync");
+  return `${fn}\n${load}.m = ${load}();${sync ? ` ${load}.c = undefined as ${rt}.Invocation | undefined;` : ""}`;
 }
