@@ -521,8 +521,8 @@ export function warmUpProbes(mode: TimingMode, rounds = 40, perRound = 500): voi
   const saved = probeTotals.slice();
   // Slots 1-3 (slot 0 is the def line): every store in bounds. A store past a counter array's end
   // leaves the shared probe methods' feedback expecting out-of-bounds stores, and every function
-  // profiled after paid for it: a fourth slot short, exact timing ran the tight loop at 75x its
-  // plain time and fib at 45x, against 65x and 39x in bounds (CPU time, 5 process pairs each).
+  // profiled after paid for it: a fourth slot short, exact timing ran the tight loop at 67-75x
+  // its plain time and fib at 45-46x, against 57-59x and 40-42x in bounds (docs/calibration.md).
   const probe = new FunctionStats("<warm-up>", "warm-up", 1, [1, 2, 3, 4], [], "sync", mode, [], []);
   let up: Invocation | undefined;
   for (let r = 0; r < rounds; r++) {
