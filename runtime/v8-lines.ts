@@ -567,7 +567,12 @@ function attribute(profile: CpuProfile): void {
       else if (map) {
         const l = line - 1;
         if (map.loaderLines.has(l)) n += ticks;
-        else if (at >= 0 && l >= node.callFrame.lineNumber && l <= entryLine) n += ticks;
+        // From the function's head to its entry probe: instrumentation, but for the head itself
+        // when a line of its own. That is the prologue (frame, stack check, arguments), which an
+        // unprofiled function pays as much: measured on a profiled `fib` beside its plain copy,
+        // 160 samples on its head line against 155, half of either's samples. Dropped, a line
+        // calling the profiled copy showed 32% against 50% true.
+        else if (at >= 0 && l >= node.callFrame.lineNumber && l <= entryLine && !(l === node.callFrame.lineNumber && l < entryLine)) n += ticks;
         else if (l >= 0 && l < map.lineFn.length && map.lineFn[l] >= 0 && l >= lineOf(map.lineStarts, map.fns[map.lineFn[l]].entry)
           && (map.overhead[l] || map.lineSlot[l] === 0)) n += ticks;
       }

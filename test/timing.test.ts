@@ -72,7 +72,10 @@ Promise.all([job(1), job(2), job(3)]).then(() => console.log(JSON.stringify(laps
   assert.equal(laps.length, 6);
   for (const [line, own] of [[10, laps[0] + laps[1] + laps[2]], [12, laps[3] + laps[4] + laps[5]]]) {
     const t = ms(fn.lines.get(line)!.time);
-    assert.ok(t >= own - 0.5 && t < own + 5, `line ${line}: ${t} ms, its spins took ${own} ms`);
+    // Another call's spin billed to the line would add 15 ms, 30 ms a call; a loaded machine
+    // adds what the thread waited between a spin's end and the next probe (10 ms measured, at a
+    // load average of ~25), which no spin's clock sees.
+    assert.ok(t >= own - 0.5 && t < own + 15, `line ${line}: ${t} ms, its spins took ${own} ms`);
   }
   assert.ok(ms(fn.lines.get(11)!.time) < 20);
 });
