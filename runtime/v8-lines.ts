@@ -27,6 +27,7 @@
 import { startCpuProfile, type CpuProfile, type CpuProfileNode, type CpuSession } from "./v8-cpu";
 import { PROBE_LINE_OFFSET, PROBES_URL } from "./v8-probes";
 import type { FunctionStats } from "./stats";
+import { loadedScripts } from "./scripts";
 
 /** Most a sample may stand for, in sampling intervals: see `attribute`. */
 const MAX_WEIGHT = 4;
@@ -115,9 +116,32 @@ interface InspectorSession {
   post(method: string, params: object, cb: (err: Error | null, result?: any) => void): void;
 }
 
-/** Script sources by id, read from V8 through a debugger session opened for the read. */
-function readSources(ids: string[]): Map<string, string> {
+/** Where a profile's script URL points on disk, for the loader's registry (file URLs and plain paths). */
+function pathOfUrl(url: string): string {
+  if (!url.startsWith("file://")) return url;
+  try {
+    return (require("node:url") as typeof import("node:url")).fileURLToPath(url);
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Script sources by id: the code `tsprof run`'s loader gave Node (scripts.ts), and the rest
+ * read from V8 through a debugger session opened for the read. Node's own scripts and tsprof's,
+ * and those the loader ran uninstrumented, are not read at all.
+ */
+function readSources(wanted: { id: string; url: string }[]): Map<string, string> {
   const out = new Map<string, string>();
+  const loaded = loadedScripts();
+  const ids: string[] = [];
+  for (const { id, url } of wanted) {
+    if (url.startsWith("node:") || isOwn(url) || isToolCode(url)) continue;
+    const known = url ? loaded.get(pathOfUrl(url)) : undefined;
+    if (known === null) continue;
+    if (known !== undefined) out.set(id, known);
+    else ids.push(id);
+  }
   if (ids.length === 0) return out;
   let session: InspectorSession;
   try {
@@ -468,6 +492,22 @@ const RUNTIME_URL = (() => {
   }
 })();
 
+/** tsprof's own compiled rooms besides the runtime: never instrumented, never read. */
+const TOOL_URLS = (() => {
+  try {
+    const { pathToFileURL } = require("node:url") as typeof import("node:url");
+    const path = require("node:path") as typeof import("node:path");
+    const dist = path.dirname(__dirname);
+    return ["loader", "cli", "report", "transformer", "timeit"].flatMap((room) => {
+      const dir = path.join(dist, room) + path.sep;
+      return [dir, pathToFileURL(dir).href];
+    });
+  } catch {
+    return [];
+  }
+})();
+const isToolCode = (url: string) => TOOL_URLS.some((p) => url.startsWith(p));
+
 function attribute(profile: CpuProfile): void {
   const { nodes, samples } = profile;
   if (!nodes.length || byFile.size === 0) return;
@@ -516,10 +556,14 @@ function attribute(profile: CpuProfile): void {
   const total = totalSamples;
 
   // Scripts that may hold instrumented code: those of nodes that sampled anything.
-  const wanted = [...new Set(nodes.filter((n, k) => total[k] > 0 && n.callFrame.scriptId && n.callFrame.scriptId !== "0").map((n) => n.callFrame.scriptId))]
-    .filter((id) => !scanned.has(id));
+  const urls = new Map<string, string>();
+  nodes.forEach((n, k) => {
+    const id = n.callFrame.scriptId;
+    if (total[k] > 0 && id && id !== "0" && !scanned.has(id)) urls.set(id, n.callFrame.url);
+  });
+  const wanted = [...urls.keys()];
   if (wanted.length) {
-    const sources = readSources(wanted);
+    const sources = readSources(wanted.map((id) => ({ id, url: urls.get(id)! })));
     for (const id of wanted) {
       const text = sources.get(id);
       scanned.set(id, text && /\.register\(/.test(text) ? scan(text) : null);
