@@ -7,18 +7,41 @@
  */
 const KEY = Symbol.for("tsprof.scripts");
 
-/** This thread's registry: path → the code run (it registers profiled functions), or null (it registers none). */
-export function loadedScripts(): Map<string, string | null> {
-  const g = globalThis as unknown as Record<symbol, Map<string, string | null> | undefined>;
-  let m = g[KEY];
-  if (!m) {
-    m = new Map();
-    Object.defineProperty(g, KEY, { value: m, enumerable: false, writable: false, configurable: true });
+interface Registry {
+  /** path → the code run (it registers profiled functions), or null (it registers none). */
+  scripts: Map<string, string | null>;
+  /**
+   * False once Node's off-thread ES-module hooks run (Node < 22.15): they may give a CommonJS
+   * file an ES-module facade under the same URL, a second script this thread never sees.
+   */
+  trusted: boolean;
+}
+
+function registry(): Registry {
+  const g = globalThis as unknown as Record<symbol, Registry | undefined>;
+  let r = g[KEY];
+  if (!r) {
+    r = { scripts: new Map(), trusted: true };
+    Object.defineProperty(g, KEY, { value: r, enumerable: false, writable: false, configurable: true });
   }
-  return m;
+  return r;
+}
+
+/** What the loader ran for `file`: its code, null (nothing profiled in it), or undefined (not known: ask V8). */
+export function loadedScript(file: string): string | null | undefined {
+  const r = registry();
+  return r.trusted ? r.scripts.get(file) : undefined;
 }
 
 /** Records what the loader gave Node to run for `file`: `code`, or the file as it is (undefined). */
 export function noteLoadedScript(file: string, code: string | undefined): void {
-  loadedScripts().set(file, code !== undefined && code.includes(".register(") ? code : null);
+  const r = registry();
+  if (r.trusted) r.scripts.set(file, code !== undefined && code.includes(".register(") ? code : null);
+}
+
+/** Stops using the record (see `trusted`). */
+export function distrustLoadedScripts(): void {
+  const r = registry();
+  r.trusted = false;
+  r.scripts.clear();
 }

@@ -27,7 +27,7 @@
 import { startCpuProfile, type CpuProfile, type CpuProfileNode, type CpuSession } from "./v8-cpu";
 import { PROBE_LINE_OFFSET, PROBES_URL } from "./v8-probes";
 import type { FunctionStats } from "./stats";
-import { loadedScripts } from "./scripts";
+import { loadedScript } from "./scripts";
 
 /** Most a sample may stand for, in sampling intervals: see `attribute`. */
 const MAX_WEIGHT = 4;
@@ -133,11 +133,10 @@ function pathOfUrl(url: string): string {
  */
 function readSources(wanted: { id: string; url: string }[]): Map<string, string> {
   const out = new Map<string, string>();
-  const loaded = loadedScripts();
   const ids: string[] = [];
   for (const { id, url } of wanted) {
     if (url.startsWith("node:") || isOwn(url) || isToolCode(url)) continue;
-    const known = url ? loaded.get(pathOfUrl(url)) : undefined;
+    const known = url ? loadedScript(pathOfUrl(url)) : undefined;
     if (known === null) continue;
     if (known !== undefined) out.set(id, known);
     else ids.push(id);

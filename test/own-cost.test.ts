@@ -17,7 +17,8 @@ const CHECK = `
 import { Session } from "node:inspector";
 import { pathToFileURL } from "node:url";
 export function check(files: string[]): string {
-  const registry = (globalThis as any)[Symbol.for("tsprof.scripts")] as Map<string, string | null> | undefined;
+  const record = (globalThis as any)[Symbol.for("tsprof.scripts")] as { scripts: Map<string, string | null>; trusted: boolean } | undefined;
+  const registry = record?.trusted ? record.scripts : undefined;
   const s = new Session();
   s.connect();
   const ids = new Map<string, string>();
