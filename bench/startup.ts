@@ -307,7 +307,8 @@ async function main(): Promise<void> {
       "",
       ...table("Start-up: spawn to the program's first output (all modules loaded and run)", rows, "startup"),
       "",
-      ...(SHORT ? [] : [...table("Whole command: spawn to exit (also the profile written at exit: calibration, file)", rows, "total"), ""]),
+      ...table("Whole command: spawn to exit (also the profile written at exit: V8's profile folded, calibration, file)", rows, "total"),
+      "",
     ];
     if (BASELINE) {
       lines.push(`Against the baseline build (${BASELINE}), same rounds: this / baseline, start-up`);
@@ -316,6 +317,8 @@ async function main(): Promise<void> {
         lines.push(`  ${r.variant.padEnd(14)} cold ${cold ? range(cold) : "-"}   warm ${range(warm)}${edit ? `   one edited ${range(edit)}` : ""}`);
         const bc = r.ratios["baseline cold/plain startup"], bw = r.ratios["baseline warm/plain startup"];
         lines.push(`  ${"".padEnd(14)} baseline: cold/plain ${bc ? x(bc.median) : "-"}, warm/plain ${x(bw.median)}`);
+        const wt = r.ratios["warm/baseline warm total"], bwt = r.ratios["baseline warm/plain total"];
+        lines.push(`  ${"".padEnd(14)} whole command, warm: this / baseline ${range(wt)}; baseline warm/plain ${x(bwt.median)}`);
       }
       lines.push("");
     }

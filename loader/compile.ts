@@ -15,6 +15,7 @@ import { createMatcher, type FileSelection } from "./match";
 import { compiled } from "./progress";
 import { strippableOptions, stripTypes } from "./strip";
 import { loadTypeScript, typescriptUsed } from "./typescript";
+import { noteLoadedScript } from "../runtime/scripts";
 
 let matcher: ((file: string) => FileSelection | undefined) | undefined;
 
@@ -44,6 +45,13 @@ export function syntaxError(ts: typeof TS, file: string, d: TS.Diagnostic): Synt
  */
 export function compileFile(file: string, source: string | undefined, format: ModuleFormat): string | undefined {
   if (isTsprofFile(file)) return undefined;
+  const code = compileUnnoted(file, source, format);
+  // The code V8 will hold for the file, so V8 timing need not ask V8's debugger for it.
+  noteLoadedScript(file, code);
+  return code;
+}
+
+function compileUnnoted(file: string, source: string | undefined, format: ModuleFormat): string | undefined {
   const typescript = isTypeScript(file);
   const config = loaderConfig();
   if (config.calls) return compileForCalls(file, source ?? readFileSync(file, "utf8"), format);

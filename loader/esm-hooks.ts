@@ -9,6 +9,10 @@ import { compileFile } from "./compile";
 import { exportNames } from "./exports";
 import { isJavaScript, isTsprofFile, isTypeScript, moduleFormat } from "./format";
 import { alternatives, isNotFound, localFile, resolveFile } from "./resolve";
+import { distrustLoadedScripts } from "../runtime/scripts";
+
+// No profile is taken in this thread: keep no record of the code it compiles.
+distrustLoadedScripts();
 
 interface ResolveContext { parentURL?: string; conditions: string[] }
 interface LoadContext { format?: string | null; conditions: string[]; importAttributes?: Record<string, string> }

@@ -16,6 +16,7 @@ import { pathToFileURL } from "node:url";
 import * as threads from "node:worker_threads";
 import { loaderConfig, TSPROF_ROOT } from "./config";
 import { hideListeners } from "../runtime/watchdog";
+import { distrustLoadedScripts } from "../runtime/scripts";
 import { HEAP_WORKER_MARK, startHeapSampler } from "./mprof-heap";
 import { moduleFormat, packageType } from "./format";
 import type { installRequireHooks } from "./require-hooks";
@@ -37,6 +38,7 @@ let esmHooksStarted = false;
 function startEsmHooks(): void {
   if (esmHooksStarted || !Module.register) return;
   esmHooksStarted = true;
+  distrustLoadedScripts();
   Module.register(pathToFileURL(path.join(__dirname, "esm-hooks.js")).href);
 }
 

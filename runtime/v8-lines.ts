@@ -27,6 +27,7 @@
 import { startCpuProfile, type CpuProfile, type CpuProfileNode, type CpuSession } from "./v8-cpu";
 import { PROBE_LINE_OFFSET, PROBES_URL } from "./v8-probes";
 import type { FunctionStats } from "./stats";
+import { loadedScript } from "./scripts";
 
 /** Most a sample may stand for, in sampling intervals: see `attribute`. */
 const MAX_WEIGHT = 4;
@@ -115,9 +116,31 @@ interface InspectorSession {
   post(method: string, params: object, cb: (err: Error | null, result?: any) => void): void;
 }
 
-/** Script sources by id, read from V8 through a debugger session opened for the read. */
-function readSources(ids: string[]): Map<string, string> {
+/** Where a profile's script URL points on disk, for the loader's registry (file URLs and plain paths). */
+function pathOfUrl(url: string): string {
+  if (!url.startsWith("file://")) return url;
+  try {
+    return (require("node:url") as typeof import("node:url")).fileURLToPath(url);
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Script sources by id: the code `tsprof run`'s loader gave Node (scripts.ts), and the rest
+ * read from V8 through a debugger session opened for the read. Node's own scripts and tsprof's,
+ * and those the loader ran uninstrumented, are not read at all.
+ */
+function readSources(wanted: { id: string; url: string }[]): Map<string, string> {
   const out = new Map<string, string>();
+  const ids: string[] = [];
+  for (const { id, url } of wanted) {
+    if (url.startsWith("node:") || isOwn(url) || isToolCode(url)) continue;
+    const known = url ? loadedScript(pathOfUrl(url)) : undefined;
+    if (known === null) continue;
+    if (known !== undefined) out.set(id, known);
+    else ids.push(id);
+  }
   if (ids.length === 0) return out;
   let session: InspectorSession;
   try {
@@ -144,13 +167,16 @@ function readSources(ids: string[]): Map<string, string> {
 }
 
 const STRING = String.raw`"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'`;
-const REGISTRATION = new RegExp(String.raw`function\s+([\w$]+)\s*\(\s*\)\s*\{\s*return\s+[\w$]+\s*\|\|\s*\(\s*[\w$]+\s*=\s*[\w$.]+\.register\(\s*(${STRING})`, "g");
-// Each attempt starts only where a name starts (the lookbehinds): without them, irregexp took
-// 19 s over a 95 KB script holding a 2,000-term `a0 + a1 + …` (1 ms with them, same matches).
-const ENTRY = /(?<![\w$])(?:([\w$]+)\s*=\s*)?(?<![\w$])([\w$]+)\(\)\[(\d+)\]\.(push|enter)\(/g;
+const REGISTRATION = new RegExp(String.raw`function\s+([\w$]+)\s*\(\s*\)\s*\{\s*return\s+[\w$.]+\s*\|\|\s*\(\s*[\w$.]+\s*=\s*[\w$.]+\.register\(\s*(${STRING})`, "g");
+// Each attempt starts only where a name starts (the lookbehinds): unanchored, each position inside
+// a long word retried every shorter prefix of it, quadratic in the word's length (19 s over a 95 KB
+// script holding a 2,000-term `a0 + a1 + …`, 1 ms anchored; an inline source map's base64 is one
+// word of thousands of characters: 70-215 ms per profiled module of 5 KB, measured on node 20.20).
+// A state is a name or a property of the load function (`LOAD.c`).
+const ENTRY = /(?<![\w$.])(?:([\w$]+(?:\.[\w$]+)?)\s*=\s*)?(?<![\w$.])([\w$]+)\(\)\[(\d+)\]\.(push|enter)\(/g;
 const PROBE_METHODS = "hit|count|cont|iter|mark|turn";
 /** Instrumentation statements, for telling lines that hold nothing else. */
-const INSTRUMENTATION = new RegExp(String.raw`(?:const\s+)?[\w$]+\s*=\s*[\w$]+\(\)\[\d+\]\.(?:push\([\w$]*\)|enter\(\))|[\w$]+\.(?:${PROBE_METHODS})\(\d+\)|[\w$]+\.exit\((?:[\w$]+\s*=\s*[\w$]+\.up)?\)|\btry\b|\bfinally\b|[\s{};,]`, "g");
+const INSTRUMENTATION = new RegExp(String.raw`(?:const\s+)?[\w$.]+\s*=\s*[\w$]+\(\)\[\d+\]\.(?:push\([\w$.]*\)|enter\(\))|[\w$.]+\.(?:${PROBE_METHODS})\(\d+\)|[\w$.]+\.exit\((?:[\w$.]+\s*=\s*[\w$.]+\.up)?\)|\btry\b|\bfinally\b|[\s{};,]`, "g");
 
 function unquote(literal: string): string | undefined {
   try {
@@ -173,8 +199,19 @@ function lineStartsOf(text: string): number[] {
   return starts;
 }
 
+/**
+ * A script without its trailing inline source map: no code there to map, and it is often most of
+ * the script (63% of a compiled module). Lines keep their numbers; the map's line is dropped.
+ */
+function withoutSourceMap(text: string): string {
+  const at = text.lastIndexOf("//# sourceMappingURL=");
+  if (at <= 0 || (text.charCodeAt(at - 1) !== 10 && text.charCodeAt(at - 1) !== 13)) return text;
+  return /[\r\n]\S/.test(text.slice(at)) ? text : text.slice(0, at);
+}
+
 /** The instrumentation of one generated script; null when it has none tsprof can read. */
-function scan(text: string): ScriptMap | null {
+function scan(script: string): ScriptMap | null {
+  const text = withoutSourceMap(script);
   const files = new Map<string, FunctionStats[]>();
   /** Offsets of the registration functions (`function LOAD() { … register(…) }`): instrumentation. */
   const loaders: number[] = [];
@@ -199,8 +236,8 @@ function scan(text: string): ScriptMap | null {
     events.push({ at: m.index!, end: m.index! + m[0].length, kind: "entry", fn });
   }
   if (fns.length === 0) return null;
-  const names = [...states].map((s) => s.replace(/\$/g, "\\$")).join("|");
-  const probe = new RegExp(String.raw`(?<![\w$])(?:${names})\.(?:(${PROBE_METHODS})\((\d+)\)|exit\()`, "g");
+  const names = [...states].map((s) => s.replace(/[$.]/g, "\\$&")).join("|");
+  const probe = new RegExp(String.raw`(?<![\w$.])(?:${names})\.(?:(${PROBE_METHODS})\((\d+)\)|exit\()`, "g");
   for (const m of text.matchAll(probe)) {
     if (m[1]) events.push({ at: m.index!, end: m.index! + m[0].length, kind: "probe", slot: Number(m[2]) });
     else events.push({ at: m.index!, end: m.index! + m[0].length, kind: "exit" });
@@ -243,7 +280,7 @@ function scan(text: string): ScriptMap | null {
     const rest = lineText.replace(INSTRUMENTATION, "");
     if (rest.length === 0 || cheapLoopHeader(lineText, names)) overhead[line] = 1;
     else if (ownerSlot > 0) {
-      const code = lineText.replace(new RegExp(String.raw`(?<![\w$])(?:${names})\.(?:${PROBE_METHODS})\(\d+\)`, "g"), "");
+      const code = lineText.replace(new RegExp(String.raw`(?<![\w$.])(?:${names})\.(?:${PROBE_METHODS})\(\d+\)`, "g"), "");
       owner.fn.text[ownerSlot] = (owner.fn.text[ownerSlot] ?? "") + "\n" + code;
     }
   }
@@ -276,7 +313,7 @@ function scan(text: string): ScriptMap | null {
  */
 function cheapLoopHeader(lineText: string, states: string): boolean {
   const m = /^\s*(?:[\w$]+\s*:\s*)*(?:for|while)\s*\(/.exec(lineText);
-  if (!m || !new RegExp(String.raw`(?<![\w$])(?:${states})\.count\(\d+\)`).test(lineText)) return false;
+  if (!m || !new RegExp(String.raw`(?<![\w$.])(?:${states})\.count\(\d+\)`).test(lineText)) return false;
   let depth = 1, i = m[0].length;
   for (; i < lineText.length && depth > 0; i++) {
     const c = lineText[i];
@@ -456,6 +493,22 @@ const RUNTIME_URL = (() => {
   }
 })();
 
+/** tsprof's own compiled rooms besides the runtime: never instrumented, never read. */
+const TOOL_URLS = (() => {
+  try {
+    const { pathToFileURL } = require("node:url") as typeof import("node:url");
+    const path = require("node:path") as typeof import("node:path");
+    const dist = path.dirname(__dirname);
+    return ["loader", "cli", "report", "transformer", "timeit"].flatMap((room) => {
+      const dir = path.join(dist, room) + path.sep;
+      return [dir, pathToFileURL(dir).href];
+    });
+  } catch {
+    return [];
+  }
+})();
+const isToolCode = (url: string) => TOOL_URLS.some((p) => url.startsWith(p));
+
 function attribute(profile: CpuProfile): void {
   const { nodes, samples } = profile;
   if (!nodes.length || byFile.size === 0) return;
@@ -504,10 +557,14 @@ function attribute(profile: CpuProfile): void {
   const total = totalSamples;
 
   // Scripts that may hold instrumented code: those of nodes that sampled anything.
-  const wanted = [...new Set(nodes.filter((n, k) => total[k] > 0 && n.callFrame.scriptId && n.callFrame.scriptId !== "0").map((n) => n.callFrame.scriptId))]
-    .filter((id) => !scanned.has(id));
+  const urls = new Map<string, string>();
+  nodes.forEach((n, k) => {
+    const id = n.callFrame.scriptId;
+    if (total[k] > 0 && id && id !== "0" && !scanned.has(id)) urls.set(id, n.callFrame.url);
+  });
+  const wanted = [...urls.keys()];
   if (wanted.length) {
-    const sources = readSources(wanted);
+    const sources = readSources(wanted.map((id) => ({ id, url: urls.get(id)! })));
     for (const id of wanted) {
       const text = sources.get(id);
       scanned.set(id, text && /\.register\(/.test(text) ? scan(text) : null);
