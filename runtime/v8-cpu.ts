@@ -38,10 +38,23 @@ export interface CpuSession {
   stop(): CpuProfile | null;
 }
 
-interface InspectorSession {
+export interface InspectorSession {
   connect(): void;
   disconnect(): void;
   post(method: string, params: object, cb: (err: Error | null, result?: any) => void): void;
+}
+
+/** An inspector session connected to this thread, or null where this Node has no inspector. */
+export function connectedSession(): InspectorSession | null {
+  try {
+    // Loaded on demand: most runs never sample, and `node:inspector` is absent from builds without it.
+    const { Session } = require("node:inspector") as { Session: new () => InspectorSession };
+    const session = new Session();
+    session.connect();
+    return session;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -49,15 +62,8 @@ interface InspectorSession {
  * Returns `null` (and profiles nothing) where this Node has no inspector.
  */
 export function startCpuProfile(intervalUs: number): CpuSession | null {
-  let session: InspectorSession;
-  try {
-    // Loaded on demand: most runs never sample, and `node:inspector` is absent from builds without it.
-    const { Session } = require("node:inspector") as { Session: new () => InspectorSession };
-    session = new Session();
-    session.connect();
-  } catch {
-    return null;
-  }
+  const session = connectedSession();
+  if (!session) return null;
   let failed = false;
   const post = (method: string, params: object = {}): any => {
     let out: any;

@@ -24,7 +24,7 @@
  *   a callee with no name, or none that matches, is shared among the lines that make calls, in
  *   proportion to what they got otherwise, else by hits.
  */
-import { startCpuProfile, type CpuProfile, type CpuProfileNode, type CpuSession } from "./v8-cpu";
+import { connectedSession, startCpuProfile, type CpuProfile, type CpuProfileNode, type CpuSession } from "./v8-cpu";
 import { PROBE_LINE_OFFSET, PROBES_URL } from "./v8-probes";
 import type { FunctionStats } from "./stats";
 import { loadedScript } from "./scripts";
@@ -110,12 +110,6 @@ interface ScriptMap {
   eventOpens: number[];
 }
 
-interface InspectorSession {
-  connect(): void;
-  disconnect(): void;
-  post(method: string, params: object, cb: (err: Error | null, result?: any) => void): void;
-}
-
 /** Where a profile's script URL points on disk, for the loader's registry (file URLs and plain paths). */
 function pathOfUrl(url: string): string {
   if (!url.startsWith("file://")) return url;
@@ -142,14 +136,8 @@ function readSources(wanted: { id: string; url: string }[]): Map<string, string>
     else ids.push(id);
   }
   if (ids.length === 0) return out;
-  let session: InspectorSession;
-  try {
-    const { Session } = require("node:inspector") as { Session: new () => InspectorSession };
-    session = new Session();
-    session.connect();
-  } catch {
-    return out;
-  }
+  const session = connectedSession();
+  if (!session) return out;
   try {
     session.post("Debugger.enable", {}, () => undefined);
     for (const id of ids) {
