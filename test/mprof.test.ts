@@ -194,9 +194,11 @@ const wait = setInterval(() => {
     const held = w.mem.filter((_, i) => w.t[i] > grow.tEnd + 0.1 && w.t[i] < grow.tEnd + 0.7);
     assert.ok(before.length > 0 && held.length > 0, `samples before (${before.length}) and after (${held.length}) the step`);
     const top = Math.max(...w.mem);
-    // Over the last reading before the call: the first ones may come while the worker still starts.
-    within(top - before[before.length - 1], 40, 0.1, "worker's peak over its start");
-    within(Math.min(...held) - Math.min(...before), 40, 0.1, "worker's heap held after grow40");
+    // From the last reading before the call: the first ones may come while the worker still starts
+    // (measured on node 22: 8.6-10.2 MiB, then 13.2 until the call).
+    const start = before[before.length - 1];
+    within(top - start, 40, 0.1, "worker's peak over its start");
+    within(Math.min(...held) - start, 40, 0.1, "worker's heap held after grow40");
     within(top - w.mem[w.mem.length - 1], 40, 0.1, "worker's heap freed at the end");
     // The main thread's heap is the main thread's: the worker's 40 MiB are not in it.
     assert.ok(m.heap.t.length >= 10 && Math.max(...m.heap.used) < 20, `main heap peak ${Math.max(...m.heap.used).toFixed(1)} MiB`);
