@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs, UsageError, type CommandSpec } from "./args";
+import { helpOption, parseArgs, UsageError, type CommandSpec } from "./args";
 import { mergeProfiles } from "../report/profile";
 import { readAnyProfile } from "../report/read-any";
 import { lineStatsPickle, snapshotSources } from "../report/pickle-lprof";
@@ -28,7 +28,7 @@ export const exportSpec: CommandSpec = {
     { name: "outfile", short: "o", type: "string", valueName: "FILE", description: "where to write (default: the first input with its suffix replaced, e.g. out.pickle.lprof; - for stdout)" },
     { name: "original-paths", type: "boolean", description: "kernprof: name the original source files instead of writing snapshots beside the pickle (Python's viewer parses them as Python, and may fail on TypeScript)" },
     { name: "raw", type: "boolean", description: "times as measured, without subtracting the probes' own cost" },
-    { name: "help", short: "h", type: "boolean", description: "show this help" },
+    helpOption(),
   ],
   epilog: [
     "formats:",

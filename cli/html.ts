@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs, UsageError, type CommandSpec } from "./args";
+import { helpOption, parseArgs, UsageError, type CommandSpec } from "./args";
 import { mergeProfiles } from "../report/profile";
 import { readAnyProfile } from "../report/read-any";
 import { htmlReport } from "../report/html";
@@ -17,7 +17,7 @@ export const htmlSpec: CommandSpec = {
     { name: "unit", short: "u", type: "string", valueName: "UNIT", description: "time unit of the Time and Per Hit columns: seconds (1e-3) or ns, us, ms, s (default 1e-6)" },
     { name: "title", type: "string", valueName: "TEXT", description: "the page's title (default: the file names)" },
     { name: "raw", type: "boolean", description: "show times as measured, without subtracting the probes' own cost" },
-    { name: "help", short: "h", type: "boolean", description: "show this help" },
+    helpOption(),
   ],
   epilog: "Examples:\n  tsprof html out.lprof                 writes out.html\n  tsprof html -o report.html a.lprof b.lprof",
 };

@@ -9,7 +9,7 @@ import { DEFAULT_INTERVAL_US, PROF_INTERVAL_ENV, PROF_MODE_ENV, PROF_OUTPUT_ENV 
 import type { ProfFile } from "../runtime/prof-format";
 import { readProf, statsFromProf } from "../report/pstats-read";
 import { sortKeyTable, SORT_KEYS } from "../report/pstats";
-import { parseArgs, UsageError, type CommandSpec } from "./args";
+import { fail, helpOption, parseArgs, UsageError, type CommandSpec } from "./args";
 
 export const profSpec: CommandSpec = {
   usage: "tsprof prof [-o FILE] [-s SORT] [--] [node-options] SCRIPT [args...]",
@@ -22,7 +22,7 @@ export const profSpec: CommandSpec = {
     { name: "mode", type: "string", valueName: "MODE", description: `how times are taken: sampler (default: exact counts from counters, times from V8's CPU profiler; built-ins, Node internals and node_modules get rows too) or clock (a clock read at every call's entry and exit: deterministic, as cProfile; costly for tiny functions)` },
     { name: "interval", type: "string", valueName: "US", description: `sampler mode: V8's sampling interval in microseconds (default ${DEFAULT_INTERVAL_US})` },
     { name: "node-modules", type: "boolean", description: "also profile the JavaScript of node_modules (compiled once, then cached)" },
-    { name: "help", short: "h", type: "boolean", description: "show this help" },
+    helpOption(),
   ],
   epilog: [
     "Node options go after --. Child processes and worker threads are profiled into the same profile.",
@@ -104,8 +104,7 @@ export async function profCommand(argv: string[]): Promise<number> {
   } catch (e) {
     if (!(e instanceof ProfError) && !(e instanceof UsageError)) throw e;
     const hint = e instanceof UsageError ? " (see tsprof prof --help)" : "";
-    process.stderr.write(`tsprof prof: ${(e as Error).message}${hint}\n`);
-    return 2;
+    return fail("prof", `${(e as Error).message}${hint}`, 2);
   }
   const session = `${process.pid}-${Date.now()}`;
   // TSPROF=0: the line profiler's runtime stays out of it (nothing of it is instrumented here).

@@ -7,7 +7,7 @@ import { programEnv, runChild, splitNodeCommand } from "../loader/launch";
 import { projectLoaderConfig } from "../loader/project-config";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofFile } from "../runtime/lprof";
 import { readRegularFile, replaceFile } from "../runtime/writer";
-import { parseArgs, UsageError, type CommandSpec } from "./args";
+import { fail, helpOption, parseArgs, UsageError, type CommandSpec } from "./args";
 // The report side (view, line-report, profile and what they load: ~3 ms on node 20) is only
 // needed once the program has ended, or for -u: loaded then, not before the program starts.
 import type { parseUnit as ParseUnit } from "./view";
@@ -32,7 +32,7 @@ export const runSpec: CommandSpec = {
     { name: "rate", type: "string", valueName: "HZ", description: "with --sample or --v8: samples per second (default 4000 sampled, 10000 v8)" },
     { name: "memory", type: "boolean", description: "also measure memory per line (docs/memory.md)" },
     { name: "html", type: "boolean", description: "also write an HTML report beside the profile (app.ts.html)" },
-    { name: "help", short: "h", type: "boolean", description: "show this help" },
+    helpOption(),
   ],
   epilog: [
     "Node options go after --; the program's exit code and signals are tsprof's; stdin, stdout and stderr are the program's.",
@@ -175,8 +175,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   } catch (e) {
     // A usage error is the CLI's to print, in every command's words; this command's own: one line.
     if (!(e instanceof RunError)) throw e;
-    process.stderr.write(`tsprof run: ${e.message}\n`);
-    return 2;
+    return fail("run", e.message, 2);
   }
   const session = `${process.pid}-${Date.now()}`;
   const started = Date.now();

@@ -3,7 +3,7 @@ import { dumpStats, loadStats } from "../report/pstats-read";
 import { ProfileBrowser } from "../report/pstats-browser";
 import { parseRestriction, SORT_KEYS, sortKeyTable, type Restriction, type Stats } from "../report/pstats";
 import { flameSvg, toCpuProfile, toSpeedscope } from "../report/pstats-export";
-import { parseArgs, UsageError, type CommandSpec } from "./args";
+import { fail, helpOption, parseArgs, UsageError, type CommandSpec } from "./args";
 
 export const statsSpec: CommandSpec = {
   usage: "tsprof stats [options] FILE...",
@@ -21,7 +21,7 @@ export const statsSpec: CommandSpec = {
     { name: "speedscope", type: "string", valueName: "FILE", description: "export speedscope JSON (https://www.speedscope.app)" },
     { name: "flame", type: "string", valueName: "FILE", description: "write a flame graph, an offline SVG a browser opens" },
     { name: "interactive", short: "i", type: "boolean", description: "the interactive browser (commands: sort stats callers callees strip add read reverse help quit), from a terminal or stdin" },
-    { name: "help", short: "h", type: "boolean", description: "show this help" },
+    helpOption(),
   ],
   epilog: [
     "Examples:",
@@ -69,8 +69,7 @@ export async function statsCommand(argv: string[]): Promise<number> {
       const text = make();
       if (text) fs.writeFileSync(file, text);
     } catch (e) {
-      process.stderr.write(`tsprof stats: cannot write ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass a writable path\n`);
-      return 1;
+      return fail("stats", `cannot write ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass a writable path`, 1);
     }
   }
   const printing = values.callers || values.callees || writes.length === 0;

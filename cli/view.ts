@@ -1,4 +1,4 @@
-import { parseArgs, UsageError, type CommandSpec } from "./args";
+import { helpOption, parseArgs, UsageError, type CommandSpec } from "./args";
 import { mergeProfiles } from "../report/profile";
 import * as fs from "node:fs";
 import { LprofError } from "../report/read";
@@ -23,7 +23,7 @@ export const viewSpec: CommandSpec = {
     { name: "color", short: "r", type: "boolean", negatable: true, description: "color the report (default: only when stdout is a terminal)" },
     { name: "output", short: "o", type: "string", valueName: "FILE", description: "write the report to FILE instead of stdout (memory_profiler's stream=)" },
     { name: "stream", type: "string", valueName: "FILE", description: "the same as --output" },
-    { name: "help", short: "h", type: "boolean", description: "show this help" },
+    helpOption(),
   ],
   epilog: "Examples:\n  tsprof view out.lprof\n  tsprof view -u ms -z -t out.lprof other.lprof\n  tsprof view --memory --precision 3 --stream memory.txt out.lprof",
 };
