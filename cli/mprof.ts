@@ -1,8 +1,7 @@
 import * as fs from "node:fs";
-import { constants } from "node:os";
 import * as path from "node:path";
 import type { LoaderConfig } from "../loader/config";
-import { programEnv, splitNodeCommand } from "../loader/launch";
+import { programEnv } from "../loader/launch";
 import { mprofRun } from "../loader/mprof-run";
 import { canSample } from "../loader/mprof-sampler";
 import { projectLoaderConfig } from "../loader/project-config";
@@ -10,8 +9,8 @@ import { commandLine, MprofDataError, parseMprof, peakOf, pyFixed, type MprofDat
 import { plotHtml } from "../report/mprof-html";
 import { drawPlot, plotModel } from "../report/mprof-plot";
 import { asksForHelp, fail, failUsage, helpOption, parseArgs, printHelp, UsageError, type CommandSpec } from "./args";
+import { checkScript, endAsProgram, parseProgramArgs, programCommand } from "./script";
 
-const ENTRY_EXTENSIONS = [".ts", ".mts", ".cts", ".js", ".mjs", ".cjs"];
 /** mprof's own file names: `mprofile_YYYYMMDDhhmmss.dat`. */
 const PROFILE_NAME = /^mprofile_\d{14}\.dat$/;
 
@@ -108,33 +107,15 @@ function stamp(d: Date): string {
 }
 
 async function runAction(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs(argv, runSpec, true);
-  } catch (e) {
-    const flag = /^unknown option (--?[\w-]+)/.exec((e as Error).message)?.[1];
-    if (flag && process.allowedNodeEnvironmentFlags.has(flag)) {
-      throw new UsageError(`${flag} is a node option; put node options after --: tsprof mprof run [options] -- ${flag} SCRIPT`);
-    }
-    throw e;
-  }
-  const { values, positionals, rest } = parsed;
+  const usage = (message: string) => new UsageError(message);
+  const parsed = parseProgramArgs(argv, runSpec, "tsprof mprof run", usage);
+  const values = parsed.values;
   if (values.help) return printHelp(runSpec);
-  let command;
-  try {
-    command = positionals.length ? { nodeArgs: [], script: positionals[0], args: rest } : splitNodeCommand(rest);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const command = programCommand(parsed, usage);
   if (command.script === undefined) throw new UsageError("no script given; for example: tsprof mprof run app.ts");
   const interval = values.interval === undefined ? 0.1 : Number(values.interval);
   if (!(interval > 0) || !Number.isFinite(interval)) throw new UsageError(`invalid interval "${values.interval}" for -T: give a positive number of seconds (0.1)`);
-  const script = path.resolve(command.script);
-  if (!fs.existsSync(script)) throw new MprofError(`${command.script}: no such file (looked in ${process.cwd()}); check the script's path`);
-  const ext = path.extname(script);
-  if (ext && !ENTRY_EXTENSIONS.includes(ext) && fs.statSync(script).isFile()) {
-    throw new MprofError(`${command.script}: cannot run ${ext} files; the script must be one of ${ENTRY_EXTENSIONS.join(" ")}`);
-  }
+  const script = checkScript(command.script, (message) => new MprofError(message));
   if (!canSample()) throw new MprofError("this system has no /proc to read memory from; tsprof mprof run needs Linux");
   let config: LoaderConfig;
   try {
@@ -165,12 +146,7 @@ async function runAction(argv: string[]): Promise<number> {
   const rel = path.relative(process.cwd(), output);
   const shown = rel && !rel.startsWith("..") ? rel : output;
   process.stderr.write(`mprof: wrote ${shown} (${result.samples} samples, ${result.calls} profiled call${result.calls === 1 ? "" : "s"}); draw it with: tsprof mprof plot ${shown}\n`);
-  if (result.signal) {
-    await new Promise((flushed) => process.stdout.write("", flushed));
-    process.kill(process.pid, result.signal);
-    return 128 + (constants.signals[result.signal] ?? 0);
-  }
-  return result.code ?? 1;
+  return endAsProgram(result.code, result.signal);
 }
 
 /** The data files here, oldest first (their names sort by time). */
