@@ -8,8 +8,9 @@ import { projectLoaderConfig } from "../loader/project-config";
 import { DEFAULT_INTERVAL_US, PROF_INTERVAL_ENV, PROF_MODE_ENV, PROF_OUTPUT_ENV } from "../runtime/calls-writer";
 import type { ProfFile } from "../runtime/prof-format";
 import { readProf, statsFromProf } from "../report/pstats-read";
-import { sortKeyTable, SORT_KEYS } from "../report/pstats";
+import { SORT_KEYS } from "../report/pstats";
 import { fail, helpOption, parseArgs, UsageError, type CommandSpec } from "./args";
+import { sortOption } from "./sort-option";
 import { adoptEnv, checkScript, endAsProgram, makeOutputDir, programCommand } from "./script";
 
 export const profSpec: CommandSpec = {
@@ -58,9 +59,7 @@ function plan(argv: string[]): ProfPlan {
   const command = programCommand(parsed, failure);
   if (command.script === undefined) throw new UsageError("no script given; for example: tsprof prof app.ts");
   const script = checkScript(command.script, failure);
-  const sort = (values.sort as string[] | undefined)?.flatMap((s) => s.split(",")).filter(Boolean) ?? ["stdname"];
-  const table = sortKeyTable();
-  for (const k of sort) if (!table.has(k)) throw new UsageError(`invalid sort key "${k}" for -s; keys (unique prefixes accepted): ${Object.keys(SORT_KEYS).join(", ")}`);
+  const sort = sortOption(values.sort as string[] | undefined) ?? ["stdname"];
   const mode = (values.mode as string | undefined) ?? "sampler";
   if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`invalid mode "${mode}" for --mode; one of: ${MODES.join(", ")}`);
   const interval = values.interval === undefined ? DEFAULT_INTERVAL_US : Number(values.interval);

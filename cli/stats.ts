@@ -1,9 +1,10 @@
 import * as fs from "node:fs";
 import { dumpStats, loadStats } from "../report/pstats-read";
 import { ProfileBrowser } from "../report/pstats-browser";
-import { parseRestriction, SORT_KEYS, sortKeyTable, type Restriction, type Stats } from "../report/pstats";
+import { parseRestriction, SORT_KEYS, type Restriction, type Stats } from "../report/pstats";
 import { flameSvg, toCpuProfile, toSpeedscope } from "../report/pstats-export";
 import { fail, helpOption, parseArgs, UsageError, type CommandSpec } from "./args";
+import { sortOption } from "./sort-option";
 
 export const statsSpec: CommandSpec = {
   usage: "tsprof stats [options] FILE...",
@@ -44,9 +45,7 @@ function loadAll(files: string[]): Stats {
 /** `tsprof stats`: 0, or 1 with a one-line message on an unreadable file. */
 export async function statsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs(argv, statsSpec);
-  const sort = ((values.sort as string[] | undefined) ?? []).flatMap((s) => s.split(",")).filter(Boolean);
-  const table = sortKeyTable();
-  for (const k of sort) if (!table.has(k)) throw new UsageError(`invalid sort key "${k}" for -s; keys (unique prefixes accepted): ${Object.keys(SORT_KEYS).join(", ")}`);
+  const sort = sortOption(values.sort as string[] | undefined) ?? [];
   const restrictions: Restriction[] = [];
   for (const w of (values.restrict as string[] | undefined) ?? []) {
     const r = parseRestriction(w);
