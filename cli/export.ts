@@ -11,6 +11,7 @@ import { exportSpeedscope } from "../report/export-speedscope";
 import { exportIstanbul } from "../report/export-istanbul";
 import { exportTable } from "../report/export-json";
 import { LprofError } from "../report/read";
+import { writeOutput } from "./write-output";
 
 const FORMATS: Record<string, { suffix: string; what: string }> = {
   kernprof: { suffix: ".pickle.lprof", what: "a line_profiler pickle that python -m line_profiler prints" },
@@ -111,11 +112,7 @@ function writeExport(to: string, data: Buffer | string, out: string): number {
     process.stdout.write(data);
     return 0;
   }
-  try {
-    fs.writeFileSync(out, data);
-  } catch (e) {
-    throw new LprofError(`tsprof export: cannot write ${out} (${(e as NodeJS.ErrnoException).code}); pass a writable path with -o`);
-  }
+  writeOutput("export", out, data);
   process.stderr.write(`Wrote ${to} export to '${out}'\n`);
   return 0;
 }

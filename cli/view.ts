@@ -6,6 +6,7 @@ import { readAnyProfile } from "../report/read-any";
 import { formatMemoryReport, formatReport } from "../report/line-report";
 import { useColor } from "./tty";
 import { typescript7Hint } from "./typescript-7";
+import { writeOutput } from "./write-output";
 
 export const viewSpec: CommandSpec = {
   usage: "tsprof view [options] FILE.lprof...",
@@ -61,11 +62,7 @@ export function view(argv: string[]): number {
   const files = positionals.map(readAnyProfile);
   const write = (report: string) => {
     if (target === undefined) return void process.stdout.write(report);
-    try {
-      fs.writeFileSync(target, report);
-    } catch (e) {
-      throw new LprofError(`tsprof view: cannot write ${target} (${(e as NodeJS.ErrnoException).code}); pass a writable path with -o`);
-    }
+    writeOutput("view", target, report);
   };
   const profile = mergeProfiles(files, { raw: values.raw === true });
   if (values.memory === true) {
