@@ -1,5 +1,5 @@
 import type * as TS from "typescript";
-import { forEachDescendant, isDirective, isFunctionLike, type ProfilableFunction } from "./marks";
+import { forEachDescendant, holdsOffset, isDirective, isFunctionLike, type ProfilableFunction } from "./marks";
 import { SiteIndex, type FilePlan, type PlannedFunction, type ProbeSite } from "./plan";
 
 export interface EmitOptions {
@@ -110,18 +110,9 @@ export function emitInstrumented(
   // subtree holding none is returned as it is, unvisited. Unmarked code costs no walk, and no stack
   // (a 5,000-term expression nests 5,000 deep).
   const marks = [...plan.decorators, ...plan.functions.flatMap((fn) => [fn.at, ...fn.sites.map((st) => st.at)])].sort((a, b) => a - b);
-  const marked = (node: TS.Node): boolean => {
-    let lo = 0, hi = marks.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (marks[mid] < node.pos) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < marks.length && marks[lo] < node.end;
-  };
 
   const visit = (node: TS.Node): TS.VisitResult<TS.Node | undefined> => {
-    if (node.pos >= 0 && !marked(node)) return node;
+    if (node.pos >= 0 && !holdsOffset(marks, node)) return node;
     if (ts.isDecorator(node) && node.pos >= 0 && decorators.has(startOf(node))) return undefined;
     const at = node.pos >= 0 ? startOf(node) : -1;
     const planned = at >= 0 ? sites.functionAt(at) : undefined;
