@@ -1,5 +1,5 @@
 import type * as TS from "typescript";
-import { forEachDescendant, holdsOffset, isDirective, isFunctionLike, type ProfilableFunction } from "./marks";
+import { addBindingNames, forEachDescendant, holdsOffset, isDirective, isFunctionLike, type ProfilableFunction } from "./marks";
 import { SiteIndex, type FilePlan, type PlannedFunction, type ProbeSite } from "./plan";
 
 export interface EmitOptions {
@@ -326,13 +326,9 @@ export function emitInstrumented(
 /** Names a body declares with `var` (in any of its blocks, not in nested functions). */
 export function varNames(ts: typeof TS, body: TS.Block): Set<string> {
   const names = new Set<string>();
-  const bind = (n: TS.BindingName) => {
-    if (ts.isIdentifier(n)) names.add(n.text);
-    else for (const el of n.elements) if (!ts.isOmittedExpression(el)) bind(el.name);
-  };
   forEachDescendant(ts, body, (n) => {
     if (n !== body && (isFunctionLike(ts, n) || ts.isClassLike(n))) return false;
-    if (ts.isVariableDeclarationList(n) && (n.flags & ts.NodeFlags.BlockScoped) === 0) n.declarations.forEach((d) => bind(d.name));
+    if (ts.isVariableDeclarationList(n) && (n.flags & ts.NodeFlags.BlockScoped) === 0) n.declarations.forEach((d) => addBindingNames(ts, d.name, names));
     return true;
   });
   return names;
