@@ -18,7 +18,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as ts from "typescript";
-import { compile, makeProject, ROOT } from "../test/helpers";
+import { cleanEnv, compile, makeProject, ROOT } from "../test/helpers";
 import { mergeProfiles } from "../report/profile";
 import { readLprof } from "../report/read";
 
@@ -201,13 +201,6 @@ export function truthFromCpuProfile(profile: CpuProfile, url: string, genToSrc: 
   return { lines, total, shared, gc };
 }
 
-function nodeEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("TSPROF")) delete env[k];
-  delete env.NODE_OPTIONS;
-  return { ...env, ...extra };
-}
-
 export interface Prepared {
   name: string;
   dir: string;
@@ -258,7 +251,7 @@ export function measureTruth(p: Prepared): Truth {
   const sum: Truth = { lines: new Map(), total: 0, shared: 0, gc: 0 };
   for (let i = 0; i < TRUTH_MAX_RUNS && (i < 1 || sum.total < TRUTH_SAMPLES); i++) {
     const out = fs.mkdtempSync(path.join(p.dir, "cpu-"));
-    child(p.plain, p.reps, ["--cpu-prof", "--cpu-prof-interval", "50", "--cpu-prof-dir", out], nodeEnv({ TSPROF: "0" }), p.dir);
+    child(p.plain, p.reps, ["--cpu-prof", "--cpu-prof-interval", "50", "--cpu-prof-dir", out], cleanEnv({ TSPROF: "0" }), p.dir);
     const file = fs.readdirSync(out).find((f) => f.endsWith(".cpuprofile"))!;
     const profile = JSON.parse(fs.readFileSync(path.join(out, file), "utf8")) as CpuProfile;
     const t = truthFromCpuProfile(profile, `file://${p.plain}`, p.genToSrc, p.shape, p.name);
@@ -281,7 +274,7 @@ export function measureMode(p: Prepared, mode: FidelityMode, keep?: (lprof: stri
   let samples = 0;
   for (let i = 0; i < TRUTH_MAX_RUNS && (i < 1 || (samples > 0 && samples < TRUTH_SAMPLES)); i++) {
     const out = path.join(p.dir, `${mode.name}-${Date.now()}-${i}.lprof`);
-    child(p.profiled, p.reps, [], nodeEnv({ TSPROF_OUTPUT: out, ...mode.env }), p.dir);
+    child(p.profiled, p.reps, [], cleanEnv({ TSPROF_OUTPUT: out, ...mode.env }), p.dir);
     keep?.(out);
     files.push(out);
     const fn = mergeProfiles([readLprof(out)]).functions.find((f) => f.name === p.name);

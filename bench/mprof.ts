@@ -28,7 +28,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { startSampler } from "../loader/mprof-sampler";
-import { compile, makeProject, ROOT } from "../test/helpers";
+import { cleanEnv, compile, makeProject, ROOT } from "../test/helpers";
 
 const BENCH = path.join(ROOT, "bench");
 const WORKLOADS = ["tight", "strings", "fib", "alloc", "async", "classes"];
@@ -39,13 +39,6 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const fmt = (n: number, d = 2) => n.toFixed(d);
-
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("TSPROF")) delete env[k];
-  delete env.NODE_OPTIONS;
-  return { ...env, ...extra };
-}
 
 /** A set of per-round ratios: median, quartiles, and a 95% confidence interval of the median. */
 export interface Spread {

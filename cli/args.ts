@@ -130,3 +130,32 @@ export function formatHelp(spec: CommandSpec): string {
   if (spec.epilog) lines.push("", spec.epilog);
   return lines.join("\n") + "\n";
 }
+
+/** `-h, --help`, which every command has; a command with subcommands says where theirs are. */
+export function helpOption(description = "show this help"): OptionSpec {
+  return { name: "help", short: "h", type: "boolean", description };
+}
+
+/** Whether `-h` or `--help` is among the words, before any parsing (a command with subcommands reads no further). */
+export function asksForHelp(argv: string[]): boolean {
+  return argv.includes("--help") || argv.includes("-h");
+}
+
+/** Prints the `--help` text of a command on stdout; returns `code` (0 for `--help`; 2 where the text stands in for a missing command). */
+export function printHelp(spec: CommandSpec, code = 0): number {
+  process.stdout.write(formatHelp(spec));
+  return code;
+}
+
+/** A one-line error of `tsprof COMMAND` on stderr (`tsprof mprof plot: …`); returns `code`, for `return fail(…)`. */
+export function fail(command: string, message: string, code: number): number {
+  process.stderr.write(`tsprof ${command}: ${message}\n`);
+  return code;
+}
+
+/** A usage error as every command prints it: the problem, then where the options are explained; exit code 2. */
+export function failUsage(command: string | undefined, message: string): number {
+  const name = command === undefined ? "tsprof" : `tsprof ${command}`;
+  process.stderr.write(`${name}: ${message}\nTry '${name} --help' for more information.\n`);
+  return 2;
+}

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs, UsageError, type CommandSpec } from "./args";
+import { helpOption, parseArgs, UsageError, type CommandSpec } from "./args";
 import { mergeProfiles } from "../report/profile";
 import { readAnyProfile } from "../report/read-any";
 import { lineStatsPickle, snapshotSources } from "../report/pickle-lprof";
@@ -11,6 +11,7 @@ import { exportSpeedscope } from "../report/export-speedscope";
 import { exportIstanbul } from "../report/export-istanbul";
 import { exportTable } from "../report/export-json";
 import { LprofError } from "../report/read";
+import { writeOutput } from "./write-output";
 
 const FORMATS: Record<string, { suffix: string; what: string }> = {
   kernprof: { suffix: ".pickle.lprof", what: "a line_profiler pickle that python -m line_profiler prints" },
@@ -28,7 +29,7 @@ export const exportSpec: CommandSpec = {
     { name: "outfile", short: "o", type: "string", valueName: "FILE", description: "where to write (default: the first input with its suffix replaced, e.g. out.pickle.lprof; - for stdout)" },
     { name: "original-paths", type: "boolean", description: "kernprof: name the original source files instead of writing snapshots beside the pickle (Python's viewer parses them as Python, and may fail on TypeScript)" },
     { name: "raw", type: "boolean", description: "times as measured, without subtracting the probes' own cost" },
-    { name: "help", short: "h", type: "boolean", description: "show this help" },
+    helpOption(),
   ],
   epilog: [
     "formats:",
@@ -111,11 +112,7 @@ function writeExport(to: string, data: Buffer | string, out: string): number {
     process.stdout.write(data);
     return 0;
   }
-  try {
-    fs.writeFileSync(out, data);
-  } catch (e) {
-    throw new LprofError(`tsprof export: cannot write ${out} (${(e as NodeJS.ErrnoException).code}); pass a writable path with -o`);
-  }
+  writeOutput("export", out, data);
   process.stderr.write(`Wrote ${to} export to '${out}'\n`);
   return 0;
 }

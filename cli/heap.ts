@@ -3,7 +3,7 @@ import { chainDot, walkDot } from "../report/heap-dot";
 import { describe, describePath, heldBeyondStack, isVisible, rootPath, typeStats } from "../report/heap-graph";
 import { HeapSnapshotError, readHeapSnapshot, type HeapSnapshot } from "../report/heap-snapshot";
 import { formatChain, formatCounts, formatGrowth, formatNode } from "../report/heap-text";
-import { parseArgs, UsageError, type CommandSpec } from "./args";
+import { fail, helpOption, parseArgs, UsageError, type CommandSpec } from "./args";
 
 /** Options of `tsprof heap`. */
 export const heapSpec: CommandSpec = {
@@ -20,7 +20,7 @@ export const heapSpec: CommandSpec = {
     { name: "max-depth", type: "string", valueName: "N", description: "levels drawn from the object by backrefs and refs (default 3)" },
     { name: "too-many", type: "string", valueName: "N", description: "references drawn per node, the rest counted in one box (default 10)" },
     { name: "internals", type: "boolean", description: "count V8's internal types too: (array), (code), (object shape), …" },
-    { name: "help", short: "h", type: "boolean", description: "show this help" },
+    helpOption(),
   ],
   epilog: [
     "Snapshots: v8.writeHeapSnapshot(), node --heapsnapshot-signal=SIGUSR2, Chrome DevTools' Memory tab.",
@@ -99,10 +99,7 @@ export async function heapCommand(argv: string[]): Promise<number> {
     if (values.chain !== undefined) {
       const id = whole(String(values.chain).replace(/^@/, ""), "--chain", 0);
       target = last.nodeById(id);
-      if (target < 0) {
-        process.stderr.write(`tsprof heap: no object @${id} in ${lastFile}; use an id that tsprof heap or DevTools shows for this snapshot\n`);
-        return 1;
-      }
+      if (target < 0) return fail("heap", `no object @${id} in ${lastFile}; use an id that tsprof heap or DevTools shows for this snapshot`, 1);
     }
     if (target >= 0) {
       const path = rootPath(last, target);
@@ -116,8 +113,7 @@ export async function heapCommand(argv: string[]): Promise<number> {
         out.write(imageFormat(file) === "dot" ? `Graph written to ${file} (${picture.nodes} nodes)\n` : `Image generated as ${file} (${picture.nodes} nodes)\n`);
       }
     } else if (outputs.length) {
-      process.stderr.write(`tsprof heap: nothing to draw; pass --chain ID (or two snapshots, for the largest new object)\n`);
-      return 1;
+      return fail("heap", "nothing to draw; pass --chain ID (or two snapshots, for the largest new object)", 1);
     }
     return 0;
   } catch (e) {

@@ -1,12 +1,11 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs, UsageError, type CommandSpec } from "./args";
+import { helpOption, parseArgs, UsageError, type CommandSpec } from "./args";
 import { mergeProfiles } from "../report/profile";
 import { readAnyProfile } from "../report/read-any";
 import { htmlReport } from "../report/html";
-import { LprofError } from "../report/read";
 import type { LprofFile } from "../runtime/lprof";
 import { parseUnit } from "./view";
+import { writeOutput } from "./write-output";
 
 export const htmlSpec: CommandSpec = {
   usage: "tsprof html [options] FILE.lprof...",
@@ -17,7 +16,7 @@ export const htmlSpec: CommandSpec = {
     { name: "unit", short: "u", type: "string", valueName: "UNIT", description: "time unit of the Time and Per Hit columns: seconds (1e-3) or ns, us, ms, s (default 1e-6)" },
     { name: "title", type: "string", valueName: "TEXT", description: "the page's title (default: the file names)" },
     { name: "raw", type: "boolean", description: "show times as measured, without subtracting the probes' own cost" },
-    { name: "help", short: "h", type: "boolean", description: "show this help" },
+    helpOption(),
   ],
   epilog: "Examples:\n  tsprof html out.lprof                 writes out.html\n  tsprof html -o report.html a.lprof b.lprof",
 };
@@ -30,11 +29,7 @@ export function htmlPathFor(lprof: string): string {
 /** Writes the report; the message names the file and a fix when it cannot. */
 export function writeHtmlReport(files: LprofFile[], out: string, options: { title: string; outputUnit?: number; raw?: boolean }): void {
   const html = htmlReport(mergeProfiles(files, { raw: options.raw }), files, options);
-  try {
-    fs.writeFileSync(out, html);
-  } catch (e) {
-    throw new LprofError(`tsprof html: cannot write ${out} (${(e as NodeJS.ErrnoException).code}); pass a writable path with -o`);
-  }
+  writeOutput("html", out, html);
 }
 
 export function htmlCommand(argv: string[]): number {

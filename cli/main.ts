@@ -1,4 +1,4 @@
-import { closest, formatHelp, parseArgs, UsageError, type CommandSpec } from "./args";
+import { asksForHelp, closest, failUsage, helpOption, parseArgs, printHelp, UsageError, type CommandSpec } from "./args";
 import { LprofError } from "../report/read";
 
 interface Command {
@@ -54,7 +54,7 @@ const mainSpec: CommandSpec = {
   usage: "tsprof <command> [options]",
   summary: "Line-level profiler for TypeScript.",
   options: [
-    { name: "help", short: "h", type: "boolean", description: "show this help (tsprof <command> --help for a command's)" },
+    helpOption("show this help (tsprof <command> --help for a command's)"),
     { name: "version", short: "V", type: "boolean", description: "print the version" },
   ],
   epilog: [
@@ -109,26 +109,14 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${version()}\n`);
         return 0;
       }
-      if (values.help || name === undefined) {
-        process.stdout.write(formatHelp(mainSpec));
-        return name === undefined ? 2 : 0;
-      }
+      if (values.help || name === undefined) return printHelp(mainSpec, name === undefined ? 2 : 0);
       const guess = closest(name, [...Object.keys(COMMANDS), "help"]);
       throw new UsageError(`unknown command "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}; commands: ${Object.keys(COMMANDS).join(", ")}`);
     }
-    if (rest.includes("--help") || rest.includes("-h")) {
-      const { values } = safeParse(rest, command.spec);
-      if (values?.help) {
-        process.stdout.write(formatHelp(command.spec));
-        return 0;
-      }
-    }
+    if (asksForHelp(rest) && safeParse(rest, command.spec).values?.help) return printHelp(command.spec);
     return await command.run(rest);
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`tsprof${known ? ` ${name}` : ""}: ${e.message}\nTry 'tsprof ${known ? `${name} ` : ""}--help' for more information.\n`);
-      return 2;
-    }
+    if (e instanceof UsageError) return failUsage(known ? name : undefined, e.message);
     if (e instanceof LprofError) {
       process.stderr.write(`${e.message}\n`);
       return 1;

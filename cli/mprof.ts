@@ -1,24 +1,23 @@
 import * as fs from "node:fs";
-import { constants } from "node:os";
 import * as path from "node:path";
 import type { LoaderConfig } from "../loader/config";
-import { programEnv, splitNodeCommand } from "../loader/launch";
+import { programEnv } from "../loader/launch";
 import { mprofRun } from "../loader/mprof-run";
 import { canSample } from "../loader/mprof-sampler";
 import { projectLoaderConfig } from "../loader/project-config";
 import { commandLine, MprofDataError, parseMprof, peakOf, pyFixed, type MprofData } from "../report/mprof-data";
 import { plotHtml } from "../report/mprof-html";
 import { drawPlot, plotModel } from "../report/mprof-plot";
-import { formatHelp, parseArgs, UsageError, type CommandSpec } from "./args";
+import { asksForHelp, fail, failUsage, helpOption, parseArgs, printHelp, UsageError, type CommandSpec } from "./args";
+import { checkScript, endAsProgram, parseProgramArgs, programCommand } from "./script";
 
-const ENTRY_EXTENSIONS = [".ts", ".mts", ".cts", ".js", ".mjs", ".cjs"];
 /** mprof's own file names: `mprofile_YYYYMMDDhhmmss.dat`. */
 const PROFILE_NAME = /^mprofile_\d{14}\.dat$/;
 
 export const mprofSpec: CommandSpec = {
   usage: "tsprof mprof <run|plot|list|clean|rm|peak> [options]   (tsprof mprof run [options] [--] SCRIPT [args...])",
   summary: "Memory over time, as memory_profiler's mprof: run a program sampling its memory, plot it, list, clean, remove or take the peak of the data files.",
-  options: [{ name: "help", short: "h", type: "boolean", description: "show this help (tsprof mprof <command> --help for a command's)" }],
+  options: [helpOption("show this help (tsprof mprof <command> --help for a command's)")],
   epilog: [
     "commands:",
     "  run     run a .ts/.js program, sampling its memory (writes mprofile_YYYYMMDDhhmmss.dat)",
@@ -45,7 +44,7 @@ const runSpec: CommandSpec = {
     { name: "multiprocess", short: "M", type: "boolean", description: "sample each child process, and each worker thread's V8 heap, on a line of its own (CHLD)" },
     { name: "output", short: "o", type: "string", valueName: "FILE", description: "data file (default mprofile_YYYYMMDDhhmmss.dat in the current directory); appended to if it exists, as mprof does" },
     { name: "heap", type: "boolean", negatable: true, description: "sample the main thread's V8 heap too (default; its sampler thread adds ~10 MB to the RSS, see docs/mprof.md)" },
-    { name: "help", short: "h", type: "boolean", description: "show this help" },
+    helpOption(),
   ],
   epilog: "mprof: Sampling memory every 0.1s is printed on stderr; the program's stdin, stdout, stderr, exit code and signals are its own.",
 };
@@ -60,15 +59,15 @@ const plotSpec: CommandSpec = {
     { name: "window", short: "w", type: "string", valueName: "T0,T1", description: "only the time from T0 to T1 seconds (e.g. 0,20.5)" },
     { name: "no-function-ts", short: "n", type: "boolean", description: "do not draw the profiled calls' brackets" },
     { name: "backend", type: "string", valueName: "png|svg|html", description: "the format when -o is not given (default png)" },
-    { name: "help", short: "h", type: "boolean", description: "show this help" },
+    helpOption(),
   ],
 };
 
-const listSpec: CommandSpec = { usage: "tsprof mprof list", summary: "List the data files (mprofile_*.dat) in this directory, oldest first, with their indices.", options: [{ name: "help", short: "h", type: "boolean", description: "show this help" }] };
+const listSpec: CommandSpec = { usage: "tsprof mprof list", summary: "List the data files (mprofile_*.dat) in this directory, oldest first, with their indices.", options: [helpOption()] };
 const dryRun = { name: "dry-run", type: "boolean" as const, description: "show what would be removed, and remove nothing" };
-const cleanSpec: CommandSpec = { usage: "tsprof mprof clean [--dry-run]", summary: "Remove every data file (mprofile_*.dat) in this directory.", options: [dryRun, { name: "help", short: "h", type: "boolean", description: "show this help" }] };
-const rmSpec: CommandSpec = { usage: "tsprof mprof rm [--dry-run] INDEX|FILE...", summary: "Remove data files, by index (0 the oldest, -1 the newest) or by name.", options: [dryRun, { name: "help", short: "h", type: "boolean", description: "show this help" }] };
-const peakSpec: CommandSpec = { usage: "tsprof mprof peak [FILE.dat | INDEX]...", summary: "Print the peak memory of data files (default: the newest mprofile_*.dat here), and of each child process.", options: [{ name: "help", short: "h", type: "boolean", description: "show this help" }] };
+const cleanSpec: CommandSpec = { usage: "tsprof mprof clean [--dry-run]", summary: "Remove every data file (mprofile_*.dat) in this directory.", options: [dryRun, helpOption()] };
+const rmSpec: CommandSpec = { usage: "tsprof mprof rm [--dry-run] INDEX|FILE...", summary: "Remove data files, by index (0 the oldest, -1 the newest) or by name.", options: [dryRun, helpOption()] };
+const peakSpec: CommandSpec = { usage: "tsprof mprof peak [FILE.dat | INDEX]...", summary: "Print the peak memory of data files (default: the newest mprofile_*.dat here), and of each child process.", options: [helpOption()] };
 
 /** A problem with the input (a file, the program): one line, exit 1. */
 class MprofError extends Error {}
@@ -85,28 +84,16 @@ const SUBCOMMANDS: Record<string, { spec: CommandSpec; run(argv: string[]): numb
 /** `tsprof mprof <command>`. */
 export async function mprofCommand(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === "-h" || name === "--help") {
-    process.stdout.write(formatHelp(mprofSpec));
-    return name === undefined ? 2 : 0;
-  }
+  if (name === undefined || name === "-h" || name === "--help") return printHelp(mprofSpec, name === undefined ? 2 : 0);
   const sub = Object.hasOwn(SUBCOMMANDS, name) ? SUBCOMMANDS[name] : undefined;
   if (!sub) throw new UsageError(`unknown mprof command "${name}"; commands: ${Object.keys(SUBCOMMANDS).join(", ")}`);
   try {
     // run reads its own options: from the script on, words are the program's.
-    if (name !== "run" && (rest.includes("-h") || rest.includes("--help"))) {
-      process.stdout.write(formatHelp(sub.spec));
-      return 0;
-    }
+    if (name !== "run" && asksForHelp(rest)) return printHelp(sub.spec);
     return await sub.run(rest);
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`tsprof mprof ${name}: ${e.message}\nTry 'tsprof mprof ${name} --help' for more information.\n`);
-      return 2;
-    }
-    if (e instanceof MprofError || e instanceof MprofDataError) {
-      process.stderr.write(`tsprof mprof ${name}: ${e.message}\n`);
-      return 1;
-    }
+    if (e instanceof UsageError) return failUsage(`mprof ${name}`, e.message);
+    if (e instanceof MprofError || e instanceof MprofDataError) return fail(`mprof ${name}`, e.message, 1);
     throw e;
   }
 }
@@ -120,36 +107,15 @@ function stamp(d: Date): string {
 }
 
 async function runAction(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs(argv, runSpec, true);
-  } catch (e) {
-    const flag = /^unknown option (--?[\w-]+)/.exec((e as Error).message)?.[1];
-    if (flag && process.allowedNodeEnvironmentFlags.has(flag)) {
-      throw new UsageError(`${flag} is a node option; put node options after --: tsprof mprof run [options] -- ${flag} SCRIPT`);
-    }
-    throw e;
-  }
-  const { values, positionals, rest } = parsed;
-  if (values.help) {
-    process.stdout.write(formatHelp(runSpec));
-    return 0;
-  }
-  let command;
-  try {
-    command = positionals.length ? { nodeArgs: [], script: positionals[0], args: rest } : splitNodeCommand(rest);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const usage = (message: string) => new UsageError(message);
+  const parsed = parseProgramArgs(argv, runSpec, "tsprof mprof run", usage);
+  const values = parsed.values;
+  if (values.help) return printHelp(runSpec);
+  const command = programCommand(parsed, usage);
   if (command.script === undefined) throw new UsageError("no script given; for example: tsprof mprof run app.ts");
   const interval = values.interval === undefined ? 0.1 : Number(values.interval);
   if (!(interval > 0) || !Number.isFinite(interval)) throw new UsageError(`invalid interval "${values.interval}" for -T: give a positive number of seconds (0.1)`);
-  const script = path.resolve(command.script);
-  if (!fs.existsSync(script)) throw new MprofError(`${command.script}: no such file (looked in ${process.cwd()}); check the script's path`);
-  const ext = path.extname(script);
-  if (ext && !ENTRY_EXTENSIONS.includes(ext) && fs.statSync(script).isFile()) {
-    throw new MprofError(`${command.script}: cannot run ${ext} files; the script must be one of ${ENTRY_EXTENSIONS.join(" ")}`);
-  }
+  const script = checkScript(command.script, (message) => new MprofError(message));
   if (!canSample()) throw new MprofError("this system has no /proc to read memory from; tsprof mprof run needs Linux");
   let config: LoaderConfig;
   try {
@@ -180,12 +146,7 @@ async function runAction(argv: string[]): Promise<number> {
   const rel = path.relative(process.cwd(), output);
   const shown = rel && !rel.startsWith("..") ? rel : output;
   process.stderr.write(`mprof: wrote ${shown} (${result.samples} samples, ${result.calls} profiled call${result.calls === 1 ? "" : "s"}); draw it with: tsprof mprof plot ${shown}\n`);
-  if (result.signal) {
-    await new Promise((flushed) => process.stdout.write("", flushed));
-    process.kill(process.pid, result.signal);
-    return 128 + (constants.signals[result.signal] ?? 0);
-  }
-  return result.code ?? 1;
+  return endAsProgram(result.code, result.signal);
 }
 
 /** The data files here, oldest first (their names sort by time). */

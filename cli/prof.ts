@@ -3,13 +3,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { LoaderConfig } from "../loader/config";
 import { runInProcess } from "../loader/in-process";
-import { programEnv, runChild, splitNodeCommand } from "../loader/launch";
+import { programEnv, runChild } from "../loader/launch";
 import { projectLoaderConfig } from "../loader/project-config";
 import { DEFAULT_INTERVAL_US, PROF_INTERVAL_ENV, PROF_MODE_ENV, PROF_OUTPUT_ENV } from "../runtime/calls-writer";
 import type { ProfFile } from "../runtime/prof-format";
 import { readProf, statsFromProf } from "../report/pstats-read";
-import { sortKeyTable, SORT_KEYS } from "../report/pstats";
-import { parseArgs, UsageError, type CommandSpec } from "./args";
+import { SORT_KEYS } from "../report/pstats";
+import { fail, helpOption, parseArgs, UsageError, type CommandSpec } from "./args";
+import { sortOption } from "./sort-option";
+import { adoptEnv, checkScript, endAsProgram, makeOutputDir, programCommand } from "./script";
 
 export const profSpec: CommandSpec = {
   usage: "tsprof prof [-o FILE] [-s SORT] [--] [node-options] SCRIPT [args...]",
@@ -22,7 +24,7 @@ export const profSpec: CommandSpec = {
     { name: "mode", type: "string", valueName: "MODE", description: `how times are taken: sampler (default: exact counts from counters, times from V8's CPU profiler; built-ins, Node internals and node_modules get rows too) or clock (a clock read at every call's entry and exit: deterministic, as cProfile; costly for tiny functions)` },
     { name: "interval", type: "string", valueName: "US", description: `sampler mode: V8's sampling interval in microseconds (default ${DEFAULT_INTERVAL_US})` },
     { name: "node-modules", type: "boolean", description: "also profile the JavaScript of node_modules (compiled once, then cached)" },
-    { name: "help", short: "h", type: "boolean", description: "show this help" },
+    helpOption(),
   ],
   epilog: [
     "Node options go after --. Child processes and worker threads are profiled into the same profile.",
@@ -33,8 +35,6 @@ export const profSpec: CommandSpec = {
     "  tsprof prof -o app.prof app.ts && tsprof stats -s time app.prof",
   ].join("\n"),
 };
-
-const ENTRY_EXTENSIONS = [".ts", ".mts", ".cts", ".js", ".mjs", ".cjs"];
 
 class ProfError extends Error {}
 
@@ -53,23 +53,13 @@ interface ProfPlan {
 const MODES = ["sampler", "clock"] as const;
 
 function plan(argv: string[]): ProfPlan {
-  const { values, positionals, rest } = parseArgs(argv, profSpec, true);
-  let command;
-  try {
-    command = positionals.length ? { nodeArgs: [], script: positionals[0], args: rest } : splitNodeCommand(rest);
-  } catch (e) {
-    throw new ProfError((e as Error).message);
-  }
+  const failure = (message: string) => new ProfError(message);
+  const parsed = parseArgs(argv, profSpec, true);
+  const values = parsed.values;
+  const command = programCommand(parsed, failure);
   if (command.script === undefined) throw new UsageError("no script given; for example: tsprof prof app.ts");
-  const script = path.resolve(command.script);
-  if (!fs.existsSync(script)) throw new ProfError(`${command.script}: no such file (looked in ${process.cwd()}); check the script's path`);
-  const ext = path.extname(script);
-  if (ext && !ENTRY_EXTENSIONS.includes(ext) && fs.statSync(script).isFile()) {
-    throw new ProfError(`${command.script}: cannot run ${ext} files; the script must be one of ${ENTRY_EXTENSIONS.join(" ")}`);
-  }
-  const sort = (values.sort as string[] | undefined)?.flatMap((s) => s.split(",")).filter(Boolean) ?? ["stdname"];
-  const table = sortKeyTable();
-  for (const k of sort) if (!table.has(k)) throw new UsageError(`invalid sort key "${k}" for -s; keys (unique prefixes accepted): ${Object.keys(SORT_KEYS).join(", ")}`);
+  const script = checkScript(command.script, failure);
+  const sort = sortOption(values.sort as string[] | undefined) ?? ["stdname"];
   const mode = (values.mode as string | undefined) ?? "sampler";
   if (!(MODES as readonly string[]).includes(mode)) throw new UsageError(`invalid mode "${mode}" for --mode; one of: ${MODES.join(", ")}`);
   const interval = values.interval === undefined ? DEFAULT_INTERVAL_US : Number(values.interval);
@@ -83,13 +73,7 @@ function plan(argv: string[]): ProfPlan {
   }
   const keep = typeof values.outfile === "string";
   const output = keep ? path.resolve(values.outfile as string) : path.join(os.tmpdir(), `tsprof-${process.pid}-${Date.now()}.prof`);
-  if (keep) {
-    try {
-      fs.mkdirSync(path.dirname(output), { recursive: true });
-    } catch (e) {
-      throw new ProfError(`cannot create the directory of ${output} (${(e as NodeJS.ErrnoException).code}); pass another path with -o`);
-    }
-  }
+  if (keep) makeOutputDir(output, failure);
   return {
     nodeArgs: command.nodeArgs, script, args: command.args, output, keep, sort,
     mode: mode as ProfPlan["mode"], interval, config,
@@ -104,8 +88,7 @@ export async function profCommand(argv: string[]): Promise<number> {
   } catch (e) {
     if (!(e instanceof ProfError) && !(e instanceof UsageError)) throw e;
     const hint = e instanceof UsageError ? " (see tsprof prof --help)" : "";
-    process.stderr.write(`tsprof prof: ${(e as Error).message}${hint}\n`);
-    return 2;
+    return fail("prof", `${(e as Error).message}${hint}`, 2);
   }
   const session = `${process.pid}-${Date.now()}`;
   // TSPROF=0: the line profiler's runtime stays out of it (nothing of it is instrumented here).
@@ -113,8 +96,7 @@ export async function profCommand(argv: string[]): Promise<number> {
   const env = programEnv(process.env, { output: p.output, id: session, settings }, p.config);
   fs.rmSync(p.output, { force: true });
   if (p.nodeArgs.length === 0) {
-    for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
-    Object.assign(process.env, env);
+    adoptEnv(env);
     // The line profiler's runtime is off (TSPROF=0), so the function profile's writer owns exit and signals.
     const { onProfSignalEnd } = require("../runtime/calls-writer") as typeof import("../runtime/calls-writer");
     onProfSignalEnd(() => finish(p, session));
@@ -126,12 +108,7 @@ export async function profCommand(argv: string[]): Promise<number> {
   }
   const { code, signal } = await runChild([...p.nodeArgs, p.script, ...p.args], env);
   finish(p, session);
-  if (signal) {
-    await new Promise((flushed) => process.stdout.write("", flushed));
-    process.kill(process.pid, signal);
-    return 128 + (os.constants.signals[signal] ?? 0);
-  }
-  return code ?? 1;
+  return endAsProgram(code, signal);
 }
 
 /** The report after a signal, from the watchdog thread (see runtime/watchdog.ts), before the process dies by it. */

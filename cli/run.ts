@@ -1,13 +1,13 @@
 import * as fs from "node:fs";
-import { constants } from "node:os";
 import * as path from "node:path";
 import { typescriptDir, type LoaderConfig } from "../loader/config";
 import { runInProcess } from "../loader/in-process";
-import { programEnv, runChild, splitNodeCommand } from "../loader/launch";
+import { programEnv, runChild } from "../loader/launch";
 import { projectLoaderConfig } from "../loader/project-config";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofFile } from "../runtime/lprof";
 import { readRegularFile, replaceFile } from "../runtime/writer";
-import { parseArgs, UsageError, type CommandSpec } from "./args";
+import { fail, helpOption, UsageError, type CommandSpec } from "./args";
+import { adoptEnv, checkScript, endAsProgram, makeOutputDir, parseProgramArgs, programCommand } from "./script";
 // The report side (view, line-report, profile and what they load: ~3 ms on node 20) is only
 // needed once the program has ended, or for -u: loaded then, not before the program starts.
 import type { parseUnit as ParseUnit } from "./view";
@@ -32,7 +32,7 @@ export const runSpec: CommandSpec = {
     { name: "rate", type: "string", valueName: "HZ", description: "with --sample or --v8: samples per second (default 4000 sampled, 10000 v8)" },
     { name: "memory", type: "boolean", description: "also measure memory per line (docs/memory.md)" },
     { name: "html", type: "boolean", description: "also write an HTML report beside the profile (app.ts.html)" },
-    { name: "help", short: "h", type: "boolean", description: "show this help" },
+    helpOption(),
   ],
   epilog: [
     "Node options go after --; the program's exit code and signals are tsprof's; stdin, stdout and stderr are the program's.",
@@ -48,8 +48,6 @@ export const runSpec: CommandSpec = {
 
 /** Longest `-i`: Node's timers hold at most 2^31 - 1 milliseconds. */
 const MAX_INTERVAL_S = Math.floor((2 ** 31 - 1) / 1000);
-
-const ENTRY_EXTENSIONS = [".ts", ".mts", ".cts", ".js", ".mjs", ".cjs"];
 
 /** A problem found before the program starts: one line, exit 2. */
 class RunError extends Error {}
@@ -71,24 +69,11 @@ interface RunPlan {
 }
 
 function plan(argv: string[]): RunPlan {
-  let parsed;
-  try {
-    parsed = parseArgs(argv, runSpec, true);
-  } catch (e) {
-    const flag = /^unknown option (--?[\w-]+)/.exec((e as Error).message)?.[1];
-    if (flag && process.allowedNodeEnvironmentFlags.has(flag)) {
-      throw new RunError(`${flag} is a node option; put node options after --: tsprof run [options] -- ${flag} SCRIPT`);
-    }
-    throw e;
-  }
-  const { values, positionals, rest } = parsed;
-  let command;
-  try {
-    command = positionals.length ? { nodeArgs: [], script: positionals[0], args: rest } : splitNodeCommand(rest);
-  } catch (e) {
-    throw new RunError((e as Error).message);
-  }
-  const test = "test" in command && command.test === true;
+  const failure = (message: string) => new RunError(message);
+  const parsed = parseProgramArgs(argv, runSpec, "tsprof run", failure);
+  const values = parsed.values;
+  const command = programCommand(parsed, failure);
+  const test = command.test === true;
   // Measured on node 20, 22 and 24: tsx's require() hook replaces tsprof's in CommonJS (nothing
   // profiled on 20, a crash on 22 and 24), and ts-node type-checks tsprof's JavaScript as TypeScript.
   const foreign = foreignLoader(command.nodeArgs);
@@ -99,15 +84,10 @@ function plan(argv: string[]): RunPlan {
   }
   if (command.script === undefined && !test) throw new UsageError("no script given; for example: tsprof run -v app.ts");
   // `node --test` takes files, globs (node 21+) or nothing; node itself says what it cannot find.
-  const script = path.resolve(command.script ?? ".");
+  const script = test ? path.resolve(command.script ?? ".") : checkScript(command.script!, failure);
   const scriptDir = command.script === undefined ? process.cwd() : path.dirname(script);
-  if (!test && !fs.existsSync(script)) throw new RunError(`${command.script}: no such file (looked in ${process.cwd()}); check the script's path`);
   if (!test && fs.statSync(script).isDirectory()) {
     throw new RunError(`${command.script} is a directory; pass the script to run (for example ${path.join(command.script!, "index.ts")})`);
-  }
-  const ext = path.extname(script);
-  if (!test && ext && !ENTRY_EXTENSIONS.includes(ext) && fs.statSync(script).isFile()) {
-    throw new RunError(`${command.script}: cannot run ${ext} files; the script must be one of ${ENTRY_EXTENSIONS.join(" ")}`);
   }
   const settings: Record<string, string> = {};
   const positive = (name: string, short: string, what: string) => {
@@ -147,11 +127,7 @@ function plan(argv: string[]): RunPlan {
     const what = existing.isDirectory() ? "a directory" : existing.isFIFO() ? "a named pipe" : "not a regular file";
     throw new RunError(`-o ${path.relative(process.cwd(), output) || output} is ${what}; pass a file path for the profile (for example ${path.join(path.relative(process.cwd(), output) || ".", "app.lprof")})`);
   }
-  try {
-    fs.mkdirSync(path.dirname(output), { recursive: true });
-  } catch (e) {
-    throw new RunError(`cannot create the directory of ${output} (${(e as NodeJS.ErrnoException).code}); pass another path with -o`);
-  }
+  makeOutputDir(output, failure);
   return {
     nodeArgs: command.nodeArgs,
     script: command.script === undefined ? undefined : script,
@@ -175,15 +151,13 @@ export async function runCommand(argv: string[]): Promise<number> {
   } catch (e) {
     // A usage error is the CLI's to print, in every command's words; this command's own: one line.
     if (!(e instanceof RunError)) throw e;
-    process.stderr.write(`tsprof run: ${e.message}\n`);
-    return 2;
+    return fail("run", e.message, 2);
   }
   const session = `${process.pid}-${Date.now()}`;
   const started = Date.now();
   const env = programEnv(process.env, { output: p.output, id: session, settings: p.settings }, p.config);
   if (p.nodeArgs.length === 0 && p.script !== undefined) {
-    for (const k of Object.keys(process.env)) if (!(k in env)) delete process.env[k];
-    Object.assign(process.env, env);
+    adoptEnv(env);
     runInProcess(p.script, p.args, {
       onExit: (code) => finish(p, session, started, code === 0),
       onSignal: { module: __filename, name: "finishAfterSignal", arg: { plan: p, session, started } },
@@ -194,13 +168,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   // Node options can only be given to a new node process: the program runs in a child.
   const { code, signal } = await runChild([...p.nodeArgs, ...(p.script === undefined ? [] : [p.script]), ...p.args], env);
   finish(p, session, started, code === 0);
-  if (signal) {
-    // Die the way the program died, so shells and supervisors see the same thing.
-    await new Promise((flushed) => process.stdout.write("", flushed));
-    process.kill(process.pid, signal);
-    return 128 + (constants.signals[signal] ?? 0);
-  }
-  return code ?? 1;
+  return endAsProgram(code, signal);
 }
 
 /**

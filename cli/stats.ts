@@ -1,9 +1,10 @@
 import * as fs from "node:fs";
 import { dumpStats, loadStats } from "../report/pstats-read";
 import { ProfileBrowser } from "../report/pstats-browser";
-import { parseRestriction, SORT_KEYS, sortKeyTable, type Restriction, type Stats } from "../report/pstats";
+import { parseRestriction, SORT_KEYS, type Restriction, type Stats } from "../report/pstats";
 import { flameSvg, toCpuProfile, toSpeedscope } from "../report/pstats-export";
-import { parseArgs, UsageError, type CommandSpec } from "./args";
+import { fail, helpOption, parseArgs, UsageError, type CommandSpec } from "./args";
+import { sortOption } from "./sort-option";
 
 export const statsSpec: CommandSpec = {
   usage: "tsprof stats [options] FILE...",
@@ -21,7 +22,7 @@ export const statsSpec: CommandSpec = {
     { name: "speedscope", type: "string", valueName: "FILE", description: "export speedscope JSON (https://www.speedscope.app)" },
     { name: "flame", type: "string", valueName: "FILE", description: "write a flame graph, an offline SVG a browser opens" },
     { name: "interactive", short: "i", type: "boolean", description: "the interactive browser (commands: sort stats callers callees strip add read reverse help quit), from a terminal or stdin" },
-    { name: "help", short: "h", type: "boolean", description: "show this help" },
+    helpOption(),
   ],
   epilog: [
     "Examples:",
@@ -44,9 +45,7 @@ function loadAll(files: string[]): Stats {
 /** `tsprof stats`: 0, or 1 with a one-line message on an unreadable file. */
 export async function statsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs(argv, statsSpec);
-  const sort = ((values.sort as string[] | undefined) ?? []).flatMap((s) => s.split(",")).filter(Boolean);
-  const table = sortKeyTable();
-  for (const k of sort) if (!table.has(k)) throw new UsageError(`invalid sort key "${k}" for -s; keys (unique prefixes accepted): ${Object.keys(SORT_KEYS).join(", ")}`);
+  const sort = sortOption(values.sort as string[] | undefined) ?? [];
   const restrictions: Restriction[] = [];
   for (const w of (values.restrict as string[] | undefined) ?? []) {
     const r = parseRestriction(w);
@@ -69,8 +68,7 @@ export async function statsCommand(argv: string[]): Promise<number> {
       const text = make();
       if (text) fs.writeFileSync(file, text);
     } catch (e) {
-      process.stderr.write(`tsprof stats: cannot write ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass a writable path\n`);
-      return 1;
+      return fail("stats", `cannot write ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass a writable path`, 1);
     }
   }
   const printing = values.callers || values.callees || writes.length === 0;

@@ -5,7 +5,7 @@ import { measure } from "../timeit/measure";
 import { formatJson, formatReport, formatStep } from "../timeit/report";
 import { compileSnippets, SnippetError, type Snippets } from "../timeit/snippet";
 import { LoopTimer, TimedCodeError } from "../timeit/timer";
-import { parseArgs, UsageError, type CommandSpec } from "./args";
+import { fail, helpOption, parseArgs, UsageError, type CommandSpec } from "./args";
 
 /** Options of `tsprof timeit`: `python -m timeit`'s, plus `--json` and `--import`. */
 export const timeitSpec: CommandSpec = {
@@ -19,7 +19,7 @@ export const timeitSpec: CommandSpec = {
     { name: "verbose", short: "v", type: "boolean", multiple: true, description: "show autorange steps, raw times, p75/p99, empty loop and GC; -vv one more digit" },
     { name: "json", type: "boolean", description: "print every figure as JSON (seconds) instead" },
     { name: "import", type: "string", multiple: true, valueName: "MODULE", description: "load a module (path relative to the current directory) and bind its named exports as variables" },
-    { name: "help", short: "h", type: "boolean", description: "show this help" },
+    helpOption(),
   ],
   epilog: [
     "Examples:",
@@ -64,19 +64,14 @@ export async function timeitCommand(argv: string[]): Promise<number> {
     for (const w of measurement.warnings) process.stderr.write(`tsprof timeit: warning: ${w.message}\n`);
     return 0;
   } catch (e) {
-    if (e instanceof SnippetError) return fail(e.message);
+    if (e instanceof SnippetError) return fail("timeit", e.message, 1);
     if (e instanceof TimedCodeError) {
-      return fail(e.inSetup
+      return fail("timeit", e.inSetup
         ? `setup threw ${describeThrown(e.thrown)}; fix the -s code (it runs before every run)`
-        : `STMT threw ${describeThrown(e.thrown)}; fix the statement (setup ran without error)`);
+        : `STMT threw ${describeThrown(e.thrown)}; fix the statement (setup ran without error)`, 1);
     }
     throw e;
   }
-}
-
-function fail(message: string): number {
-  process.stderr.write(`tsprof timeit: ${message}\n`);
-  return 1;
 }
 
 /** `-n`/`-r`: a positive whole number; underscores allowed, as Python's int() takes `1_000_000`. */

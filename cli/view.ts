@@ -1,4 +1,4 @@
-import { parseArgs, UsageError, type CommandSpec } from "./args";
+import { helpOption, parseArgs, UsageError, type CommandSpec } from "./args";
 import { mergeProfiles } from "../report/profile";
 import * as fs from "node:fs";
 import { LprofError } from "../report/read";
@@ -6,6 +6,7 @@ import { readAnyProfile } from "../report/read-any";
 import { formatMemoryReport, formatReport } from "../report/line-report";
 import { useColor } from "./tty";
 import { typescript7Hint } from "./typescript-7";
+import { writeOutput } from "./write-output";
 
 export const viewSpec: CommandSpec = {
   usage: "tsprof view [options] FILE.lprof...",
@@ -23,7 +24,7 @@ export const viewSpec: CommandSpec = {
     { name: "color", short: "r", type: "boolean", negatable: true, description: "color the report (default: only when stdout is a terminal)" },
     { name: "output", short: "o", type: "string", valueName: "FILE", description: "write the report to FILE instead of stdout (memory_profiler's stream=)" },
     { name: "stream", type: "string", valueName: "FILE", description: "the same as --output" },
-    { name: "help", short: "h", type: "boolean", description: "show this help" },
+    helpOption(),
   ],
   epilog: "Examples:\n  tsprof view out.lprof\n  tsprof view -u ms -z -t out.lprof other.lprof\n  tsprof view --memory --precision 3 --stream memory.txt out.lprof",
 };
@@ -61,11 +62,7 @@ export function view(argv: string[]): number {
   const files = positionals.map(readAnyProfile);
   const write = (report: string) => {
     if (target === undefined) return void process.stdout.write(report);
-    try {
-      fs.writeFileSync(target, report);
-    } catch (e) {
-      throw new LprofError(`tsprof view: cannot write ${target} (${(e as NodeJS.ErrnoException).code}); pass a writable path with -o`);
-    }
+    writeOutput("view", target, report);
   };
   const profile = mergeProfiles(files, { raw: values.raw === true });
   if (values.memory === true) {

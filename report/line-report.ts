@@ -46,7 +46,7 @@ function orderedFunctions(profile: Profile, options: ReportOptions): FunctionPro
 }
 
 /** A column after kernprof's five, shown on request: not part of kernprof's layout. */
-interface ExtraColumn {
+export interface ExtraColumn {
   header: string;
   minWidth: number;
   cell(t: LineTotals, scalar: number): string;
@@ -56,14 +56,15 @@ const MIB = 1024 * 1024;
 /** memory_profiler's cell: `{:5.1f} MiB` (width precision + 4). */
 export const mib = (bytes: number, precision = 1) => `${formatF(bytes / MIB, precision + 4, precision)} MiB`;
 
-const EXTRA_COLUMNS = {
+export const EXTRA_COLUMNS = {
   wait: { header: "Wait", minWidth: 12, cell: (t, scalar) => (t.wait > 0 ? formatF(t.wait * scalar, 5, 1) : "") },
   samples: { header: "Samples", minWidth: 8, cell: (t) => (t.samples > 0 ? String(t.samples) : "") },
   memory: { header: "Mem usage", minWidth: 12, cell: (t) => (t.memory > 0 ? mib(t.memory) : "") },
   allocated: { header: "Allocated", minWidth: 12, cell: (t) => (t.hits > 0 ? mib(t.allocated) : "") },
 } satisfies Record<string, ExtraColumn>;
 
-function extraColumns(options: ReportOptions): ExtraColumn[] {
+/** The extra columns `options` ask for, in the order they stand after kernprof's. */
+export function extraColumns(options: ReportOptions): ExtraColumn[] {
   const c = EXTRA_COLUMNS;
   return [
     ...(options.wait ? [c.wait] : []),

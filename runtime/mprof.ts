@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { threadId } from "node:worker_threads";
+import { NoOpProbes } from "./no-op-probes";
 import type { FunctionStats, Invocation } from "./stats";
 
 /** Calls buffered before a write: 4 numbers each (function, start, end, level), 256 KiB. */
@@ -26,25 +27,15 @@ function bracketName(f: FunctionStats): string {
   return `${base}.${f.name}`.replace(/\s+/g, "_");
 }
 
-/** Every probe the transform emits, doing nothing but the call's exit (the probe set of stats.ts's DisabledInvocation). */
-class BracketInvocation {
+/** Every probe the transform emits, doing nothing but the call's exit. */
+class BracketInvocation extends NoOpProbes {
   private open = true;
   /** The caller's invocation, kept by `FunctionStats.push` for sync calls. */
   up: Invocation | undefined;
-  constructor(private readonly id: number, private readonly t0: number, private readonly level: number) {}
-  hit(_slot: number): void {}
-  count(_slot: number): void {}
-  cont(_slot: number): void {}
-  arrays(_iterable: unknown, _slot: number): void {}
-  turn(_slot: number): void {}
-  of<T>(iterable: T): T { return iterable; }
-  iter(_slot: number): void {}
-  mark(_slot: number): void {}
-  pause<T>(value?: T): T | undefined { return value; }
-  resume<T>(value: T): T { return value; }
-  asyncIter(iterable: unknown): unknown { return iterable; }
-  delegate(iterable: unknown): unknown { return iterable; }
-  exit(): void {
+  constructor(private readonly id: number, private readonly t0: number, private readonly level: number) {
+    super();
+  }
+  override exit(): void {
     if (!this.open) return;
     this.open = false;
     depth--;

@@ -3,6 +3,7 @@ import { performance } from "node:perf_hooks";
 import { types } from "node:util";
 import { ALLOCATED, closeReading, IN_USE, memory, openReading, totals } from "./memory";
 import { bracket } from "./mprof";
+import { NoOpProbes } from "./no-op-probes";
 import { popTo, push, reserveSlots, show, tickMs, ticks } from "./sampler";
 import { ambiguousCallSlots, v8InvocationClasses } from "./v8-probes";
 
@@ -566,22 +567,9 @@ function wrapForOf(inv: { mark(slot: number): void }, iterable: unknown, slot: n
 }
 
 /** Probes that do nothing: `TSPROF=0` turns profiling off without a rebuild. */
-class DisabledInvocation {
+class DisabledInvocation extends NoOpProbes {
   /** With profiling off every invocation is this one: leaving it leaves it current. */
   get up(): Invocation { return DISABLED; }
-  hit(_slot: number): void {}
-  count(_slot: number): void {}
-  cont(_slot: number): void {}
-  arrays(_iterable: unknown, _slot: number): void {}
-  turn(_slot: number): void {}
-  of<T>(iterable: T): T { return iterable; }
-  iter(_slot: number): void {}
-  mark(_slot: number): void {}
-  exit(_popped?: unknown): void {}
-  pause<T = undefined>(value?: T): T { return value as T; }
-  resume<T>(value: T): T { return value; }
-  asyncIter<T>(iterable: T): T { return iterable; }
-  delegate<T>(iterable: T): T { return iterable; }
 }
 
 const DISABLED = new DisabledInvocation() as unknown as Invocation;

@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { inflateSync } from "node:zlib";
 
 /** The Chromium binary, or undefined (tests then skip, saying so). */
 export function findChromium(): string | undefined {
@@ -107,49 +106,4 @@ export async function launch(binary: string, width = 1200, height = 900): Promis
     },
   };
   return page;
-}
-
-/** An 8-bit, non-interlaced PNG (what Chromium's screenshots are) as RGBA pixels. */
-export function decodePng(png: Buffer): { width: number; height: number; pixel(x: number, y: number): [number, number, number, number] } {
-  let pos = 8;
-  let width = 0, height = 0, colorType = 0;
-  const idat: Buffer[] = [];
-  while (pos < png.length) {
-    const len = png.readUInt32BE(pos);
-    const type = png.toString("latin1", pos + 4, pos + 8);
-    const data = png.subarray(pos + 8, pos + 8 + len);
-    if (type === "IHDR") {
-      width = data.readUInt32BE(0);
-      height = data.readUInt32BE(4);
-      if (data[8] !== 8 || data[12] !== 0) throw new Error("only 8-bit non-interlaced PNGs");
-      colorType = data[9];
-    } else if (type === "IDAT") idat.push(data);
-    pos += 12 + len;
-  }
-  const bpp = colorType === 6 ? 4 : colorType === 2 ? 3 : 0;
-  if (!bpp) throw new Error(`PNG color type ${colorType} not handled`);
-  const raw = inflateSync(Buffer.concat(idat));
-  const stride = width * bpp;
-  const out = Buffer.alloc(height * stride);
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * (stride + 1)];
-    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    for (let i = 0; i < stride; i++) {
-      const a = i >= bpp ? out[y * stride + i - bpp] : 0;
-      const b = y > 0 ? out[(y - 1) * stride + i] : 0;
-      const c = y > 0 && i >= bpp ? out[(y - 1) * stride + i - bpp] : 0;
-      const p = a + b - c;
-      const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-      const paeth = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      const predictor = [0, a, b, (a + b) >> 1, paeth][filter];
-      out[y * stride + i] = (line[i] + predictor) & 0xff;
-    }
-  }
-  return {
-    width, height,
-    pixel(x, y) {
-      const o = y * stride + x * bpp;
-      return [out[o], out[o + 1], out[o + 2], bpp === 4 ? out[o + 3] : 255];
-    },
-  };
 }

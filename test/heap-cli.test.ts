@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { HeapSnapshotError, HeapSnapshotParser, readHeapSnapshot } from "../report/heap-snapshot";
 import { describe, typeStats } from "../report/heap-graph";
 import { runNode, tsprof } from "./helpers";
-import { decodePng } from "./png-pixels";
+import { decodePng } from "./png";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tsprof-heap-"));
 cleanUp(() => fs.rmSync(dir, { recursive: true, force: true }));

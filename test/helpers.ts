@@ -63,12 +63,17 @@ export function runNode(args: string[], options: SpawnSyncOptions = {}): RunResu
   return { stdout: String(r.stdout), stderr: String(r.stderr), status: r.status, signal: r.signal };
 }
 
-/** Environment for a profiled child: no inherited session, output where we say. */
-export function profEnv(output: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+/** This environment without a tsprof session or NODE_OPTIONS to inherit (no `TSPROF*`), plus `extra`. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of Object.keys(env)) if (key.startsWith("TSPROF")) delete env[key];
   delete env.NODE_OPTIONS;
-  return { ...env, TSPROF_OUTPUT: output, ...extra };
+  return { ...env, ...extra };
+}
+
+/** Environment for a profiled child: no inherited session, output where we say. */
+export function profEnv(output: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return cleanEnv({ TSPROF_OUTPUT: output, ...extra });
 }
 
 export interface ProfiledRun {

@@ -9,7 +9,8 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { tsprof, makeProject, runNode, ROOT } from "./helpers";
 import { bigProfile, sampledProfile, sampleProfile, tempDir, writeJson } from "./html-fixture";
-import { decodePng, findChromium, launch, NO_CHROMIUM, type Page } from "./chromium";
+import { findChromium, launch, NO_CHROMIUM, type Page } from "./chromium";
+import { decodePng, pixel } from "./png";
 
 const dir = tempDir("tsprof-html-");
 const chromium = findChromium();
@@ -84,7 +85,7 @@ test("Chromium: the hottest line is highlighted, and what the page says matches 
   // Pixels: the hottest line is painted strongly warm, a cool line faintly, a line that never ran not at all.
   const shot = decodePng(await page!.screenshot());
   fs.writeFileSync(path.join(dir, "report.png"), await page!.screenshot());
-  const at = (box: number[]) => shot.pixel(Math.round(box[0] + box[2] - 6), Math.round(box[1] + box[3] / 2));
+  const at = (box: number[]) => pixel(shot, Math.round(box[0] + box[2] - 6), Math.round(box[1] + box[3] / 2));
   const [r, g, b] = at(seen.hot);
   assert.ok(r > 230 && g < 160 && b < 120, `hottest line's pixel is ${[r, g, b]}`);
   const cool = at(seen.cool);

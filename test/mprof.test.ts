@@ -10,17 +10,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { parseMprof, pyFixed, type FuncCall, type MprofData } from "../report/mprof-data";
-import { CLI, makeProject, ROOT, type RunResult } from "./helpers";
+import { cleanEnv, CLI, makeProject, ROOT, type RunResult } from "./helpers";
 import { countPixels, decodePng } from "./png";
 
 const FIXTURES = path.join(ROOT, "fixtures", "mprof");
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("TSPROF")) delete env[k];
-  delete env.NODE_OPTIONS;
-  return env;
-}
 
 function tsprof(dir: string, args: string[]): RunResult {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: dir, env: cleanEnv(), encoding: "utf8", timeout: 120_000 });

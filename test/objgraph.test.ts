@@ -9,7 +9,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { compile, makeProject, ROOT, runNode } from "./helpers";
-import { decodePng, share } from "./png-pixels";
+import { decodePng, share } from "./png";
 import type { HeapNode } from "../report/heap-graph";
 
 const FIXTURES = path.join(ROOT, "fixtures", "objgraph");

@@ -64,6 +64,13 @@ export function pixel(img: Image, x: number, y: number): [number, number, number
   return [img.rgba[i], img.rgba[i + 1], img.rgba[i + 2]];
 }
 
+/** Share of the picture's pixels for which `match(r, g, b)` holds. */
+export function share(img: Image, match: (r: number, g: number, b: number) => boolean): number {
+  let k = 0;
+  for (let i = 0; i < img.rgba.length; i += 4) if (match(img.rgba[i], img.rgba[i + 1], img.rgba[i + 2])) k++;
+  return k / (img.width * img.height);
+}
+
 /** Pixels in the rectangle for which `test` holds. */
 export function countPixels(img: Image, test: (rgb: [number, number, number]) => boolean, x0 = 0, y0 = 0, x1 = img.width, y1 = img.height): number {
   let n = 0;

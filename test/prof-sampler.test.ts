@@ -16,7 +16,7 @@ import { toCpuProfile, toSpeedscope } from "../report/pstats-export";
 import { sampledFunctions, sampledProfile } from "../runtime/calls-sampled";
 import type { ProfCaller, ProfFile, ProfFunction } from "../runtime/prof-format";
 import type { CpuProfile } from "../runtime/v8-cpu";
-import { CLI, compile, makeProject, ROOT, runNode, type RunResult } from "./helpers";
+import { cleanEnv, CLI, compile, makeProject, ROOT, runNode, type RunResult } from "./helpers";
 
 const PROGRAM = `"use strict";
 import * as path from "node:path";
@@ -94,12 +94,6 @@ p.disable();
 p.printStats("time");
 try { new Profile({ mode: "clock" }); } catch (e) { console.log((e as Error).message); }
 `;
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("TSPROF") || k === "NODE_OPTIONS") delete env[k];
-  return env;
-}
 
 let dir: string;
 const prof = (args: string[]): RunResult => {

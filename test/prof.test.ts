@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { before, describe, test } from "node:test";
 import { loadStats } from "../report/pstats-read";
 import { svgToPng } from "../report/svg-png";
-import { CLI, compile, makeProject, runNode, type RunResult } from "./helpers";
+import { cleanEnv, CLI, compile, makeProject, runNode, type RunResult } from "./helpers";
 
 const PROGRAM = `"use strict";
 function fib(n: number): number {
@@ -139,12 +139,6 @@ async function main() {
 }
 export default main();
 `;
-
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("TSPROF") || k === "NODE_OPTIONS") delete env[k];
-  return env;
-}
 
 let dir: string;
 const prof = (args: string[], input?: string): RunResult => {

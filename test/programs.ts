@@ -1,6 +1,6 @@
 /*
- * Programs more than one test file runs: a busy-wait helper, and the 20/60/20 ms function whose
- * line shares every timing mode must get right.
+ * Programs more than one test file runs: a busy-wait helper, the 20/60/20 ms function whose
+ * line shares every timing mode must get right, and the compile cache's probe.
  */
 import { fnNamed, type runProfiled } from "./helpers";
 import { totalTime } from "../report/profile";
@@ -107,3 +107,16 @@ export function awaitTruth(run: ReturnType<typeof runProfiled>): { runMs: number
   const [a, b, c, d] = JSON.parse(lines[lines.length - 1]) as number[];
   return { runMs: b - a + (d - c), suspendedMs: c - b };
 }
+
+/**
+ * Prints `twice(21)`, then "compiled" when TypeScript was loaded to compile it or "cached" when
+ * the compile cache served it. `factor` changes the source without changing its size.
+ */
+export const cacheProbe = (factor = 2) => [
+  "/** @profile */",
+  "function twice(n: number): number {",
+  `  return n * ${factor};`,
+  "}",
+  "const loaded = Object.keys(require.cache).some((f) => f.includes(`${require(\"path\").sep}typescript${require(\"path\").sep}`));",
+  "console.log(twice(21), loaded ? \"compiled\" : \"cached\");",
+].join("\n");

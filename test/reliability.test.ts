@@ -21,6 +21,7 @@ import { workerCanWatchSignals } from "../runtime/watchdog";
 const WATCHED = workerCanWatchSignals();
 const NEEDS_WATCHDOG = !WATCHED && `this Node (${process.version}) gives workers no signal handle: signals wait for the event loop`;
 import { CHILD_TIMEOUT_MS, CLI, compile, makeProject, profEnv, ROOT, signalsWatched, type RunResult } from "./helpers";
+import { cacheProbe } from "./programs";
 
 const dirs: string[] = [];
 after(() => {
@@ -352,14 +353,7 @@ describe("files", () => {
 });
 
 describe("compile cache", () => {
-  const PROBE = [
-    "/** @profile */",
-    "function twice(n: number): number {",
-    "  return n * 2;",
-    "}",
-    "const loaded = Object.keys(require.cache).some((f) => f.includes(`${require(\"path\").sep}typescript${require(\"path\").sep}`));",
-    "console.log(twice(21), loaded ? \"compiled\" : \"cached\");",
-  ].join("\n");
+  const PROBE = cacheProbe();
 
   test("8: a cache entry cut short (empty, or half written) is compiled again, never run", () => {
     const dir = project({ "probe.ts": PROBE });

@@ -13,6 +13,7 @@ import { mergeProfiles } from "../report/profile";
 import { readLprof } from "../report/read";
 import { moduleFormat } from "../loader/format";
 import { CHILD_TIMEOUT_MS, CLI, compile, makeProject, ROOT, runNode, signalsWatched, type RunResult } from "./helpers";
+import { cacheProbe } from "./programs";
 
 const FIXTURES = path.join(ROOT, "fixtures", "run");
 
@@ -229,14 +230,7 @@ describe("tsprof run: the command line", () => {
 
   test("the compile cache: a second run does not load TypeScript; a changed file or option is compiled again", () => {
     const dir = makeProject("tsprof-run-");
-    const probe = [
-      "/** @profile */",
-      "function twice(n: number): number {",
-      "  return n * 2;",
-      "}",
-      "const loaded = Object.keys(require.cache).some((f) => f.includes(`${require(\"path\").sep}typescript${require(\"path\").sep}`));",
-      "console.log(twice(21), loaded ? \"compiled\" : \"cached\");",
-    ].join("\n");
+    const probe = cacheProbe();
     fs.writeFileSync(path.join(dir, "probe.ts"), probe);
     const out = () => run(dir, ["-q", "probe.ts"]).stdout;
     assert.equal(out(), "42 compiled\n");
@@ -250,16 +244,8 @@ describe("tsprof run: the command line", () => {
 
   test("the compile cache by file identity: a warm start reads no source; a rewrite of the same size, its modification time put back, is compiled again", async () => {
     const dir = makeProject("tsprof-run-");
-    const probe = (n: number) => [
-      "/** @profile */",
-      "function twice(n: number): number {",
-      `  return n * ${n};`,
-      "}",
-      "const loaded = Object.keys(require.cache).some((f) => f.includes(`${require(\"path\").sep}typescript${require(\"path\").sep}`));",
-      "console.log(twice(21), loaded ? \"compiled\" : \"cached\");",
-    ].join("\n");
     const file = path.join(dir, "probe.ts");
-    fs.writeFileSync(file, probe(2));
+    fs.writeFileSync(file, cacheProbe(2));
     const { mtime } = fs.statSync(file);
     // Files changed in the last 3 s are looked up by content only (cache.ts).
     await new Promise((resolve) => setTimeout(resolve, 3200));
@@ -278,7 +264,7 @@ process.on("exit", () => process.stderr.write("reads of probe.ts: " + n + "\\n")
     const counted = spawnSync(process.execPath, [CLI, "run", "-q", "probe.ts"], { cwd: dir, env: { ...cleanEnv(), NODE_OPTIONS: `--require ${counter}` }, encoding: "utf8" });
     assert.deepEqual([counted.stdout, counted.stderr], ["42 cached\n", "reads of probe.ts: 0\n"]);
     // Same size, modification time put back (as `cp -p` or `touch -d` would): a new change time.
-    fs.writeFileSync(file, probe(3));
+    fs.writeFileSync(file, cacheProbe(3));
     fs.utimesSync(file, mtime, mtime);
     assert.equal(out(), "63 compiled\n");
     assert.deepEqual(hitsIn(path.join(dir, "probe.ts.lprof"), dir), { "probe.ts:3": 1 });

@@ -1,13 +1,13 @@
 /*
  * The report's layout, fast path against the layout as it was (kept here verbatim as the
- * reference), on generated profiles with every column option, colors, wide cells and lines
+ * reference; the extra columns' cells are the report's own), on generated profiles with every column option, colors, wide cells and lines
  * outside the source; and the escape pass skipped only where it would change nothing.
  */
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { formatF, formatG, formatWG } from "../report/printf";
-import { displayPath, formatFunction, formatReport, mib, untimedReason, type ReportOptions } from "../report/line-report";
-import { mergeProfiles, totalTime, totalWait, type FunctionProfile, type LineTotals, type Profile } from "../report/profile";
+import { displayPath, extraColumns, formatFunction, formatReport, untimedReason, type ReportOptions } from "../report/line-report";
+import { mergeProfiles, totalTime, totalWait, type FunctionProfile, type Profile } from "../report/profile";
 import { parseLprof } from "../report/read";
 import { bigProfile } from "../bench/big-profile";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofFile } from "../runtime/lprof";
@@ -18,28 +18,6 @@ const ansi = (on: boolean) => {
   const wrap = (code: string) => (s: string) => (on && s.trim() ? `\x1b[${code}m${s}\x1b[0m` : s);
   return { bold: wrap("1"), dim: wrap("2"), red: wrap("31"), yellow: wrap("33"), cyan: wrap("36") };
 };
-
-interface ExtraColumn {
-  header: string;
-  minWidth: number;
-  cell(t: LineTotals, scalar: number): string;
-}
-
-const EXTRA_COLUMNS = {
-  wait: { header: "Wait", minWidth: 12, cell: (t, scalar) => (t.wait > 0 ? formatF(t.wait * scalar, 5, 1) : "") },
-  samples: { header: "Samples", minWidth: 8, cell: (t) => (t.samples > 0 ? String(t.samples) : "") },
-  memory: { header: "Mem usage", minWidth: 12, cell: (t) => (t.memory > 0 ? mib(t.memory) : "") },
-  allocated: { header: "Allocated", minWidth: 12, cell: (t) => (t.hits > 0 ? mib(t.allocated) : "") },
-} satisfies Record<string, ExtraColumn>;
-
-function extraColumns(options: ReportOptions): ExtraColumn[] {
-  const c = EXTRA_COLUMNS;
-  return [
-    ...(options.wait ? [c.wait] : []),
-    ...(options.samples ? [c.samples] : []),
-    ...(options.memory ? [c.memory, c.allocated] : []),
-  ];
-}
 
 /** One function's block, exactly as line_profiler's `show_func` lays it out (plus requested extra columns). */
 function referenceFormatFunction(fn: FunctionProfile, profile: Profile, options: ReportOptions = {}): string {

@@ -1,5 +1,5 @@
 import type * as TS from "typescript";
-import { forEachDescendant, isDirective, isFunctionLike, type ProfilableFunction } from "./marks";
+import { addBindingNames, forEachDescendant, holdsOffset, isDirective, isFunctionLike, type ProfilableFunction } from "./marks";
 import { SiteIndex, type FilePlan, type PlannedFunction, type ProbeSite } from "./plan";
 
 export interface EmitOptions {
@@ -110,18 +110,9 @@ export function emitInstrumented(
   // subtree holding none is returned as it is, unvisited. Unmarked code costs no walk, and no stack
   // (a 5,000-term expression nests 5,000 deep).
   const marks = [...plan.decorators, ...plan.functions.flatMap((fn) => [fn.at, ...fn.sites.map((st) => st.at)])].sort((a, b) => a - b);
-  const marked = (node: TS.Node): boolean => {
-    let lo = 0, hi = marks.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (marks[mid] < node.pos) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < marks.length && marks[lo] < node.end;
-  };
 
   const visit = (node: TS.Node): TS.VisitResult<TS.Node | undefined> => {
-    if (node.pos >= 0 && !marked(node)) return node;
+    if (node.pos >= 0 && !holdsOffset(marks, node)) return node;
     if (ts.isDecorator(node) && node.pos >= 0 && decorators.has(startOf(node))) return undefined;
     const at = node.pos >= 0 ? startOf(node) : -1;
     const planned = at >= 0 ? sites.functionAt(at) : undefined;
@@ -335,13 +326,9 @@ export function emitInstrumented(
 /** Names a body declares with `var` (in any of its blocks, not in nested functions). */
 export function varNames(ts: typeof TS, body: TS.Block): Set<string> {
   const names = new Set<string>();
-  const bind = (n: TS.BindingName) => {
-    if (ts.isIdentifier(n)) names.add(n.text);
-    else for (const el of n.elements) if (!ts.isOmittedExpression(el)) bind(el.name);
-  };
   forEachDescendant(ts, body, (n) => {
     if (n !== body && (isFunctionLike(ts, n) || ts.isClassLike(n))) return false;
-    if (ts.isVariableDeclarationList(n) && (n.flags & ts.NodeFlags.BlockScoped) === 0) n.declarations.forEach((d) => bind(d.name));
+    if (ts.isVariableDeclarationList(n) && (n.flags & ts.NodeFlags.BlockScoped) === 0) n.declarations.forEach((d) => addBindingNames(ts, d.name, names));
     return true;
   });
   return names;

@@ -322,6 +322,23 @@ export function forEachDescendant(ts: typeof TS, root: TS.Node, enter: (node: TS
   }
 }
 
+/** Adds the names a binding declares (`a`, `{ b, c: [d, , ...e] }`) to `names`. */
+export function addBindingNames(ts: typeof TS, binding: TS.BindingName, names: Set<string>): void {
+  if (ts.isIdentifier(binding)) names.add(binding.text);
+  else for (const el of binding.elements) if (!ts.isOmittedExpression(el)) addBindingNames(ts, el.name, names);
+}
+
+/** Whether one of `offsets` (sorted ascending) lies within `node`, in [pos, end): a binary search, so a subtree holding none is skipped at the cost of a few comparisons. */
+export function holdsOffset(offsets: readonly number[], node: TS.Node): boolean {
+  let lo = 0, hi = offsets.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (offsets[mid] < node.pos) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < offsets.length && offsets[lo] < node.end;
+}
+
 /** A directive of a prologue (`"use strict";`): an expression statement that is only a string literal. */
 export function isDirective(ts: typeof TS, s: TS.Statement): boolean {
   return ts.isExpressionStatement(s) && ts.isStringLiteral(s.expression);

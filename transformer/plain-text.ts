@@ -1,5 +1,5 @@
 import type * as TS from "typescript";
-import { forEachDescendant } from "./marks";
+import { forEachDescendant, holdsOffset } from "./marks";
 import type { FilePlan } from "./plan";
 
 /**
@@ -15,19 +15,10 @@ import type { FilePlan } from "./plan";
 export function plainTexts(ts: typeof TS, sf: TS.SourceFile, options: TS.CompilerOptions, plan: FilePlan): string[] | undefined {
   if (plan.functions.length === 0) return undefined;
   const starts = plan.functions.map((f) => f.at).sort((a, b) => a - b);
-  const holds = (n: TS.Node) => {
-    // Any planned function starting within [pos, end)?
-    let lo = 0, hi = starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (starts[mid] < n.pos) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < starts.length && starts[lo] < n.end;
-  };
   const wanted: TS.Node[] = [];
   forEachDescendant(ts, sf, (n) => {
-    if (n !== sf && !holds(n)) return false;
+    // A subtree in which no planned function starts has no text to cut.
+    if (n !== sf && !holdsOffset(starts, n)) return false;
     if (ts.isFunctionLike(n) || ts.isClassLike(n)) {
       if (("body" in n && n.body) || ts.isClassLike(n)) wanted.push(n);
     }

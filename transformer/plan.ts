@@ -1,5 +1,5 @@
 import type * as TS from "typescript";
-import { createMarkContext, findMarkedFunctions, forEachDescendant, isDirective, isFunctionLike, isProfileDecorator, type MarkContext, type ProfilableFunction } from "./marks";
+import { addBindingNames, createMarkContext, findMarkedFunctions, forEachDescendant, isDirective, isFunctionLike, isProfileDecorator, type MarkContext, type ProfilableFunction } from "./marks";
 
 /**
  * Where a probe goes, and which line it counts.
@@ -220,15 +220,11 @@ function planFunction(
   const localNames = (): Set<string> => {
     if (locals) return locals;
     const names = new Set<string>();
-    const bind = (n: TS.BindingName) => {
-      if (ts.isIdentifier(n)) names.add(n.text);
-      else for (const el of n.elements) if (!ts.isOmittedExpression(el)) bind(el.name);
-    };
-    fn.parameters.forEach((p) => bind(p.name));
+    fn.parameters.forEach((p) => addBindingNames(ts, p.name, names));
     if (fn.body) {
       forEachDescendant(ts, fn.body, (n) => {
         if (isFunctionLike(ts, n) || ts.isClassLike(n)) return false;
-        if (ts.isVariableDeclaration(n)) bind(n.name);
+        if (ts.isVariableDeclaration(n)) addBindingNames(ts, n.name, names);
         return true;
       });
     }
