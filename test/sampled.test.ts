@@ -37,16 +37,32 @@ test("sampled mode: lines busy 60/180/60 ms share the time as the program's own 
   // Two ways a loaded machine moves time between lines, each seen in the run and taken again:
   // a starved sampler thread credits a whole gap to the line it wakes on; and time the process
   // was descheduled between two spins (outside the truth) lands on a neighbouring line. Three
-  // times the spins of COARSE make any one gap or descheduling a third of the share it would be.
+  // times the spins of COARSE make any one gap or descheduling a third of the share it would be,
+  // and each line is judged on the median of three clean runs, so one gap of tens of
+  // milliseconds at a line's boundary (seen at a load average of 30–40) moves no judged share.
+  const clean: ReturnType<typeof coarseShares>[] = [];
+  let best: ReturnType<typeof coarseShares> | undefined;
   const disturbance = (c: ReturnType<typeof coarseShares>) => (starvedPercent(c) > 50 ? 1000 + starvedPercent(c) : c.outsideMs);
-  const c = leastDisturbed(() => coarseShares(runProfiled(coarseTimes(3), { env: SAMPLED })), disturbance, 3);
-  // Five starved runs in a row: the machine is too loaded for a sampler thread to be judged here.
-  if (starvedPercent(c) > 50) return t.skip(`the sampler thread took ${Math.round(100 - starvedPercent(c))}% of its samples at best in 5 runs: machine overloaded, accuracy not judged`);
-  const { shares, truth, totalMs, spunMs, outsideMs, fn } = c;
-  const outside = (100 * outsideMs) / totalMs;
-  if (outside > 8) return t.skip(`the process was descheduled ${outsideMs.toFixed(1)} ms between its spins at best in 5 runs (${outside.toFixed(1)} points): machine overloaded, accuracy not judged`);
-  truth.forEach((t, i) => assert.ok(Math.abs(shares[i] - t) < 8 + outside, `line ${10 + i}: ${shares[i]}% against ${t}% (${outsideMs} ms outside spins)`));
+  for (let i = 0; i < 8 && clean.length < 3; i++) {
+    const c = coarseShares(runProfiled(coarseTimes(3), { env: SAMPLED }));
+    if (!best || disturbance(c) < disturbance(best)) best = c;
+    if (starvedPercent(c) <= 50 && (100 * c.outsideMs) / c.totalMs <= 8) clean.push(c);
+  }
+  // A machine that gave no three clean runs in eight is too loaded for a sampler thread to be judged.
+  if (clean.length < 3) {
+    if (starvedPercent(best!) > 50) return t.skip(`the sampler thread took ${Math.round(100 - starvedPercent(best!))}% of its samples at best in 8 runs: machine overloaded, accuracy not judged`);
+    return t.skip(`the process was descheduled ${best!.outsideMs.toFixed(1)} ms between its spins at best in 8 runs: machine overloaded, accuracy not judged`);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1];
+  const outside = median(clean.map((c) => (100 * c.outsideMs) / c.totalMs));
+  [0, 1, 2].forEach((i) => {
+    const share = median(clean.map((c) => c.shares[i] - c.truth[i]));
+    assert.ok(Math.abs(share) < 8 + outside, `line ${10 + i}: off the program's clock by ${clean.map((c) => (c.shares[i] - c.truth[i]).toFixed(1)).join(", ")} points in three runs (${clean.map((c) => c.outsideMs.toFixed(1)).join(", ")} ms outside spins)`);
+  });
   // The sampled total is the call's wall time (within a gap at either end): callees included.
+  // Judged on the run in the middle by that ratio, as the shares are.
+  const spun = (c: ReturnType<typeof coarseShares>) => c.spunMs.reduce((a, b) => a + b, 0);
+  const { totalMs, outsideMs, spunMs, fn } = [...clean].sort((a, b) => a.totalMs / spun(a) - b.totalMs / spun(b))[1];
   const spunTotal = spunMs.reduce((a, b) => a + b, 0);
   assert.ok(totalMs > 0.8 * spunTotal && totalMs < 1.2 * (spunTotal + outsideMs) + 5, `total ${totalMs} ms, spins took ${spunTotal} ms`);
   if (spunMs[1] > 1.5 * spunMs[0]) assert.ok(fn.lines.get(11)!.samples > fn.lines.get(10)!.samples);
