@@ -34,6 +34,7 @@ export interface Calibration {
 /** The current sync invocation, kept as each instrumented file keeps its own: a property of a hoisted function (emit.ts). */
 function load(): void {}
 load.c = undefined as Invocation | undefined;
+load.x = undefined as Invocation | undefined;
 
 function emptyLoop(stats: FunctionStats, n: number): number {
   load.c = stats.push(load.c);
@@ -46,7 +47,8 @@ function emptyLoop(stats: FunctionStats, n: number): number {
     }
     return x;
   } finally {
-    load.c!.exit((load.c = load.c!.up));
+    load.c = (load.x = load.c!).up;
+    load.x.exit();
   }
 }
 
@@ -63,7 +65,8 @@ function instrumentedDepth(stats: FunctionStats, d: number): number {
     load.c.hit(2);
     return instrumentedDepth(stats, d - 1) + 1;
   } finally {
-    load.c!.exit((load.c = load.c!.up));
+    load.c = (load.x = load.c!).up;
+    load.x.exit();
   }
 }
 
