@@ -2,8 +2,7 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { settleMemory, startMemory } from "./memory";
 import { startSampler, tickMs, ticks } from "./sampler";
-import { deferV8Start, FunctionStats, warmUpProbes, type TimingMode } from "./stats";
-import { hasInspector } from "./v8-cpu";
+import { FunctionStats, warmUpProbes, type TimingMode } from "./stats";
 import { DEFAULT_V8_INTERVAL_US, foldV8, noteFile, startV8Timing } from "./v8-lines";
 import { share } from "./watchdog";
 
@@ -145,15 +144,13 @@ function chooseMode(s: Session, options: RegisterOptions | undefined): TimingMod
     // would land on the first profiled line (hundreds of µs, measured).
     warmUpProbes("v8");
     // Without an inspector (a Node built without it), V8's profiler is out of reach: exact timing.
-    if (!hasInspector()) return "exact";
-    s.rate = rate;
-    // Started by the first profiled call (stats.ts says why).
-    deferV8Start(() => {
-      if (!startV8Timing(1e6 / rate)) return;
+    if (startV8Timing(1e6 / rate)) {
+      s.rate = rate;
       // Folding now and then bounds the profile's memory (V8 keeps every sample until it stops).
       setInterval(() => foldV8(true), V8_FOLD_MS).unref();
-    });
-    return "v8";
+      return "v8";
+    }
+    return "exact";
   }
   if (wanted !== "sampled") return "exact";
   const rate = Number(process.env.TSPROF_RATE) || options?.rate || DEFAULT_RATE_HZ;
