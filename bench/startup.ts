@@ -20,7 +20,9 @@
  * STARTUP_SHORT=1 (what `npm run bench` runs): warm start-up only, 5 rounds.
  * Start-up is spawn to the program's first output (every module loaded and run); total is to
  * the end of the command, which also writes the profile. Prints tables and writes
- * bench/results/startup.json (startup-short.json when short). KEEP=1 keeps the projects.
+ * bench/results/startup.json (startup-short.json when short), and the same as
+ * startup-node<major>.json (startup-short-node<major>.json). KEEP=1 keeps the projects.
+ * Another node: run this file with it (`/path/to/node22 dist/bench/startup.js`).
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -330,12 +332,16 @@ async function main(): Promise<void> {
     process.stdout.write(`${lines.join("\n")}\n`);
     const results = path.join(ROOT, "bench", "results");
     fs.mkdirSync(results, { recursive: true });
-    fs.writeFileSync(path.join(results, SHORT ? "startup-short.json" : "startup.json"), `${JSON.stringify({
+    const json = `${JSON.stringify({
       node: process.version, date: new Date().toISOString(), cores: os.cpus().length, loadAverage: os.loadavg()[0], modules: MODULES + 1, rounds: RUNS,
       baseline: BASELINE ?? null, typescriptLoadMs: typescriptLoad ?? null, stripLoadMs: stripLoad ?? null, esmNoopHooksRatio: floor ?? null,
       targets: { warm: WARM_TARGET, cold: COLD_TARGET },
       rows: rows.map((r) => ({ ...r, warmStartupRatio: r.ratios["warm/plain startup"].median, coldStartupRatio: r.ratios["cold/plain startup"]?.median ?? null })),
-    }, null, 2)}\n`);
+    }, null, 2)}\n`;
+    // Also by node major, so that runs on node 20, 22 and 24 stand side by side.
+    const name = SHORT ? "startup-short" : "startup";
+    fs.writeFileSync(path.join(results, `${name}.json`), json);
+    fs.writeFileSync(path.join(results, `${name}-node${process.versions.node.split(".")[0]}.json`), json);
   } finally {
     if (process.env.KEEP) process.stdout.write(`projects kept in ${base}\n`);
     else fs.rmSync(base, { recursive: true, force: true });
