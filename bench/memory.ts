@@ -3,13 +3,19 @@
  * each API Node offers, then memory mode's overhead on the bench workloads beside sampled mode
  * (the timing memory mode always uses, so the difference is memory's own) and beside
  * memory_profiler on the Python ports, all in one run. Prints tables; writes bench/results/memory.json.
+ * `BENCH_MEMORY_BASELINE=<another built checkout of tsprof>` adds that checkout's memory mode as a
+ * column, measured in the same run (its transformer compiles, its runtime runs).
  */
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import * as v8 from "node:v8";
-import { ROOT } from "../test/helpers";
+import { makeProject, ROOT } from "../test/helpers";
 import { overhead, pythonOverhead, type Mode } from "./run";
+
+const BASELINE = process.env.BENCH_MEMORY_BASELINE;
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
 
 const WORKLOADS = ["tight", "strings", "fib", "alloc", "classes"];
 const MODES: Mode[] = [
@@ -57,6 +63,34 @@ function readingCosts(): Record<string, number> {
   return costs;
 }
 
+/** Memory mode's overhead with another checkout's transformer and runtime (same harness, same alternation). */
+function baselineOverhead(root: string, workload: string): number {
+  const { compile } = require(path.join(root, "dist", "test", "helpers.js")) as { compile: (s: string, f: string, o: object) => string };
+  const dir = makeProject("tsprof-bench-base-");
+  fs.rmSync(path.join(dir, "node_modules", "tsprof"));
+  fs.symlinkSync(root, path.join(dir, "node_modules", "tsprof"), "dir");
+  const src = path.join(ROOT, "bench", "workloads", `${workload}.ts`);
+  const source = fs.readFileSync(src, "utf8");
+  const plain = path.join(dir, "plain.js"), prof = path.join(dir, "profiled.js");
+  fs.writeFileSync(plain, compile(source, src, { plain: true }));
+  fs.writeFileSync(prof, compile(source, src, {}));
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith("TSPROF")) delete env[k];
+  Object.assign(env, { TSPROF_OUTPUT: path.join(dir, "out.lprof"), TSPROF_MEMORY: "1" });
+  const time = (m: string) => {
+    const r = spawnSync(process.execPath, [path.join(__dirname, "harness.js"), m, process.env.BENCH_RUNS ?? "7", process.env.BENCH_WARMUP ?? "3"], { cwd: dir, encoding: "utf8", env });
+    if (r.status !== 0) throw new Error(`bench: baseline ${workload} failed: ${r.stderr}`);
+    return median((JSON.parse(r.stdout) as { times: number[] }).times);
+  };
+  const ratios: number[] = [];
+  for (let i = 0; i < PAIRS; i++) {
+    const order = i % 2 === 0 ? [plain, prof] : [prof, plain];
+    const [a, b] = order.map(time);
+    ratios.push(order[0] === prof ? a / b : b / a);
+  }
+  return median(ratios);
+}
+
 const fmt = (x: number | undefined, digits = 1) => (x === undefined ? "-" : x.toFixed(digits));
 
 function main(): void {
@@ -74,14 +108,21 @@ function main(): void {
       rows[mode.name][w] = overhead(w, mode);
     }
   }
-  lines.push("", `Overhead: profiled / unprofiled time (median of ${process.env.BENCH_PAIRS ?? 5} process pairs; node ${process.version})`, "");
-  lines.push(`${"workload".padEnd(10)} ${"sampled".padStart(9)} ${"memory".padStart(9)} ${"mem_prof".padStart(9)} ${"target".padStart(9)}  quotient`);
+  const baseline: Record<string, number> = {};
+  if (BASELINE) {
+    for (const w of WORKLOADS) {
+      process.stderr.write(`bench: ${w} (memory, baseline ${BASELINE})…\n`);
+      baseline[w] = baselineOverhead(BASELINE, w);
+    }
+  }
+  lines.push("", `Overhead: profiled / unprofiled time (median of ${PAIRS} process pairs; node ${process.version})`, "");
+  lines.push(`${"workload".padEnd(10)} ${"sampled".padStart(9)}${BASELINE ? " baseline" : ""} ${"memory".padStart(9)} ${"mem_prof".padStart(9)} ${"target".padStart(9)}  quotient`);
   const quotients: Record<string, { memory: number; memory_profiler: number | null; quotient: number | null; met: boolean | null }> = {};
   for (const w of WORKLOADS) {
     const m = rows.memory[w].ratio, ref = mp?.[w];
     const q = ref ? m / ref : null;
     quotients[w] = { memory: m, memory_profiler: ref ?? null, quotient: q, met: q === null ? null : q <= 1 / 50 };
-    lines.push(`${w.padEnd(10)} ${`${fmt(rows.sampled[w].ratio)}x`.padStart(9)} ${`${fmt(m)}x`.padStart(9)} ${ref ? `${fmt(ref, 0)}x`.padStart(9) : "-".padStart(9)} `
+    lines.push(`${w.padEnd(10)} ${`${fmt(rows.sampled[w].ratio)}x`.padStart(9)}${BASELINE ? ` ${`${fmt(baseline[w])}x`.padStart(8)}` : ""} ${`${fmt(m)}x`.padStart(9)} ${ref ? `${fmt(ref, 0)}x`.padStart(9) : "-".padStart(9)} `
       + `${ref ? `${fmt(ref / 50)}x`.padStart(9) : "-".padStart(9)}  ${q === null ? "-" : `1/${fmt(1 / q, 0)} ${q <= 1 / 50 ? "met" : "NOT met"}`}`);
   }
   if (!mp) lines.push("", "(memory_profiler column empty: apt-get install python3-memory-profiler)");
@@ -89,7 +130,7 @@ function main(): void {
   process.stdout.write(lines.join("\n") + "\n");
   const out = path.join(ROOT, "bench", "results");
   fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, "memory.json"), JSON.stringify({ node: process.version, date: new Date().toISOString(), readingNs: costs, overhead: rows, memory_profiler: mp ?? null, quotients, sink: sink > 0 }, null, 2) + "\n");
+  fs.writeFileSync(path.join(out, "memory.json"), JSON.stringify({ node: process.version, date: new Date().toISOString(), readingNs: costs, overhead: rows, baseline: BASELINE ? baseline : null, memory_profiler: mp ?? null, quotients, sink: sink > 0 }, null, 2) + "\n");
 }
 
 main();
