@@ -21,7 +21,7 @@ const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 
-interface Mode {
+export interface Mode {
   name: string;
   env: Record<string, string>;
 }
@@ -59,7 +59,7 @@ function timeVariant(dir: string, module: string, env: NodeJS.ProcessEnv): numbe
   return median((JSON.parse(r.stdout) as { times: number[] }).times);
 }
 
-function overhead(workload: string, mode: Mode): { ratio: number; plainMs: number } {
+export function overhead(workload: string, mode: Mode): { ratio: number; plainMs: number } {
   const dir = makeProject("tsprof-bench-");
   const src = path.join(BENCH, "workloads", `${workload}.ts`);
   const source = fs.readFileSync(src, "utf8");
@@ -79,7 +79,7 @@ function overhead(workload: string, mode: Mode): { ratio: number; plainMs: numbe
 }
 
 /** A Python line profiler's overhead on the ports (bench/python), when python3 has it installed. */
-function pythonOverhead(tool: "kernprof" | "memory_profiler", pairs: number): Record<string, number> | undefined {
+export function pythonOverhead(tool: "kernprof" | "memory_profiler", pairs: number): Record<string, number> | undefined {
   const module = tool === "kernprof" ? "line_profiler" : "memory_profiler";
   for (const py of ["python3", "/usr/bin/python3"]) {
     const probe = spawnSync(py, ["-c", `import ${module}`], { encoding: "utf8" });
@@ -164,4 +164,5 @@ function main(): void {
   writeFidelity(fidelityResults);
 }
 
-main();
+// Imported by the focused benches (bench/memory.ts) for its measurements alone.
+if (require.main === module) main();

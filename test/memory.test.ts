@@ -158,3 +158,51 @@ console.log(grow());
   const none = tsprof(["view", "--memory", r.output.replace("out.lprof", "none.lprof")], { cwd: r.dir });
   assert.equal(none.status, 1);
 });
+
+test("memory mode: a for…of header over a plain array reads nothing; over a generator its steps' allocation stays on the header", () => twice(() => {
+  const source = `
+import * as v8 from "node:v8";
+declare function gc(): void;
+const inUse = () => { const h = v8.getHeapStatistics(); return h.used_heap_size + h.external_memory; };
+const kept: number[][] = [];
+function* fresh(n: number) {
+  for (let i = 0; i < n; i++) yield new Array(2_000).fill(i);
+}
+/** @profile */
+function walk(list: number[][], steps: Iterable<number[]>) {
+  let s = 0;
+  for (const xs of list) {
+    s += xs.length;
+  }
+  for (const xs of steps) {
+    s += xs.length;
+    kept.push(xs);
+  }
+  return s;
+}
+if (process.argv[2] === "truth") {
+  gc();
+  const before = inUse();
+  for (const xs of fresh(500)) kept.push(xs);
+  console.log(inUse() - before);
+} else {
+  const list = Array.from({ length: 1_000 }, () => [1, 2, 3]);
+  gc();
+  walk(list, fresh(500));
+}
+`;
+  const truthRun = runProfiled(source, { plain: true, nodeArgs: ["--expose-gc", "--min-semi-space-size=128", "--max-semi-space-size=128"], args: ["truth"] });
+  const truth = Number(truthRun.plain.stdout);
+  const r = runProfiled(source, { nodeArgs: ["--expose-gc"], env: { TSPROF_MEMORY: "1" } });
+  assert.equal(r.profiled.stderr, "");
+  const fn = fnNamed(r.profile, "walk");
+  const lineOf = (text: string, from = 0) => source.split("\n").findIndex((l, i) => i >= from && l.includes(text)) + 1;
+  const arrayHeader = lineOf("for (const xs of list)"), genHeader = lineOf("for (const xs of steps)");
+  assert.ok(truth > 5_000_000, `truth ${truth}`);
+  // The generator makes each array in its step, before the body runs: the header's.
+  const got = fn.lines.get(genHeader)!.allocated;
+  assert.ok(Math.abs(got - truth) <= 0.1 * truth, `header over the generator: allocated ${got}, truth ${truth}`);
+  assert.equal(fn.lines.get(genHeader)!.hits, 501);
+  assert.ok(fn.lines.get(arrayHeader)!.allocated < 0.01 * truth, `header over the array: ${fn.lines.get(arrayHeader)!.allocated}`);
+  assert.equal(fn.lines.get(arrayHeader)!.hits, 1_001);
+}));

@@ -62,3 +62,23 @@ test("light lines, the yardstick for the probe's cost in situ, call and allocate
   const lightLines = fn.light.map((slot) => fn.lines[slot]);
   assert.deepEqual(lightLines, [3, 4, 8, 9]);
 });
+
+test("memory mode reads nothing after property reads and a plain binding's step over a local, and reads after stores, calls and destructuring", () => {
+  const src = [
+    "/** @profile */",
+    "function f(o: { x: number }, pts: { x: number }[], pairs: number[][]) {",
+    "  let s = o.x + this.x;", // quiet: reads
+    "  for (const p of pts) {", // quiet: `arrays` makes it read unless pts is a plain array
+    "    s += p.x;", // quiet
+    "  }",
+    "  for (const [a] of pairs) s += a;", // reads: destructuring iterates
+    "  o.x++;", // reads: a store
+    "  const y = { s };", // reads: an object literal
+    "  return y.s;", // quiet
+    "}",
+  ].join("\n");
+  const sf = ts.createSourceFile("f.ts", src, ts.ScriptTarget.ES2022, true);
+  const [fn] = planFile(ts, sf).functions;
+  assert.deepEqual(fn.quiet.map((slot) => fn.lines[slot]), [3, 4, 5, 10]);
+  assert.ok(fn.sites.some((s) => s.kind === "arrays" && fn.lines[s.slot] === 4));
+});

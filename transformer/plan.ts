@@ -154,7 +154,7 @@ function planFunction(
     weighty.add(line);
   };
   const mayAllocate = (line: number, ...parts: (TS.Node | undefined)[]) => {
-    if (!parts.every((p) => isTrivial(ts, p, profiledNames))) noisy.add(line);
+    if (!parts.every((p) => isTrivial(ts, p, profiledNames, true))) noisy.add(line);
     if (!parts.every((p) => isTrivial(ts, p))) costly.add(line);
     if (!parts.every((p) => isLight(ts, p))) weighty.add(line);
   };
@@ -302,10 +302,19 @@ function planFunction(
       // Entry plus one hit per iteration: n iterations show n + 1 hits, as Python's `for` does.
       if (fresh) site("stmt", s, line);
       site("iter", s, line);
-      always(line);
       const forOf = ts.isForOfStatement(s) ? { slot: slotOf(line), async: !!s.awaitModifier } : undefined;
-      if (forOf && !forOf.async && ts.isIdentifier(s.expression) && localNames().has(s.expression.text)) {
-        sites.push({ kind: "arrays", at: startOf(s), slot: forOf.slot, hit: false, clock: false });
+      const overLocal = !!forOf && !forOf.async && ts.isIdentifier(s.expression) && localNames().has(s.expression.text);
+      if (overLocal) sites.push({ kind: "arrays", at: startOf(s), slot: forOf!.slot, hit: false, clock: false });
+      // Memory mode: a step of a plain array's own iterator into a plain binding allocates
+      // nothing. Such a header is quiet, and `arrays` makes it read again for any other iterable.
+      const binding = s.initializer;
+      const plainBinding = ts.isIdentifier(binding)
+        || (ts.isVariableDeclarationList(binding) && binding.declarations.length === 1 && ts.isIdentifier(binding.declarations[0].name));
+      if (overLocal && forOf!.slot < 31 && plainBinding) {
+        costly.add(line);
+        weighty.add(line);
+      } else {
+        always(line);
       }
       if (forOf?.async) site("forAwait", s.expression, line, false);
       inLoop(s, forOf, () => visitBody(s.statement, line));
@@ -422,8 +431,11 @@ function planFunction(
  * arithmetic and comparisons, assignments to variables (`i++`, `i += 2`) and `.length`. No calls,
  * no getters but `length`, no allocation. Timing one costs a clock read (~41 ns with
  * `performance.now()` on node 20, measured), two orders of magnitude more than the work.
+ * With `profiledCallees`, calls to those names pass too (their callees read memory themselves);
+ * with `reads`, property reads and `this` too: what memory mode takes as allocating nothing
+ * (docs/memory.md: a getter's allocation, if it is not profiled, shows on the next line read).
  */
-export function isTrivial(ts: typeof TS, e: TS.Node | undefined, profiledCallees?: Set<string>): boolean {
+export function isTrivial(ts: typeof TS, e: TS.Node | undefined, profiledCallees?: Set<string>, reads = false): boolean {
   // An explicit stack: `a + b + …` chains nest as deep as they are long.
   const todo: (TS.Node | undefined)[] = [e];
   while (todo.length) {
@@ -440,11 +452,15 @@ export function isTrivial(ts: typeof TS, e: TS.Node | undefined, profiledCallees
       continue;
     }
     if (ts.isPropertyAccessExpression(n)) {
-      if (n.name.text !== "length") return false;
+      if (n.name.text !== "length" && !reads) return false;
       todo.push(n.expression);
       continue;
     }
+    if (reads && n.kind === ts.SyntaxKind.ThisKeyword) continue;
     if (ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) {
+      // With `reads`, only reads: `o.x++` stores, and a store may add a property or run a setter.
+      const op = n.operator;
+      if (reads && (op === ts.SyntaxKind.PlusPlusToken || op === ts.SyntaxKind.MinusMinusToken) && !ts.isIdentifier(n.operand)) return false;
       todo.push(n.operand);
       continue;
     }
