@@ -98,21 +98,28 @@ interface WriteResult {
   runs: number; bytes: number;
 }
 
-function writeChild(dir: string, out: string, scenario = ""): WriteResult & { calibrateMs?: number; calibrateCpuMs?: number } {
-  const r = spawnSync(process.execPath, [path.join(__dirname, "write-child.js"), out, String(FUNCTIONS), scenario], { cwd: dir, encoding: "utf8", env: { ...process.env, TSPROF_SESSION: "" } });
+function writeChild(dir: string, out: string, scenario = "", serializer = ""): WriteResult & { calibrateMs?: number; calibrateCpuMs?: number; staticMs?: number; staticCpuMs?: number } {
+  const r = spawnSync(process.execPath, [path.join(__dirname, "write-child.js"), out, String(FUNCTIONS), scenario, serializer], { cwd: dir, encoding: "utf8", env: { ...process.env, TSPROF_SESSION: "" } });
   if (r.status !== 0) throw new Error(`bench: write-child ${scenario} failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
 
 function benchWrite(dir: string) {
   const out = path.join(dir, "exit.lprof");
-  const replaced: WriteResult[] = [], merged: WriteResult[] = [], calibration: { calibrateMs?: number; calibrateCpuMs?: number }[] = [];
+  const replaced: WriteResult[] = [], objects: WriteResult[] = [], chunks: WriteResult[] = [], merged: WriteResult[] = [];
+  const calibration: { calibrateMs?: number; calibrateCpuMs?: number }[] = [], statics: { staticMs?: number; staticCpuMs?: number }[] = [];
   writeChild(dir, out); // the previous run's file
   for (let i = 0; i < ROUNDS; i++) {
     process.stderr.write(`bench: exit write (${i + 1}/${ROUNDS})…\n`);
-    const r = writeChild(dir, out);
-    if (r.runs !== 1) throw new Error(`bench: the previous run's profile was kept (${r.runs} runs)`);
-    replaced.push(r);
+    // The writer's serializer, it without registration's part, and the reference (the run as one
+    // object, one JSON.stringify), in turn.
+    const serializers = ["", "chunks", "objects"];
+    for (const serializer of i % 2 === 0 ? serializers : serializers.slice().reverse()) {
+      const r = writeChild(dir, out, "", serializer);
+      if (r.runs !== 1) throw new Error(`bench: the previous run's profile was kept (${r.runs} runs)`);
+      (serializer === "objects" ? objects : serializer === "chunks" ? chunks : replaced).push(r);
+    }
+    statics.push(writeChild(dir, out, "static"));
     const m = writeChild(dir, path.join(dir, "merged.lprof"), "sibling");
     if (m.runs !== 2) throw new Error(`bench: a running sibling's run was lost (${m.runs} runs)`);
     merged.push(m);
@@ -125,8 +132,11 @@ function benchWrite(dir: string) {
   });
   return {
     replacingPrevious: pick(replaced),
+    replacingPreviousChunksOnly: pick(chunks),
+    replacingPreviousOneObject: pick(objects),
     mergingSibling: pick(merged),
     calibration: { ms: median(calibration.map((c) => c.calibrateMs!)), cpuMs: median(calibration.map((c) => c.calibrateCpuMs!)) },
+    staticAtRegistration: { ms: median(statics.map((c) => c.staticMs!)), cpuMs: median(statics.map((c) => c.staticCpuMs!)) },
   };
 }
 
@@ -152,9 +162,15 @@ function main(): void {
   else lines.push("(line_profiler column empty: apt-get install python3-line-profiler)");
   if (base) lines.push(`tsprof / baseline: ${base.wall.toFixed(2)}x wall, ${base.cpu.toFixed(2)}x CPU`);
   lines.push("", `${"exit write".padEnd(34)} ${"wall".padStart(9)} ${"CPU".padStart(9)}   (snapshot + calibration / merge + replace, wall)`);
-  for (const [name, w] of [["replacing the previous run's file", write.replacingPrevious], ["merging a running sibling's run", write.mergingSibling]] as const) {
+  for (const [name, w] of [
+    ["replacing the previous run's file", write.replacingPrevious],
+    ["  without registration's part", write.replacingPreviousChunksOnly],
+    ["  the run as one JSON.stringify", write.replacingPreviousOneObject],
+    ["merging a running sibling's run", write.mergingSibling],
+  ] as const) {
     lines.push(`${name.padEnd(34)} ${ms(w.totalMs).padStart(9)} ${ms(w.totalCpuMs).padStart(9)}   (${ms(w.snapshotMs)} / ${ms(w.writeMs)})`);
   }
+  lines.push(`${"names, sources at registration".padEnd(34)} ${ms(write.staticAtRegistration.ms).padStart(9)} ${ms(write.staticAtRegistration.cpuMs).padStart(9)}   (once per module, as it loads: not in the exit write)`);
   lines.push(`${"of which the probes' calibration".padEnd(34)} ${ms(write.calibration.ms).padStart(9)} ${ms(write.calibration.cpuMs).padStart(9)}   (once per thread, whatever the profile's size)`);
   const wr = write.replacingPrevious;
   lines.push("", "Targets:");
