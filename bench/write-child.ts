@@ -82,5 +82,5 @@ const runs = (JSON.parse(fs.readFileSync(output, "utf8")) as { runs: unknown[] }
 process.stdout.write(JSON.stringify({
   snapshotMs: t1 - t0, writeMs: t2 - t1, totalMs: t2 - t0,
   snapshotCpuMs: c1 - c0, writeCpuMs: c2 - c1, totalCpuMs: c2 - c0,
-  runs, bytes: fs.statSync(output).size,
+  runs, bytes: fs.statSync(output).size, mode: s.mode,
 }));
