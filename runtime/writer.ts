@@ -182,16 +182,33 @@ const LINES_MARK = ',"lines":0}';
 /** Between two functions' rows in one `JSON.stringify`: rows hold only numbers, never a string. */
 const ROWS_MARK = ',"",';
 
+// Captured at load: registration runs in the program's time, after its code may have replaced
+// them (the exit's write runs with the built-ins as they were at load: pristine.ts).
+const { apply } = Reflect;
+const { stringify } = JSON;
+const { split, slice } = String.prototype;
+
 /**
  * Makes the unchanging part of each function's JSON (`{"file":…,"source":[…]`: all but its lines
  * and probe cost) once, when its module registers, with one `JSON.stringify` for the module; the
- * exit's write then serializes the counters only.
+ * exit's write then serializes the counters only. A program's `toJSON` on every object or array
+ * would be in that text: then nothing is made, and the exit serializes all.
  */
 export function cacheStaticJson(stats: FunctionStats[]): void {
-  const pieces = JSON.stringify(stats.map((f) => ({ file: f.file, name: f.name, line: f.firstLine, kind: f.kind, source: f.source, lines: 0 }))).split(LINES_MARK);
-  if (pieces.length !== stats.length + 1) return;
-  // Each piece starts with the `[` or `,` before its object.
-  for (let i = 0; i < stats.length; i++) stats[i].json = pieces[i].slice(1);
+  if ("toJSON" in Object.prototype || "toJSON" in Array.prototype) return;
+  try {
+    const objects: object[] = [];
+    for (let i = 0; i < stats.length; i++) {
+      const f = stats[i];
+      objects[i] = { file: f.file, name: f.name, line: f.firstLine, kind: f.kind, source: f.source, lines: 0 };
+    }
+    const pieces = apply(split, apply(stringify, JSON, [objects]), [LINES_MARK]) as string[];
+    if (pieces.length !== stats.length + 1) return;
+    // Each piece starts with the `[` or `,` before its object.
+    for (let i = 0; i < stats.length; i++) stats[i].json = apply(slice, pieces[i], [1]) as string;
+  } catch {
+    // Whatever the program made of the built-ins, registration goes on; the exit serializes all.
+  }
 }
 
 /** A run already turned into JSON text, in pieces (written one after another). */

@@ -88,6 +88,20 @@ for (const mode of ["exact", "sampled"] as const) {
   });
 }
 
+test("a toJSON of the program's on every object leaves registration's part unmade, and the exit's text right", () => {
+  const fns = makeFunctions(30, "exact");
+  const reference = JSON.stringify(snapshotRun(sessionOf(fns, "exact"), true, from, 7));
+  const proto = Object.prototype as { toJSON?: () => unknown };
+  proto.toJSON = () => "the program's";
+  try {
+    cacheStaticJson(fns);
+  } finally {
+    delete proto.toJSON;
+  }
+  assert.ok(fns.every((f) => f.json === undefined));
+  assert.equal(serializeRun(sessionOf(fns, "exact"), true, from, 7).text.join(""), reference);
+});
+
 test("a run of no function, and of one, serialize as the reference does", () => {
   for (const n of [0, 1]) {
     const fns = makeFunctions(n, "exact");
