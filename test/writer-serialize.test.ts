@@ -91,8 +91,11 @@ for (const mode of ["exact", "sampled"] as const) {
 test("a toJSON of the program's on every object leaves registration's part unmade, and the exit's text right", () => {
   const fns = makeFunctions(30, "exact");
   const reference = JSON.stringify(snapshotRun(sessionOf(fns, "exact"), true, from, 7));
-  const proto = Object.prototype as { toJSON?: () => unknown };
-  proto.toJSON = () => "the program's";
+  const proto = Object.prototype as { toJSON?: (this: object) => unknown };
+  // Arrays as they are, every other object renamed: the text keeps its shape, names changed.
+  proto.toJSON = function () {
+    return Array.isArray(this) ? this.slice() : { ...this, name: "the program's" };
+  };
   try {
     cacheStaticJson(fns);
   } finally {
