@@ -5,13 +5,16 @@
  * - view: `tsprof view big.lprof` against `python -m line_profiler` on the kernprof pickle of
  *   the same functions and lines (`tsprof export --to kernprof`), alternating, output to
  *   /dev/null. Wall time of the whole command (bash's `time`), and its CPU time.
- * - exit write: a process holding the same functions' counters writes its run (snapshot,
- *   calibration, merge, atomic replace) with the previous run's file in place (replaced), and with
- *   a file another process wrote after it started (merged); and the calibration alone.
+ * - exit write: a process holding the same functions' counters writes its run (snapshot: V8's
+ *   profile folded, or exact timing's calibration; serialization, merge, atomic replace) with the
+ *   previous run's file in place (replaced), and with a file another process wrote after it
+ *   started (merged). Beside the writer's serializer, in the same rounds: it without the names and
+ *   sources serialized at registration, and the run as one object given to `JSON.stringify` (the
+ *   writer before); what registration spends on them, and the calibration alone.
  *
  * BENCH_VIEW_ROUNDS (default 7) rounds; BENCH_VIEW_BASELINE=path/to/bin/tsprof.js adds another
- * tsprof's view to the comparison (an older checkout). Output: a table on stdout and
- * bench/results/view.json.
+ * tsprof's view to the comparison (an older checkout); BENCH_VIEW_PARTS=write times the exit write
+ * alone. Output: a table on stdout and bench/results/view.json (view-write.json for the write alone).
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -95,38 +98,55 @@ function benchView(dir: string) {
 interface WriteResult {
   snapshotMs: number; writeMs: number; totalMs: number;
   snapshotCpuMs: number; writeCpuMs: number; totalCpuMs: number;
-  runs: number; bytes: number;
+  runs: number; bytes: number; mode: string;
 }
 
-function writeChild(dir: string, out: string, scenario = ""): WriteResult & { calibrateMs?: number; calibrateCpuMs?: number } {
-  const r = spawnSync(process.execPath, [path.join(__dirname, "write-child.js"), out, String(FUNCTIONS), scenario], { cwd: dir, encoding: "utf8", env: { ...process.env, TSPROF_SESSION: "" } });
+function writeChild(dir: string, out: string, scenario = "", serializer = "", timing = ""): WriteResult & { calibrateMs?: number; calibrateCpuMs?: number; staticMs?: number; staticCpuMs?: number } {
+  const env = { ...process.env, TSPROF_SESSION: "", TSPROF_TIMING: timing };
+  const r = spawnSync(process.execPath, [path.join(__dirname, "write-child.js"), out, String(FUNCTIONS), scenario, serializer], { cwd: dir, encoding: "utf8", env });
   if (r.status !== 0) throw new Error(`bench: write-child ${scenario} failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
 
 function benchWrite(dir: string) {
   const out = path.join(dir, "exit.lprof");
-  const replaced: WriteResult[] = [], merged: WriteResult[] = [], calibration: { calibrateMs?: number; calibrateCpuMs?: number }[] = [];
+  const replaced: WriteResult[] = [], objects: WriteResult[] = [], chunks: WriteResult[] = [], merged: WriteResult[] = [], exact: WriteResult[] = [];
+  const calibration: { calibrateMs?: number; calibrateCpuMs?: number }[] = [], statics: { staticMs?: number; staticCpuMs?: number }[] = [];
   writeChild(dir, out); // the previous run's file
   for (let i = 0; i < ROUNDS; i++) {
     process.stderr.write(`bench: exit write (${i + 1}/${ROUNDS})…\n`);
-    const r = writeChild(dir, out);
-    if (r.runs !== 1) throw new Error(`bench: the previous run's profile was kept (${r.runs} runs)`);
-    replaced.push(r);
+    // The writer's serializer, it without registration's part, and the reference (the run as one
+    // object, one JSON.stringify), in turn.
+    const serializers = ["", "chunks", "objects"];
+    for (const serializer of i % 2 === 0 ? serializers : serializers.slice().reverse()) {
+      const r = writeChild(dir, out, "", serializer);
+      if (r.runs !== 1) throw new Error(`bench: the previous run's profile was kept (${r.runs} runs)`);
+      (serializer === "objects" ? objects : serializer === "chunks" ? chunks : replaced).push(r);
+    }
+    statics.push(writeChild(dir, out, "static"));
+    // Exact timing: no V8 profile to fold, but the probes' calibration (the first write of a thread).
+    exact.push(writeChild(dir, out, "", "", "exact"));
     const m = writeChild(dir, path.join(dir, "merged.lprof"), "sibling");
     if (m.runs !== 2) throw new Error(`bench: a running sibling's run was lost (${m.runs} runs)`);
     merged.push(m);
     calibration.push(writeChild(dir, out, "calibrate"));
   }
-  const med = (xs: WriteResult[], k: keyof WriteResult) => median(xs.map((x) => x[k]));
+  const med = (xs: WriteResult[], k: Exclude<keyof WriteResult, "mode">) => median(xs.map((x) => x[k]));
   const pick = (xs: WriteResult[]) => ({
     totalMs: med(xs, "totalMs"), snapshotMs: med(xs, "snapshotMs"), writeMs: med(xs, "writeMs"),
-    totalCpuMs: med(xs, "totalCpuMs"), snapshotCpuMs: med(xs, "snapshotCpuMs"), writeCpuMs: med(xs, "writeCpuMs"), bytes: xs[0].bytes,
+    totalCpuMs: med(xs, "totalCpuMs"), snapshotCpuMs: med(xs, "snapshotCpuMs"), writeCpuMs: med(xs, "writeCpuMs"), bytes: xs[0].bytes, mode: xs[0].mode,
   });
+  // Per round, the writer's time over the reference's: drift in the machine's load weighs on both.
+  const ratio = (xs: WriteResult[], ys: WriteResult[], k: keyof WriteResult) => median(xs.map((x, i) => (x[k] as number) / (ys[i][k] as number)));
   return {
+    vsOneObject: { wall: ratio(replaced, objects, "totalMs"), cpu: ratio(replaced, objects, "totalCpuMs") },
     replacingPrevious: pick(replaced),
+    replacingPreviousChunksOnly: pick(chunks),
+    replacingPreviousOneObject: pick(objects),
+    replacingPreviousExact: pick(exact),
     mergingSibling: pick(merged),
     calibration: { ms: median(calibration.map((c) => c.calibrateMs!)), cpuMs: median(calibration.map((c) => c.calibrateCpuMs!)) },
+    staticAtRegistration: { ms: median(statics.map((c) => c.staticMs!)), cpuMs: median(statics.map((c) => c.staticCpuMs!)) },
   };
 }
 
@@ -134,37 +154,51 @@ function main(): void {
   const started = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tsprof-bench-view-"));
   const load = os.loadavg()[0];
-  const view = benchView(dir);
+  // BENCH_VIEW_PARTS=write: the exit write alone (its results in bench/results/view-write.json).
+  const parts = (process.env.BENCH_VIEW_PARTS ?? "view,write").split(",");
+  const view = parts.includes("view") ? benchView(dir) : undefined;
   const write = benchWrite(dir);
   fs.rmSync(dir, { recursive: true, force: true });
   const results = { node: process.version, date: new Date().toISOString(), rounds: ROUNDS, loadavg: load, view, write };
   const ms = (x: number) => `${x.toFixed(0)} ms`;
   const lines: string[] = [];
-  lines.push(`tsprof's own cost on a ${(view.bytes / 1e6).toFixed(2)} MB profile of ${FUNCTIONS.toLocaleString("en-US")} functions (medians of ${ROUNDS}; node ${process.version}; load average ${load.toFixed(1)} at start)`, "");
-  lines.push(`${"view".padEnd(16)} ${"wall".padStart(9)} ${"CPU".padStart(9)}`);
+  lines.push(`tsprof's own cost on a ${(write.replacingPreviousOneObject.bytes / 1e6).toFixed(2)} MB profile of ${FUNCTIONS.toLocaleString("en-US")} functions (medians of ${ROUNDS}; node ${process.version}; load average ${load.toFixed(1)} at start)`, "");
+  if (view) lines.push(`${"view".padEnd(16)} ${"wall".padStart(9)} ${"CPU".padStart(9)}`);
   for (const name of ["tsprof", "line_profiler", "baseline"]) {
-    const c = (view as Record<string, unknown>)[name] as { wallMs: number; cpuMs: number } | undefined;
+    const c = (view as Record<string, unknown> | undefined)?.[name] as { wallMs: number; cpuMs: number } | undefined;
     if (c) lines.push(`${name.padEnd(16)} ${ms(c.wallMs).padStart(9)} ${ms(c.cpuMs).padStart(9)}`);
   }
-  const vs = (view as Record<string, unknown>).vs_line_profiler as { wall: number; cpu: number } | undefined;
-  const base = (view as Record<string, unknown>).vs_baseline as { wall: number; cpu: number } | undefined;
+  const vs = (view as Record<string, unknown> | undefined)?.vs_line_profiler as { wall: number; cpu: number } | undefined;
+  const base = (view as Record<string, unknown> | undefined)?.vs_baseline as { wall: number; cpu: number } | undefined;
   if (vs) lines.push(`tsprof / line_profiler: ${vs.wall.toFixed(2)}x wall, ${vs.cpu.toFixed(2)}x CPU (median of per-round ratios)`);
-  else lines.push("(line_profiler column empty: apt-get install python3-line-profiler)");
+  else if (view) lines.push("(line_profiler column empty: apt-get install python3-line-profiler)");
   if (base) lines.push(`tsprof / baseline: ${base.wall.toFixed(2)}x wall, ${base.cpu.toFixed(2)}x CPU`);
-  lines.push("", `${"exit write".padEnd(34)} ${"wall".padStart(9)} ${"CPU".padStart(9)}   (snapshot + calibration / merge + replace, wall)`);
-  for (const [name, w] of [["replacing the previous run's file", write.replacingPrevious], ["merging a running sibling's run", write.mergingSibling]] as const) {
+  lines.push("", `${"exit write".padEnd(34)} ${"wall".padStart(9)} ${"CPU".padStart(9)}   (snapshot: fold or calibration, serialize / merge + replace, wall)`);
+  for (const [name, w] of [
+    ["replacing the previous run's file", write.replacingPrevious],
+    ["  without registration's part", write.replacingPreviousChunksOnly],
+    ["  the run as one JSON.stringify", write.replacingPreviousOneObject],
+    ["  exact timing", write.replacingPreviousExact],
+    ["merging a running sibling's run", write.mergingSibling],
+  ] as const) {
     lines.push(`${name.padEnd(34)} ${ms(w.totalMs).padStart(9)} ${ms(w.totalCpuMs).padStart(9)}   (${ms(w.snapshotMs)} / ${ms(w.writeMs)})`);
   }
+  lines.push(`writer / the run as one JSON.stringify: ${write.vsOneObject.wall.toFixed(2)}x wall, ${write.vsOneObject.cpu.toFixed(2)}x CPU (median of per-round ratios)`);
+  lines.push(`${"names, sources at registration".padEnd(34)} ${ms(write.staticAtRegistration.ms).padStart(9)} ${ms(write.staticAtRegistration.cpuMs).padStart(9)}   (once per module, as it loads: not in the exit write)`);
   lines.push(`${"of which the probes' calibration".padEnd(34)} ${ms(write.calibration.ms).padStart(9)} ${ms(write.calibration.cpuMs).padStart(9)}   (once per thread, whatever the profile's size)`);
   const wr = write.replacingPrevious;
   lines.push("", "Targets:");
-  lines.push(`  view: ${ms(view.tsprof.wallMs)} < ${ms(VIEW_TARGET_MS)} ${view.tsprof.wallMs < VIEW_TARGET_MS ? "met" : "NOT met"}`);
+  if (view) lines.push(`  view: ${ms(view.tsprof.wallMs)} < ${ms(VIEW_TARGET_MS)} ${view.tsprof.wallMs < VIEW_TARGET_MS ? "met" : "NOT met"}`);
   if (vs) lines.push(`  view vs line_profiler: ${vs.wall.toFixed(2)}x ≤ 1x ${vs.wall <= 1 ? "met" : "NOT met"}`);
-  lines.push(`  exit write: ${ms(wr.totalMs)} < ${ms(WRITE_TARGET_MS)} ${wr.totalMs < WRITE_TARGET_MS ? "met" : "NOT met"} (without the calibration: ${ms(Math.max(0, wr.totalMs - write.calibration.ms))})`);
+  // Only exact timing calibrates the probes; V8 timing (the default) folds its profile instead.
+  for (const [name, w] of [[`${wr.mode} timing`, wr], ["exact timing", write.replacingPreviousExact]] as const) {
+    const without = w.mode === "exact" ? ` (without the calibration: ${ms(Math.max(0, w.totalMs - write.calibration.ms))})` : "";
+    lines.push(`  exit write, ${name}: ${ms(w.totalMs)} wall, ${ms(w.totalCpuMs)} CPU < ${ms(WRITE_TARGET_MS)} ${w.totalMs < WRITE_TARGET_MS ? "met" : "NOT met"}${without}`);
+  }
   lines.push("", `(${((Date.now() - started) / 1000).toFixed(0)} s)`);
   process.stdout.write(lines.join("\n") + "\n");
   fs.mkdirSync(path.join(ROOT, "bench", "results"), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, "bench", "results", "view.json"), JSON.stringify(results, null, 2) + "\n");
+  fs.writeFileSync(path.join(ROOT, "bench", "results", view ? "view.json" : "view-write.json"), JSON.stringify(results, null, 2) + "\n");
 }
 
 main();

@@ -2,7 +2,7 @@ import { isMainThread } from "node:worker_threads";
 import { flushBrackets } from "./mprof";
 import { outputPath, type Session } from "./session";
 import { hideListeners, SIGNALS, startWatchdog, watchdogRunning, watchdogStand, type SignalEnd, setSignalEnd } from "./watchdog";
-import { NotAFileError, snapshotRun, writeRun } from "./writer";
+import { NotAFileError, serializeRun, writeRun } from "./writer";
 import { capturePristine, withPristineBuiltins } from "./pristine";
 
 /** Writes this thread's profile; never throws (it runs while the process is going down). */
@@ -10,7 +10,7 @@ export function writeProfile(s: Session, complete: boolean): void {
   if (s.mode === "mprof") return flushBrackets();
   const file = outputPath(s);
   try {
-    writeRun(file, snapshotRun(s, complete), s.startWall);
+    writeRun(file, serializeRun(s, complete), s.startWall);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = e instanceof NotAFileError ? err.message : err.code ?? err.message;

@@ -5,6 +5,7 @@ import { startSampler, tickMs, ticks } from "./sampler";
 import { FunctionStats, warmUpProbes, type TimingMode } from "./stats";
 import { DEFAULT_V8_INTERVAL_US, foldV8, noteFile, startV8Timing } from "./v8-lines";
 import { share } from "./watchdog";
+import { cacheStaticJson } from "./writer";
 
 /** Options baked into instrumented code by the transformer (the plugin's options). */
 export interface RegisterOptions {
@@ -116,6 +117,8 @@ export function registerFunctions(file: string, metas: FunctionMeta[], options: 
   const stats = metas.map(([name, firstLine, lines, source, kind, quiet, cheap, light]) =>
     new FunctionStats(file, name, firstLine, lines, source, kind, mode, quiet, cheap, light));
   if (mode === "v8") noteFile(file, stats);
+  // Names and sources never change: serialized now, so that the exit writes only the counters.
+  if (s.enabled && mode !== "mprof" && mode !== "off") cacheStaticJson(stats);
   if (s.enabled) {
     s.functions.push(...stats);
     share(s, outputPath(s));

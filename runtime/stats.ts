@@ -126,6 +126,11 @@ export class FunctionStats {
    * are timed into `calls`, to split that callee's samples between them (v8-probes.ts).
    */
   readonly timed: Uint8Array;
+  /**
+   * This function's JSON in the profile up to its lines (`{"file":…,"source":[…]`), made at
+   * registration (writer.ts `cacheStaticJson`): the exit's write serializes only the counters.
+   */
+  json: string | undefined = undefined;
   private readonly v8Class: (new (f: FunctionStats) => unknown) | undefined;
 
   constructor(

@@ -64,9 +64,9 @@ parentPort!.on("message", (m: Message) => {
 function write(): boolean {
   if (Atomics.load(state, EXITING) || functions.length === 0) return false;
   // Loaded on the first write: the thread is up and watching sooner.
-  const { snapshotRun, writeRun } = require("./writer") as typeof import("./writer");
+  const { serializeRun, writeRun } = require("./writer") as typeof import("./writer");
   const s = { ...session, mode: session.mode, functions };
-  const run = snapshotRun(s, false, { threadId: 0, argv: session.argv, chunks: sharedChunks, memoryOn: session.memoryOn });
+  const run = serializeRun(s, false, { threadId: 0, argv: session.argv, chunks: sharedChunks, memoryOn: session.memoryOn });
   try {
     writeRun(session.output, run, session.startWall, () => !Atomics.load(state, EXITING));
   } catch (e) {

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import { threadId } from "node:worker_threads";
 import { calibrate, type Calibration } from "./calibrate";
-import { LPROF_FORMAT, LPROF_VERSION, type LprofColumn, type LprofFile, type LprofLine, type LprofRun } from "./lprof";
+import { LPROF_FORMAT, LPROF_VERSION, type LprofColumn, type LprofFile, type LprofFunction, type LprofLine, type LprofRun } from "./lprof";
 import type { Session } from "./session";
 import { chunks, CHUNK, type SampleChunk } from "./sampler";
 import { memory } from "./memory";
@@ -32,7 +32,7 @@ const own = (): SnapshotSource => ({ threadId, argv: process.argv.slice(), chunk
 
 /** The counters a snapshot reads: a thread's `FunctionStats`, or the watchdog's shared view of them. */
 export type StatsView = Pick<FunctionStats, "file" | "name" | "firstLine" | "lines" | "source" | "kind" | "mode" | "base" | "memory"
-  | "hits" | "time" | "wait" | "nested" | "calls" | "memMax" | "allocated"> & { light?: Uint8Array };
+  | "hits" | "time" | "wait" | "nested" | "calls" | "memMax" | "allocated"> & { light?: Uint8Array; json?: string };
 
 /** Hits a light line needs before its time per clock read is taken as the probe's cost in situ. */
 const IN_SITU_HITS = 1000;
@@ -104,22 +104,25 @@ function linesOf(f: StatsView, chunks: readonly SampleChunk[]): LprofLine[] {
   return out;
 }
 
-/** This thread's profile so far, as one run of the file. */
-export function snapshotRun(
-  s: Pick<Session, "id" | "mode" | "rate" | "startWall" | "cwd" | "part"> & { functions: readonly StatsView[] },
-  complete: boolean,
-  from: SnapshotSource = own(),
-): LprofRun {
+/** What a snapshot reads of the session. */
+export type SnapshotSession = Pick<Session, "id" | "mode" | "rate" | "startWall" | "cwd" | "part"> & { functions: readonly StatsView[] };
+
+/** A run's fields but its functions, and each function's probe cost (exact mode). */
+function runHead(s: SnapshotSession, complete: boolean, from: SnapshotSource, at?: number): { head: Omit<LprofRun, "functions">; probes: (number | undefined)[] } {
   const sampled = s.mode === "sampled" || s.mode === "v8";
   // This thread's V8 profile so far, into the counters (the watchdog writes what was folded).
   if (s.mode === "v8" && from.threadId === threadId) foldV8(!complete);
   // Sampled times carry no probe cost to remove: the probes never read the clock.
   if (!sampled) calibration ??= calibrate();
-  const now = performance.now();
+  const now = at ?? performance.now();
   // A function without light lines of its own pays what the thread's other functions pay.
   const costs = s.functions.map((f) => (sampled || !calibration ? [] : inSituCosts(f, calibration.probe)));
   const threadProbe = weightedMedian(costs.flat());
-  return {
+  const probes = costs.map((c) => {
+    const probe = weightedMedian(c) ?? threadProbe;
+    return probe === undefined ? undefined : Math.round(probe * MS_TO_NS * 100) / 100;
+  });
+  const head: Omit<LprofRun, "functions"> = {
     id: `${process.pid}-${from.threadId}-${Math.round(s.startWall)}${s.part ? `-${s.part}` : ""}`,
     session: s.id,
     pid: process.pid,
@@ -138,19 +141,121 @@ export function snapshotRun(
       probe: Math.round(calibration.probe * MS_TO_NS * 100) / 100,
       call: Math.round(calibration.call * MS_TO_NS * 100) / 100,
     },
-    functions: s.functions.map((f, i) => {
-      const probe = weightedMedian(costs[i]) ?? threadProbe;
-      return {
-        file: f.file,
-        name: f.name,
-        line: f.firstLine,
-        kind: f.kind,
-        source: f.source.slice(),
-        lines: linesOf(f, from.chunks),
-        ...(probe === undefined ? {} : { probe: Math.round(probe * MS_TO_NS * 100) / 100 }),
-      };
-    }),
   };
+  return { head, probes };
+}
+
+function functionOf(f: StatsView, chunks: readonly SampleChunk[], probe: number | undefined, copy: boolean): LprofFunction {
+  return {
+    file: f.file,
+    name: f.name,
+    line: f.firstLine,
+    kind: f.kind,
+    source: copy ? f.source.slice() : (f.source as string[]),
+    lines: linesOf(f, chunks),
+    ...(probe === undefined ? {} : { probe }),
+  };
+}
+
+/**
+ * This thread's profile so far, as one run of the file. `at`: the clock of the snapshot
+ * (`performance.now()`, the default).
+ */
+export function snapshotRun(s: SnapshotSession, complete: boolean, from: SnapshotSource = own(), at?: number): LprofRun {
+  const { head, probes } = runHead(s, complete, from, at);
+  return { ...head, functions: s.functions.map((f, i) => functionOf(f, from.chunks, probes[i], true)) };
+}
+
+/**
+ * Functions serialized per `JSON.stringify` call at exit: their objects and rows are built, turned
+ * into text and dropped a chunk at a time, so the young generation never holds the whole run
+ * (measured on 12,752 functions: docs/lprof-format.md, "Writing fast").
+ */
+export const SERIALIZE_CHUNK = 1024;
+
+/**
+ * Where a function's lines go in `cacheStaticJson`'s text. Inside a JSON string every `"` is
+ * escaped, so this occurs only where `JSON.stringify` wrote the key: source lines holding the
+ * same characters cannot be split.
+ */
+const LINES_MARK = ',"lines":0}';
+/** Between two functions' rows in one `JSON.stringify`: rows hold only numbers, never a string. */
+const ROWS_MARK = ',"",';
+
+// Captured at load: registration runs in the program's time, after its code may have replaced
+// them (the exit's write runs with the built-ins as they were at load: pristine.ts).
+const { apply } = Reflect;
+const { stringify } = JSON;
+const { split, slice } = String.prototype;
+
+/**
+ * Makes the unchanging part of each function's JSON (`{"file":…,"source":[…]`: all but its lines
+ * and probe cost) once, when its module registers, with one `JSON.stringify` for the module; the
+ * exit's write then serializes the counters only. A program's `toJSON` on every object or array
+ * would be in that text: then nothing is made, and the exit serializes all.
+ */
+export function cacheStaticJson(stats: FunctionStats[]): void {
+  if ("toJSON" in Object.prototype || "toJSON" in Array.prototype) return;
+  try {
+    const objects: object[] = [];
+    for (let i = 0; i < stats.length; i++) {
+      const f = stats[i];
+      objects[i] = { file: f.file, name: f.name, line: f.firstLine, kind: f.kind, source: f.source, lines: 0 };
+    }
+    const pieces = apply(split, apply(stringify, JSON, [objects]), [LINES_MARK]) as string[];
+    if (pieces.length !== stats.length + 1) return;
+    // Each piece starts with the `[` or `,` before its object.
+    for (let i = 0; i < stats.length; i++) stats[i].json = apply(slice, pieces[i], [1]) as string;
+  } catch {
+    // Whatever the program made of the built-ins, registration goes on; the exit serializes all.
+  }
+}
+
+/** A run already turned into JSON text, in pieces (written one after another). */
+export class SerializedRun {
+  constructor(readonly id: string, readonly session: string, readonly end: string, readonly text: string[]) {}
+}
+
+/** Functions `a` to `b` as the JSON of their objects, each after a `,` (the first after `lead`). */
+function chunkText(fns: readonly StatsView[], a: number, b: number, chunks: readonly SampleChunk[], probes: (number | undefined)[], lead: string): string {
+  let cached = true;
+  for (let i = a; i < b && cached; i++) cached = fns[i].json !== undefined;
+  if (!cached) {
+    const list: LprofFunction[] = [];
+    for (let i = a; i < b; i++) list.push(functionOf(fns[i], chunks, probes[i], false));
+    return lead + JSON.stringify(list).slice(1, -1);
+  }
+  // The rows of all the chunk's functions in one call, split back per function.
+  const rows: (LprofLine[] | string)[] = [];
+  for (let i = a; i < b; i++) {
+    if (i > a) rows.push("");
+    rows.push(linesOf(fns[i], chunks));
+  }
+  const rowTexts = JSON.stringify(rows).slice(1, -1).split(ROWS_MARK);
+  const parts: string[] = [];
+  for (let i = a; i < b; i++) {
+    const probe = probes[i];
+    parts.push(i === a ? lead : ",", fns[i].json!, ',"lines":', rowTexts[i - a], probe === undefined ? "}" : `,"probe":${JSON.stringify(probe)}}`);
+  }
+  return parts.join("");
+}
+
+/**
+ * This thread's profile so far, as the JSON text of one run: the text `JSON.stringify` makes of
+ * `snapshotRun`'s run, byte for byte, with less work at the time (no object of the whole run; the
+ * functions' names and sources serialized at registration).
+ */
+export function serializeRun(s: SnapshotSession, complete: boolean, from: SnapshotSource = own(), at?: number): SerializedRun {
+  const { head, probes } = runHead(s, complete, from, at);
+  const fns = s.functions;
+  const headText = JSON.stringify({ ...head, functions: [] });
+  // Ends `,"functions":[]}`: the functions' array follows `"functions":`.
+  const text = [headText.slice(0, -3)];
+  for (let a = 0; a < fns.length; a += SERIALIZE_CHUNK) {
+    text.push(chunkText(fns, a, Math.min(fns.length, a + SERIALIZE_CHUNK), from.chunks, probes, a === 0 ? "[" : ","));
+  }
+  text.push(fns.length === 0 ? "[]}" : "]}");
+  return new SerializedRun(head.id, head.session, head.end, text);
 }
 
 /** Largest existing profile merged into: about the most one JavaScript string holds. */
@@ -212,16 +317,19 @@ function randomName(): string {
  * other user can make us write through a link they planted), then renamed over `file`. The
  * temporary file is removed whatever fails (full disk, a directory in the way).
  */
-export function replaceFile(file: string, text: string): void {
+export function replaceFile(file: string, text: string | readonly string[]): void {
   const tmp = `${file}.${randomName()}.tmp`;
   let fd: number | undefined = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o666);
   try {
-    // The string goes to the file without a copy in a Buffer first (17 ms of a 10 MB profile's
-    // write); should the kernel take only part of it, the rest follows from a Buffer.
-    const wrote = fs.writeSync(fd, text);
-    if (wrote !== Buffer.byteLength(text)) {
-      const buf = Buffer.from(text, "utf8");
-      for (let off = wrote; off < buf.length;) off += fs.writeSync(fd, buf, off, buf.length - off);
+    // Each string goes to the file without a copy in a Buffer first (17 ms of a 10 MB profile's
+    // write), and without joining the pieces first; should the kernel take only part of one, the
+    // rest follows from a Buffer.
+    for (const piece of typeof text === "string" ? [text] : text) {
+      const wrote = fs.writeSync(fd, piece);
+      if (wrote !== Buffer.byteLength(piece)) {
+        const buf = Buffer.from(piece, "utf8");
+        for (let off = wrote; off < buf.length;) off += fs.writeSync(fd, buf, off, buf.length - off);
+      }
     }
     fs.closeSync(fd);
     fd = undefined;
@@ -265,7 +373,7 @@ export function sessionStart(session: string, startWall: number): number | undef
  * 100 ms to read and parse). A sibling's or child's run written since is in a newer file, and is
  * read and kept. A session id that carries no start time (set by hand) always has the file read.
  */
-function runsToKeep(file: string, run: LprofRun, startWall: number): LprofRun[] {
+function runsToKeep(file: string, run: Pick<LprofRun, "id" | "session">, startWall: number): LprofRun[] {
   let existing: LprofFile;
   const since = sessionStart(run.session, startWall);
   const text = readRegularFile(file, MAX_EXISTING, since === undefined ? -Infinity : Math.min(since, startWall) - MTIME_SLACK_MS);
@@ -377,18 +485,19 @@ export function withLock<T>(file: string, fn: () => T): T {
  * asked once the lock is held, can call the write off (the watchdog's, once the exit's final
  * write has begun).
  */
-export function writeRun(file: string, run: LprofRun, startWall: number, stillWanted?: () => boolean): void {
+export function writeRun(file: string, run: LprofRun | SerializedRun, startWall: number, stillWanted?: () => boolean): void {
   // Refused before the lock is taken: nothing would be written anyway.
   const st = fs.statSync(file, { throwIfNoEntry: false });
   if (st && !st.isFile()) throw new NotAFileError(file, kindOf(st));
   withLock(file, () => {
     if (stillWanted && !stillWanted()) return;
-    const data: LprofFile = {
-      format: LPROF_FORMAT,
-      version: LPROF_VERSION,
-      unit: 1e-9,
-      runs: [...runsToKeep(file, run, startWall), run],
-    };
-    replaceFile(file, JSON.stringify(data));
+    // What `JSON.stringify` of the whole file gives, byte for byte: `{"format":…,"runs":[…]}`.
+    const kept = runsToKeep(file, run, startWall);
+    const text = [`${JSON.stringify({ format: LPROF_FORMAT, version: LPROF_VERSION, unit: 1e-9 }).slice(0, -1)},"runs":[`];
+    for (const r of kept) text.push(JSON.stringify(r), ",");
+    if (run instanceof SerializedRun) text.push(...run.text);
+    else text.push(JSON.stringify(run));
+    text.push("]}");
+    replaceFile(file, text);
   });
 }
