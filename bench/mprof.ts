@@ -9,7 +9,8 @@
  * throughout, as mprof run does. One process, because separate processes differed by ±40% on
  * this shared machine, far more than sampling costs. Per round and interval, one ratio each of
  * wall time, of the main thread's CPU time and of the process's CPU time; printed as the median
- * over the rounds with the median's 95% confidence interval (order statistics).
+ * over the rounds with the median's 95% confidence interval (order statistics), and the main
+ * thread's as a total over the rounds with a bootstrap interval, which the verdicts are from.
  *
  * What the ratio means: the target (≤ 1.05x) is on the main thread's CPU time for the same work
  * — what sampling takes from the program's own thread: the inspector's interrupts and what they
