@@ -54,9 +54,9 @@ let tick = 0;
  * Most questions are Runtime.getHeapUsage (heap used and total), which costs the thread the round
  * trip alone. Node 24's V8 adds the external memory to its answer (backingStorageSize, equal to
  * process.memoryUsage().external); before, that needs Runtime.evaluate, which costs 100–250 µs
- * more (docs/mprof.md), and is asked after every 0.1 s of the thread's running at most (by wall
- * time, a loaded machine made most questions evaluations): between, a line carries the latest
- * external figure.
+ * more (docs/mprof.md), and is asked every 0.1 s at most: between, a line carries the latest
+ * external figure. By wall time, not the thread's running: a 50 MiB buffer is filled in a few ms
+ * of it, and after 0.1 s of the thread's running a loaded machine missed a 0.5 s step of it (node 22).
  */
 const MAIN_CPU = `/proc/${process.pid}/task/${process.pid}/schedstat`;
 function mainCpuNs(): number {
@@ -82,10 +82,9 @@ let askedAtCpu = NaN;
 let last: number[] | undefined;
 /** Whether Runtime.getHeapUsage answers the external memory too (unknown until its first answer). */
 let usageHasExternal: boolean | undefined;
-/** When the external memory was last asked for (ms of wall time, ns of the main thread's CPU), and what it was. */
+/** When the external memory was last asked for (ms), and what it was. */
 const EXTERNAL_MS = 100;
 let externalAt = -Infinity;
-let externalAtCpu = -Infinity;
 let external = 0;
 
 /** Whether this tick asks the main thread, from its CPU time (`cpu`, ns). */
@@ -175,14 +174,13 @@ function sample(periodMs: number): void {
   const now = Date.now();
   const evaluate = () => {
     externalAt = now;
-    externalAtCpu = cpu;
     session.post("Runtime.evaluate", { expression: expr, returnByValue: true, silent: true }, (err, res) => {
       const v = err ? undefined : answer(res);
       if (v) external = v[2];
       done(v);
     });
   };
-  const externalDue = Number.isFinite(cpu) && !previous ? cpu - externalAtCpu >= EXTERNAL_MS * 1e6 : now - externalAt >= EXTERNAL_MS;
+  const externalDue = now - externalAt >= EXTERNAL_MS;
   if (previous ? externalDue : usageHasExternal === false && externalDue) return evaluate();
   session.post("Runtime.getHeapUsage", (err, res) => {
     const h = res as { usedSize?: unknown; totalSize?: unknown; backingStorageSize?: unknown } | undefined;
