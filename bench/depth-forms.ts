@@ -23,12 +23,12 @@ const ENTER = "__tsp_load_1.c = __tsp_load_1()[0].push(__tsp_load_1.c);";
 
 /** Each form's `depth`; the load function is `__tsp_load_1`, as emitted. */
 const FORMS: Record<string, string> = {
-  "finally { load.c.exit(load.c = load.c.up) } (before)": `function depth(n) {
+  "finally { load.c.exit(load.c = load.c.up) } (now)": `function depth(n) {
     ${ENTER}
     try { __tsp_load_1.c.hit(1); ${BODY} }
     finally { __tsp_load_1.c.exit(__tsp_load_1.c = __tsp_load_1.c.up); }
 }`,
-  "finally { load.c = (load.x = load.c).up; load.x.exit(); } (now)": `function depth(n) {
+  "finally { load.c = (load.x = load.c).up; load.x.exit(); }": `function depth(n) {
     ${ENTER}
     try { __tsp_load_1.c.hit(1); ${BODY} }
     finally { __tsp_load_1.c = (__tsp_load_1.x = __tsp_load_1.c).up; __tsp_load_1.x.exit(); }

@@ -34,7 +34,6 @@ export interface Calibration {
 /** The current sync invocation, kept as each instrumented file keeps its own: a property of a hoisted function (emit.ts). */
 function load(): void {}
 load.c = undefined as Invocation | undefined;
-load.x = undefined as Invocation | undefined;
 
 function emptyLoop(stats: FunctionStats, n: number): number {
   load.c = stats.push(load.c);
@@ -47,8 +46,7 @@ function emptyLoop(stats: FunctionStats, n: number): number {
     }
     return x;
   } finally {
-    load.c = (load.x = load.c!).up;
-    load.x.exit();
+    load.c!.exit((load.c = load.c!.up));
   }
 }
 
@@ -65,8 +63,7 @@ function instrumentedDepth(stats: FunctionStats, d: number): number {
     load.c.hit(2);
     return instrumentedDepth(stats, d - 1) + 1;
   } finally {
-    load.c = (load.x = load.c!).up;
-    load.x.exit();
+    load.c!.exit((load.c = load.c!.up));
   }
 }
 

@@ -164,7 +164,7 @@ const REGISTRATION = new RegExp(String.raw`function\s+([\w$]+)\s*\(\s*\)\s*\{\s*
 const ENTRY = /(?<![\w$.])(?:([\w$]+(?:\.[\w$]+)?)\s*=\s*)?(?<![\w$.])([\w$]+)\(\)\[(\d+)\]\.(push|enter)\(/g;
 const PROBE_METHODS = "hit|count|cont|iter|mark|turn";
 /** Instrumentation statements, for telling lines that hold nothing else. */
-const INSTRUMENTATION = new RegExp(String.raw`(?:const\s+)?[\w$.]+\s*=\s*[\w$]+\(\)\[\d+\]\.(?:push\([\w$.]*\)|enter\(\))|[\w$.]+\.(?:${PROBE_METHODS})\(\d+\)|[\w$.]+\.exit\((?:[\w$.]+\s*=\s*[\w$.]+\.up)?\)|[\w$.]+\s*=\s*\(\s*[\w$.]+\s*=\s*[\w$.]+\s*\)\.up|\btry\b|\bfinally\b|[\s{};,]`, "g");
+const INSTRUMENTATION = new RegExp(String.raw`(?:const\s+)?[\w$.]+\s*=\s*[\w$]+\(\)\[\d+\]\.(?:push\([\w$.]*\)|enter\(\))|[\w$.]+\.(?:${PROBE_METHODS})\(\d+\)|[\w$.]+\.exit\((?:[\w$.]+\s*=\s*[\w$.]+\.up)?\)|\btry\b|\bfinally\b|[\s{};,]`, "g");
 
 function unquote(literal: string): string | undefined {
   try {
@@ -224,12 +224,8 @@ function scan(script: string): ScriptMap | null {
     events.push({ at: m.index!, end: m.index! + m[0].length, kind: "entry", fn });
   }
   if (fns.length === 0) return null;
-  const escape = (s: string) => s.replace(/[$.]/g, "\\$&");
-  const names = [...states].map(escape).join("|");
-  // A sync function's exit: `LOAD.c = (LOAD.x = LOAD.c).up; LOAD.x.exit()` (emit.ts).
-  const leaving = [...states].filter((s) => s.endsWith(".c")).map((s) => escape(`${s.slice(0, -2)}.x`));
-  const exits = [...states].map(escape).concat(leaving).join("|");
-  const probe = new RegExp(String.raw`(?<![\w$.])(?:(?:${names})\.(${PROBE_METHODS})\((\d+)\)|(?:${exits})\.exit\()`, "g");
+  const names = [...states].map((s) => s.replace(/[$.]/g, "\\$&")).join("|");
+  const probe = new RegExp(String.raw`(?<![\w$.])(?:${names})\.(?:(${PROBE_METHODS})\((\d+)\)|exit\()`, "g");
   for (const m of text.matchAll(probe)) {
     if (m[1]) events.push({ at: m.index!, end: m.index! + m[0].length, kind: "probe", slot: Number(m[2]) });
     else events.push({ at: m.index!, end: m.index! + m[0].length, kind: "exit" });

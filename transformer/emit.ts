@@ -32,8 +32,8 @@ export function emitInstrumented(
 
   /**
    * Where the probes of the function being emitted find its invocation. A sync function's is the
-   * file's current one, a property of the load function (`load.c = load()[i].push(load.c)` on entry,
-   * `load.c = (load.x = load.c).up; load.x.exit();` in the `finally`): a sync call runs to its end before its caller's next probe, so no
+   * file's current one, a module variable (`cur = load()[i].push(cur)` on entry, `cur.exit(cur =
+   * cur.up)` in the `finally`): a sync call runs to its end before its caller's next probe, so no
    * local holds it and the frame is two slots smaller (recursion goes deeper; docs/semantics.md).
    * Functions that suspend (async, generators) interleave, and keep theirs in a local.
    */
@@ -273,24 +273,14 @@ export function emitInstrumented(
       statements = [probeStatement(site), ret];
     }
     // A sync invocation stops being current before its `exit` is called: a stack overflow in
-    // that call loses the last line's time, never which invocation is current. The leaving one
-    // waits in `load.x`, not in the call's arguments: the `finally` then needs three registers,
-    // no more than a call of one argument in the body, and the frame is one slot smaller
-    // (recursion goes deeper; docs/semantics.md).
-    const leaving = () => f.createPropertyAccessExpression(loadName, "x");
+    // that call loses the last line's time, never which invocation is current.
     const exit = syncState
-      ? [
-        f.createExpressionStatement(f.createAssignment(
-          current(),
-          f.createPropertyAccessExpression(f.createParenthesizedExpression(f.createAssignment(leaving(), current())), "up"),
-        )),
-        f.createExpressionStatement(f.createCallExpression(f.createPropertyAccessExpression(leaving(), "exit"), undefined, [])),
-      ]
-      : [f.createExpressionStatement(call("exit", []))];
+      ? call("exit", [f.createAssignment(current(), f.createPropertyAccessExpression(current(), "up"))])
+      : call("exit", []);
     const guarded = f.createTryStatement(
       f.createBlock(statements, true),
       undefined,
-      f.createBlock(exit, true),
+      f.createBlock([f.createExpressionStatement(exit)], true),
     );
     const block = f.createBlock([...prologue, enterStatement(pf), guarded], true);
     return ts.setTextRange(block, body);
@@ -408,9 +398,9 @@ function emitsCommonJs(ts: typeof TS, sf: TS.SourceFile, options: TS.CompilerOpt
  * `function load() { return load.m || (load.m = runtime.register(file, [...])) }`: a hoisted
  * function, so instrumented functions find their counters even when called before the module body
  * ran (hoisted calls, import cycles). The registered functions (`load.m`) and the file's current
- * sync invocation (`load.c`, and `load.x` while one leaves) are its properties: a function declaration is the one binding that
+ * sync invocation (`load.c`) are its properties: a function declaration is the one binding that
  * exists before the module body runs and that lint rules accept (a `let` throws in an import
- * cycle; a `var` fails `no-var`). The top-level assignments after it declare the properties'
+ * cycle; a `var` fails `no-var`). The two top-level assignments after it declare the properties'
  * types to TypeScript (printed source that is type-checked) and change nothing: `load()` returns
  * the array already registered, and no sync invocation of the file runs when its body ends.
  */
@@ -459,12 +449,10 @@ function registration(
   );
   const out: TS.Statement[] = [load, f.createExpressionStatement(f.createAssignment(cache(), f.createCallExpression(loadName, undefined, [])))];
   if (plan.functions.some((fn) => fn.kind === "sync")) {
-    for (const name of ["c", "x"]) {
-      out.push(f.createExpressionStatement(f.createAssignment(
-        f.createPropertyAccessExpression(loadName, name),
-        f.createAsExpression(f.createIdentifier("undefined"), runtimeType(ts, f, runtimeName, "Invocation", false)),
-      )));
-    }
+    out.push(f.createExpressionStatement(f.createAssignment(
+      f.createPropertyAccessExpression(loadName, "c"),
+      f.createAsExpression(f.createIdentifier("undefined"), runtimeType(ts, f, runtimeName, "Invocation", false)),
+    )));
   }
   return out;
 }

@@ -47,8 +47,6 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
   const S = unique("__tsp_s"), LOAD = unique("__tsp_load"), RT = unique("__tsprof");
   // The file's current sync invocation, a property of the hoisted load function (see registration).
   const C = `${LOAD}.c`;
-  /** A sync invocation while it leaves: out of the `finally`'s registers (emit.ts). */
-  const X = `${LOAD}.x`;
   const sites = new SiteIndex(plan);
   const decorators = new Set(plan.decorators);
   const startOf = (n: TS.Node) => n.getStart(sf);
@@ -126,9 +124,8 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
     const body = fn.body!;
     const sync = pf.kind === "sync";
     const enter = sync ? `${C} = ${LOAD}()[${pf.index}].push(${C});` : `const ${S} = ${LOAD}()[${pf.index}].enter();`;
-    // A sync invocation stops being current before its `exit` is called, and waits in `load.x`
-    // meanwhile, as emitInstrumented's.
-    const exit = `finally { ${sync ? `${C} = (${X} = ${C}).up; ${X}.exit()` : `${S}.exit()`}; }`;
+    // A sync invocation stops being current before its `exit` is called, as emitInstrumented's.
+    const exit = `finally { ${sync ? `${C}.exit(${C} = ${C}.up)` : `${S}.exit()`}; }`;
     if (ts.isBlock(body)) {
       let n = 0;
       while (n < body.statements.length && isDirective(ts, body.statements[n])) n++;
@@ -228,11 +225,11 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
 
 /**
  * `function load() { return load.m || (load.m = runtime.register(file, [...])) }`, as
- * emitInstrumented writes it: the registered functions and the current sync invocation (and the
- * leaving one, `load.x`) live on a hoisted function, the one kind of binding set up before the
- * module body runs and that lint rules accept (a `let` throws in an import cycle, a `var` fails `no-var`; docs/semantics.md).
- * Typed sources also get the top-level assignments that declare those properties' types to
- * TypeScript; they leave them as they are (`load()` returns the registered array, and no sync
+ * emitInstrumented writes it: the registered functions and the current sync invocation live on a
+ * hoisted function, the one kind of binding set up before the module body runs and that lint
+ * rules accept (a `let` throws in an import cycle, a `var` fails `no-var`; docs/semantics.md).
+ * Typed sources also get the two top-level assignments that declare those properties' types to
+ * TypeScript; both leave them as they are (`load()` returns the registered array, and no sync
  * invocation of the file is running when its module body ends).
  */
 function registration(
@@ -248,5 +245,5 @@ function registration(
   const fn = `function ${load}()${typed ? `: ${rt}.FunctionStats[]` : ""} { return ${load}.m || (${load}.m = ${rt}.register(${args.join(", ")})); }`;
   if (!typed) return fn;
   const sync = plan.functions.some((f) => f.kind === "sync");
-  return `${fn}\n${load}.m = ${load}();${sync ? ` ${load}.c = undefined as ${rt}.Invocation | undefined; ${load}.x = undefined as ${rt}.Invocation | undefined;` : ""}`;
+  return `${fn}\n${load}.m = ${load}();${sync ? ` ${load}.c = undefined as ${rt}.Invocation | undefined;` : ""}`;
 }
