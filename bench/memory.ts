@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import * as v8 from "node:v8";
 import { makeProject, ROOT } from "../test/helpers";
-import { overhead, pythonOverhead, type Mode } from "./run";
+import { overheadTable, pythonOverhead, type Mode } from "./run";
 
 const BASELINE = process.env.BENCH_MEMORY_BASELINE;
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
@@ -100,14 +100,7 @@ function main(): void {
   for (const [what, ns] of Object.entries(costs)) lines.push(`  ${fmt(ns, 0).padStart(7)} ns  ${what}`);
   process.stderr.write("bench: memory_profiler on the Python ports…\n");
   const mp = pythonOverhead("memory_profiler", 3);
-  const rows: Record<string, Record<string, { ratio: number; plainMs: number }>> = {};
-  for (const mode of MODES) {
-    rows[mode.name] = {};
-    for (const w of WORKLOADS) {
-      process.stderr.write(`bench: ${w} (${mode.name})…\n`);
-      rows[mode.name][w] = overhead(w, mode);
-    }
-  }
+  const rows = overheadTable(MODES, WORKLOADS);
   const baseline: Record<string, number> = {};
   if (BASELINE) {
     for (const w of WORKLOADS) {

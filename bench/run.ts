@@ -92,19 +92,25 @@ export function pythonOverhead(tool: "kernprof" | "memory_profiler", pairs: numb
 
 const fmt = (x: number | undefined, digits = 1) => (x === undefined ? "-" : x.toFixed(digits));
 
+/** Each mode's overhead on each workload, with progress on stderr. */
+export function overheadTable(modes: readonly Mode[], workloads: readonly string[]): Record<string, Record<string, { ratio: number; plainMs: number }>> {
+  const rows: Record<string, Record<string, { ratio: number; plainMs: number }>> = {};
+  for (const mode of modes) {
+    rows[mode.name] = {};
+    for (const w of workloads) {
+      process.stderr.write(`bench: ${w} (${mode.name})…\n`);
+      rows[mode.name][w] = overhead(w, mode);
+    }
+  }
+  return rows;
+}
+
 function main(): void {
   const started = Date.now();
   const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString(), pairs: PAIRS };
   const kp = pythonOverhead("kernprof", PAIRS);
   const mp = pythonOverhead("memory_profiler", 3);
-  const overheadRows: Record<string, Record<string, { ratio: number; plainMs: number }>> = {};
-  for (const mode of MODES) {
-    overheadRows[mode.name] = {};
-    for (const w of WORKLOADS) {
-      process.stderr.write(`bench: ${w} (${mode.name})…\n`);
-      overheadRows[mode.name][w] = overhead(w, mode);
-    }
-  }
+  const overheadRows = overheadTable(MODES, WORKLOADS);
   const fidelityResults = runFidelity();
   results.overhead = overheadRows;
   results.kernprof = kp ?? null;
