@@ -90,7 +90,9 @@ for (const mode of ["exact", "sampled"] as const) {
 
 test("a toJSON of the program's on every object leaves registration's part unmade, and the exit's text right", () => {
   const fns = makeFunctions(30, "exact");
-  const reference = JSON.stringify(snapshotRun(sessionOf(fns, "exact"), true, from, 7));
+  // One session for both texts: its id and start are read from the clock once.
+  const session = sessionOf(fns, "exact");
+  const reference = JSON.stringify(snapshotRun(session, true, from, 7));
   const proto = Object.prototype as { toJSON?: (this: object) => unknown };
   // Arrays as they are, every other object renamed: the text keeps its shape, names changed.
   proto.toJSON = function () {
@@ -102,7 +104,7 @@ test("a toJSON of the program's on every object leaves registration's part unmad
     delete proto.toJSON;
   }
   assert.ok(fns.every((f) => f.json === undefined));
-  assert.equal(serializeRun(sessionOf(fns, "exact"), true, from, 7).text.join(""), reference);
+  assert.equal(serializeRun(session, true, from, 7).text.join(""), reference);
 });
 
 test("a run of no function, and of one, serialize as the reference does", () => {
