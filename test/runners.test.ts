@@ -105,35 +105,31 @@ function run(args: string[], output: string) {
   return r;
 }
 
-test("jest with preset: \"tsprof\": every test file's profile lands in one file", () => {
-  const output = path.join(dir, "jest.lprof");
-  const r = run(["node_modules/jest/bin/jest.js", "--no-cache"], output);
+/** Jest run in the project with `config` (its default when none): both test files pass, and the profile has their hits. */
+function jestProfiles(name: string, config?: string): void {
+  const output = path.join(dir, `${name}.lprof`);
+  const r = run(["node_modules/jest/bin/jest.js", "--no-cache", ...(config ? ["-c", config] : [])], output);
   assert.match(r.stderr, /Tests: +2 passed/);
   assert.deepEqual(profileByFile(output, dir), CART_HITS);
+}
+
+test("jest with preset: \"tsprof\": every test file's profile lands in one file", () => {
+  jestProfiles("jest");
 });
 
 test("jest with ts-jest behind tsprof/jest: ts-jest type-checks the instrumented source and passes", () => {
-  const output = path.join(dir, "ts-jest.lprof");
-  const r = run(["node_modules/jest/bin/jest.js", "--no-cache", "-c", "jest.ts-jest.config.js"], output);
-  assert.match(r.stderr, /Tests: +2 passed/);
-  assert.deepEqual(profileByFile(output, dir), CART_HITS);
+  jestProfiles("ts-jest", "jest.ts-jest.config.js");
 });
 
 test("jest with babel-jest behind tsprof/jest", () => {
-  const output = path.join(dir, "babel-jest.lprof");
-  const r = run(["node_modules/jest/bin/jest.js", "--no-cache", "-c", "jest.babel.config.js"], output);
-  assert.match(r.stderr, /Tests: +2 passed/);
-  assert.deepEqual(profileByFile(output, dir), CART_HITS);
+  jestProfiles("babel-jest", "jest.babel.config.js");
 });
 
 test("jest on a plugin build, with tsprof/jest-setup: the sandbox never exits, yet every test file's profile lands in one file", () => {
   // What tspc writes for src/cart.ts with the plugin (CommonJS), the build the tests require.
   fs.mkdirSync(path.join(dir, "built"), { recursive: true });
   fs.writeFileSync(path.join(dir, "built/cart.js"), compile(CART, path.join(dir, "src/cart.ts")));
-  const output = path.join(dir, "jest-built.lprof");
-  const r = run(["node_modules/jest/bin/jest.js", "--no-cache", "-c", "jest.built.config.js"], output);
-  assert.match(r.stderr, /Tests: +2 passed/);
-  assert.deepEqual(profileByFile(output, dir), CART_HITS);
+  jestProfiles("jest-built", "jest.built.config.js");
 });
 
 test("jest under tsprof run, with a jest.config.ts: jest starts, and the preset's profile has every test file", () => {
