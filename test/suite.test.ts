@@ -19,7 +19,7 @@ function runSuite(body: string): { status: number | null; made: string; stdout: 
      fs.writeFileSync(${JSON.stringify(report)}, dir);
      require("node:test").test("probe", () => { ${body} });`,
   );
-  const r = spawnSync(process.execPath, [SUITE, file], { encoding: "utf8", env: { ...process.env, TMPDIR: outside } });
+  const r = spawnSync(process.execPath, [SUITE, file], { encoding: "utf8", env: { ...process.env, NODE_TEST_CONTEXT: undefined, TMPDIR: outside } });
   return { status: r.status, made: fs.readFileSync(report, "utf8"), stdout: r.stdout, outside };
 }
 
