@@ -10,7 +10,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as ts from "typescript";
-import { compile, expectedHits, hitsByLine, makeProject, profEnv, runNode } from "./helpers";
+import { compile, expectedHits, hitsByLine, makeProject, profEnv, ROOT, runNode } from "./helpers";
 import { planFile } from "../transformer/plan";
 import { emitText } from "../transformer/text-emit";
 import { mergeProfiles } from "../report/profile";
@@ -124,5 +124,87 @@ test("recursion: a stack overflow, wherever in the probes it strikes, leaves the
       const outer = Object.fromEntries(Object.keys(expected).map((l) => [l, hits[Number(l)]]));
       assert.deepEqual(outer, expected, `${path.basename(file)} ${mode}`);
     }
+  }
+});
+
+const THROUGH = `const sampler = process.env.DEPTH_SAMPLER ? require(process.env.DEPTH_SAMPLER) : undefined;
+const frames = (): number => (sampler ? sampler.stack[0] : 0);
+const seen: number[] = [frames()];
+/** @profile */
+export function down(n: number, at: number, boom: boolean): number {
+  if (n === at) return guard(n); // hits: 18
+  if (n === 0) { // hits: 17
+    if (boom) throw new Error("bottom"); // hits: 3
+    return 0; // hits: 1
+  }
+  return 1 + down(n - 1, at, boom); // hits: 14
+}
+function guard(n: number): number {
+  try {
+    return down(n - 1, -1, true);
+  } catch {
+    seen.push(frames());
+    return 100;
+  }
+}
+const out: string[] = [String(down(6, 3, false))];
+seen.push(frames());
+try {
+  down(5, -1, true);
+} catch (e) {
+  out.push((e as Error).message);
+}
+seen.push(frames());
+out.push(String(down(4, -1, false)));
+seen.push(frames());
+console.log(out.join(" "));
+console.error(JSON.stringify(seen));
+`;
+
+test("recursion: an exception through a self-calling function's copies closes every one of them, caught by an unprofiled caller mid-recursion or above it: exact hits, sampled mode's line stack, mprof's brackets", () => {
+  const dir = fs.realpathSync(makeProject("tsprof-through-"));
+  const src = path.join(dir, "through.ts");
+  fs.writeFileSync(src, THROUGH);
+  const plain = path.join(dir, "plain.js"), prof = path.join(dir, "prof.js"), text = path.join(dir, "text.js");
+  fs.writeFileSync(plain, compile(THROUGH, src, { plain: true }));
+  const emitted = compile(THROUGH, src);
+  // The form under test: a copy of `down` inside it, closed by the entry's `close`.
+  assert.match(emitted, /function down\(n, at, boom\) \{[^]*function down\(n, at, boom\) \{[^]*\.close\(/);
+  fs.writeFileSync(prof, emitted);
+  const sf = ts.createSourceFile(src, THROUGH, ts.ScriptTarget.ES2022, true);
+  const { code } = emitText(ts, sf, planFile(ts, sf), { format: "cjs" });
+  fs.writeFileSync(text, ts.transpileModule(code, { fileName: src, compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS } }).outputText);
+  const p = runNode([plain], { cwd: dir, env: profEnv(path.join(dir, "plain.lprof")) });
+  assert.equal(p.stdout, "103 bottom 4\n", p.stderr);
+  const expected = expectedHits(THROUGH);
+  const sampler = path.join(ROOT, "dist", "runtime", "sampler.js");
+  for (const file of [prof, text]) {
+    const name = path.basename(file);
+    for (const mode of ["exact", "sampled", "v8"]) {
+      const output = path.join(dir, "out.lprof");
+      fs.rmSync(output, { force: true });
+      const r = runNode([file], { cwd: dir, env: profEnv(output, { TSPROF_TIMING: mode, DEPTH_SAMPLER: sampler }) });
+      assert.equal(r.stdout, p.stdout, `${name} ${mode}: ${r.stderr}`);
+      assert.deepEqual(hitsByLine(mergeProfiles([readLprof(output)], { raw: true })), expected, `${name} ${mode}`);
+      if (mode === "sampled") {
+        // The line stack: 4 frames open (n = 6..3) where guard catches, none once each call returned or threw.
+        const seen = JSON.parse(r.stderr.trim().split("\n").pop()!) as number[];
+        const base = seen[0];
+        assert.deepEqual(seen.map((d) => d - base), [0, 4, 0, 0, 0], `${name}: sampler stack depths ${JSON.stringify(seen)}`);
+      }
+    }
+    // mprof's brackets: one per call, each at its call's level (an unclosed copy would leave
+    // every later call a level deeper, and lose its own bracket).
+    const mdir = fs.mkdtempSync(path.join(dir, "mprof-"));
+    const r = runNode([file], { cwd: dir, env: profEnv(path.join(dir, "m.lprof"), { TSPROF_MPROF_DIR: mdir }) });
+    assert.equal(r.stdout, p.stdout, `${name} mprof: ${r.stderr}`);
+    const bin = fs.readdirSync(mdir).find((f) => f.endsWith(".bin"));
+    assert.ok(bin, `${name}: no brackets written`);
+    const buf = fs.readFileSync(path.join(mdir, bin!));
+    const records = new Float64Array(buf.buffer, buf.byteOffset, buf.byteLength / 8);
+    const levels: number[] = [];
+    for (let i = 0; i < records.length; i += 4) levels.push(records[i + 3]);
+    const range = (k: number) => Array.from({ length: k }, (_, i) => i);
+    assert.deepEqual(levels.sort((a, b) => a - b), [...range(7), ...range(6), ...range(5)].sort((a, b) => a - b), `${name} mprof levels`);
   }
 });
