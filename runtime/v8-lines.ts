@@ -167,10 +167,10 @@ const PROBE_METHODS = "hit|count|cont|iter|mark|turn";
 const INSTRUMENTATION = new RegExp(String.raw`(?:const\s+[\w$]+\s*=\s*)?[\w$.]+\s*=\s*[\w$]+\(\)\[\d+\]\.(?:push\([\w$.]*\)|enter\(\))|[\w$.]+\.(?:${PROBE_METHODS})\(\d+\)|[\w$.]+\.(?:exit|close)\((?:[\w$]+\s*,\s*)?(?:[\w$.]+\s*=\s*[\w$.]+\.up)?\)|\btry\b|\bfinally\b|[\s{};,]`, "g");
 /**
  * The helper a self-calling function's copy returns through (`function ret(v) { const s = LOAD.c;
- * LOAD.c = s.up; s.exit(); return v; }`, emit.ts `retHelper`, in any printer's or minifier's
+ * if (s) { LOAD.c = s.up; s.exit(); } return v; }`, emit.ts `retHelper`, in any printer's or minifier's
  * layout): instrumentation, as the registration is.
  */
-const RET_HELPER = /function\s+[\w$]+\s*\(\s*[\w$]+\s*\)\s*\{[^{}]{0,200}?\.up\b[^{}]{0,120}?\.exit\(\)[^{}]{0,60}\}/g;
+const RET_HELPER = /function\s+[\w$]+\s*\(\s*[\w$]+\s*\)\s*\{[^{}]{0,200}?\{?[^{}]{0,200}?\.up\b[^{}]{0,120}?\.exit\(\)[^{}]{0,40}\}?[^{}]{0,60}\}/g;
 
 function unquote(literal: string): string | undefined {
   try {
