@@ -24,13 +24,14 @@ export function depth(n: number): number {
 
 /**
  * The lowest instrumented/plain depth ratio accepted. Measured (npm run bench:depth, fresh
- * processes): 0.75 on Node 20 and 22 (128 / 96 stack bytes per frame on 20), 0.72 on Node 24
- * (whose `try/finally` takes a register more); the first design gave 0.42. A depth is a count of
- * frames: load does not move it.
+ * processes): 0.922 on Node 20, 0.928 on Node 22 and 24, where the recursion runs in the
+ * function's copy without the `try/finally` (104 / 96 stack bytes per frame on Node 20); 0.75 /
+ * 0.72 before the copy, and 0.42 in the first design. A depth is a count of frames: load does not
+ * move it (this test's in-process bisection gives the same depths within 3 frames).
  */
-const LOWEST_RATIO = 0.7;
+const LOWEST_RATIO = 0.85;
 /** A depth every build reaches, as a share of the plain one: where the hits are checked. */
-const CHECKED_RATIO = 0.69;
+const CHECKED_RATIO = 0.84;
 
 const INTERPRETED = ["--no-opt", "--no-maglev", "--no-sparkplug", "--stack-size=984"];
 
@@ -47,7 +48,7 @@ console.log(lo);`;
   return Number(r.stdout.trim());
 }
 
-test("recursion: an instrumented two-line function reaches at least 0.70x its plain depth in every timing mode, with exact hits there", (t) => {
+test("recursion: an instrumented two-line function reaches at least 0.85x its plain depth in every timing mode, with exact hits there", (t) => {
   const dir = fs.realpathSync(makeProject("tsprof-depth-"));
   const src = path.join(dir, "depth.ts");
   fs.writeFileSync(src, SOURCE);
