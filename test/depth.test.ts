@@ -211,3 +211,28 @@ test("recursion: an exception through a self-calling function's copies closes ev
     assert.deepEqual(levels.sort((a, b) => a - b), [...range(7), ...range(6), ...range(5)].sort((a, b) => a - b), `${name} mprof levels`);
   }
 });
+
+test("recursion: which functions run their recursive calls in a copy: self-calling sync declarations whose copy cannot differ", () => {
+  const cases: [string, boolean][] = [
+    ["function f(n: number): number { return n ? f(n - 1) : 0; }", true],
+    ["function f(n: number): void { if (n) f(n - 1); }", true],
+    ["function f(n: number, ...rest: number[]): number { for (const x of rest) n += x; return n > 0 ? f(n - 1) : n; }", true],
+    ["function f(n: number): number { return n; }", false], // no call of itself
+    ["function f(n: number): number { const g = () => n; return n ? f(n - 1) : g(); }", false], // a closure
+    ["function f(n: number): number { try { return n ? f(n - 1) : 0; } catch { return -1; } }", false], // a try
+    ["function f(n: number): number { return arguments.length + (n ? f(n - 1) : 0); }", false],
+    ["function f(this: unknown, n: number): number { return n ? f.call(this, n - 1) : 0; }", false], // f as a value
+    ["function f(n = 1): number { return n ? f(n - 1) : 0; }", false], // a default runs
+    ["function f({ n }: { n: number }): number { return n ? f({ n: n - 1 }) : 0; }", false], // destructuring runs
+    ["function f(n: number): number { return n ? f(n - 1) : 0; }\nf = (n: number) => n;", false], // reassigned
+    ["function f(n: number): number { return n ? f(n - 1) : 0; }\nexport const g = f;", false], // passed on
+    ["function f(n: number): number { while (true) { if (n) return f(n - 1); return 0; } }", false], // an end not plain
+    ["function* f(n: number): Generator<number> { if (n) yield* f(n - 1); }", false],
+    ["async function f(n: number): Promise<number> { return n ? f(n - 1) : 0; }", false],
+  ];
+  for (const [source, copied] of cases) {
+    const sf = ts.createSourceFile("f.ts", source, ts.ScriptTarget.ES2022, true);
+    const plan = planFile(ts, sf, { all: true });
+    assert.equal(!!plan.functions[0].copy, copied, source);
+  }
+});
