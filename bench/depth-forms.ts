@@ -23,7 +23,7 @@ const ENTER = "__tsp_load_1.c = __tsp_load_1()[0].push(__tsp_load_1.c);";
 
 /** Each form's `depth`; the load function is `__tsp_load_1`, as emitted. */
 const FORMS: Record<string, string> = {
-  "finally { load.c.exit(load.c = load.c.up) } (now)": `function depth(n) {
+  "finally { load.c.exit(load.c = load.c.up) } (before the copy)": `function depth(n) {
     ${ENTER}
     try { __tsp_load_1.c.hit(1); ${BODY} }
     finally { __tsp_load_1.c.exit(__tsp_load_1.c = __tsp_load_1.c.up); }
@@ -91,8 +91,9 @@ function main(): void {
   const emitted = compile(SOURCE, src);
   const at = emitted.indexOf("function depth("), end = emitted.indexOf("function __tsp_load_1(");
   if (at < 0 || end < 0) throw new Error("the emitted form changed: no `function depth(` before `function __tsp_load_1(`");
-  const files: Record<string, string> = { plain: path.join(dir, "plain.js") };
+  const files: Record<string, string> = { plain: path.join(dir, "plain.js"), "now: as emitted (an entry with the try/finally, a copy without)": path.join(dir, "emitted.js") };
   fs.writeFileSync(files.plain, compile(SOURCE, src, { plain: true }));
+  fs.writeFileSync(files["now: as emitted (an entry with the try/finally, a copy without)"], emitted);
   Object.keys(FORMS).forEach((name, i) => {
     files[name] = path.join(dir, `form${i}.js`);
     fs.writeFileSync(files[name], emitted.slice(0, at) + FORMS[name] + "\n" + emitted.slice(end));

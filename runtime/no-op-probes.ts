@@ -14,6 +14,15 @@ export class NoOpProbes {
   iter(_slot: number): void {}
   mark(_slot: number): void {}
   exit(_popped?: unknown): void {}
+  /** A self-calling function's entry closing (stats.ts `Invocation.close`): each open invocation down to `entry` exits. */
+  close(entry: { exit(): void }, _popped?: unknown): void {
+    let i: { exit(): void; up?: unknown } | undefined = this as { exit(): void; up?: unknown };
+    while (i !== entry && i !== undefined) {
+      i.exit();
+      i = i.up as { exit(): void; up?: unknown } | undefined;
+    }
+    entry.exit();
+  }
   pause<T = undefined>(value?: T): T { return value as T; }
   resume<T>(value: T): T { return value; }
   asyncIter<T>(iterable: T): T { return iterable; }

@@ -319,6 +319,16 @@ export class Invocation extends Stepping {
     this.charge(performance.now());
   }
 
+  /**
+   * The `finally` of a self-calling function's entry (`cur.close(entry, cur = entry.up)`): closes
+   * this invocation and those below it down to `entry`, innermost first. Those above `entry` are
+   * its body's copies that an exception left open (a copy has no `finally`); after a return,
+   * `this` is `entry`.
+   */
+  close(entry: Invocation, _popped?: unknown): void {
+    closeDownTo(this, entry);
+  }
+
   /** About to suspend at `await`/`yield` with `value`: the line's execution stops here. */
   pause<T = undefined>(value?: T): T {
     const c = performance.now();
@@ -351,6 +361,16 @@ export class Invocation extends Stepping {
     this.pause();
     return r;
   }
+}
+
+/** Exits `top` and the invocations below it down to `entry`, innermost first (see `Invocation.close`). */
+export function closeDownTo(top: Invocation, entry: Invocation): void {
+  let i: Invocation | undefined = top;
+  while (i !== entry && i !== undefined) {
+    i.exit();
+    i = i.up;
+  }
+  entry.exit();
 }
 
 type AnyIterator = { next(...a: unknown[]): unknown; return?(...a: unknown[]): unknown; throw?(...a: unknown[]): unknown };
@@ -497,6 +517,10 @@ class SampledInvocation extends Stepping {
     }
     if (this.f.memory) this.boundary(-1, false);
     popTo(this.d);
+  }
+
+  close(entry: Invocation, _popped?: unknown): void {
+    closeDownTo(this as unknown as Invocation, entry);
   }
 
   pause<T = undefined>(value?: T): T {

@@ -164,7 +164,13 @@ const REGISTRATION = new RegExp(String.raw`function\s+([\w$]+)\s*\(\s*\)\s*\{\s*
 const ENTRY = /(?<![\w$.])(?:([\w$]+(?:\.[\w$]+)?)\s*=\s*)?(?<![\w$.])([\w$]+)\(\)\[(\d+)\]\.(push|enter)\(/g;
 const PROBE_METHODS = "hit|count|cont|iter|mark|turn";
 /** Instrumentation statements, for telling lines that hold nothing else. */
-const INSTRUMENTATION = new RegExp(String.raw`(?:const\s+)?[\w$.]+\s*=\s*[\w$]+\(\)\[\d+\]\.(?:push\([\w$.]*\)|enter\(\))|[\w$.]+\.(?:${PROBE_METHODS})\(\d+\)|[\w$.]+\.exit\((?:[\w$.]+\s*=\s*[\w$.]+\.up)?\)|\btry\b|\bfinally\b|[\s{};,]`, "g");
+const INSTRUMENTATION = new RegExp(String.raw`(?:const\s+[\w$]+\s*=\s*)?[\w$.]+\s*=\s*[\w$]+\(\)\[\d+\]\.(?:push\([\w$.]*\)|enter\(\))|[\w$.]+\.(?:${PROBE_METHODS})\(\d+\)|[\w$.]+\.(?:exit|close)\((?:[\w$]+\s*,\s*)?(?:[\w$.]+\s*=\s*[\w$.]+\.up)?\)|\btry\b|\bfinally\b|[\s{};,]`, "g");
+/**
+ * The helper a self-calling function's copy returns through (`function ret(v) { const s = LOAD.c;
+ * if (s) { LOAD.c = s.up; s.exit(); } return v; }`, emit.ts `retHelper`, in any printer's or minifier's
+ * layout): instrumentation, as the registration is.
+ */
+const RET_HELPER = /function\s+[\w$]+\s*\(\s*[\w$]+\s*\)\s*\{[^{}]{0,200}?\{?[^{}]{0,200}?\.up\b[^{}]{0,120}?\.exit\(\)[^{}]{0,40}\}?[^{}]{0,60}\}/g;
 
 function unquote(literal: string): string | undefined {
   try {
@@ -210,6 +216,9 @@ function scan(script: string): ScriptMap | null {
     loaders.push(m.index!);
   }
   if (files.size === 0) return null;
+  /** [start, end) of each copy-return helper: instrumentation lines. */
+  const helpers: [number, number][] = [];
+  for (const m of text.matchAll(RET_HELPER)) helpers.push([m.index!, m.index! + m[0].length]);
   type Event = { at: number; end: number; kind: "entry" | "probe" | "exit"; fn?: PlannedAt; slot?: number };
   const events: Event[] = [];
   const states = new Set<string>();
@@ -225,7 +234,7 @@ function scan(script: string): ScriptMap | null {
   }
   if (fns.length === 0) return null;
   const names = [...states].map((s) => s.replace(/[$.]/g, "\\$&")).join("|");
-  const probe = new RegExp(String.raw`(?<![\w$.])(?:${names})\.(?:(${PROBE_METHODS})\((\d+)\)|exit\()`, "g");
+  const probe = new RegExp(String.raw`(?<![\w$.])(?:${names})\.(?:(${PROBE_METHODS})\((\d+)\)|exit\(|close\()`, "g");
   for (const m of text.matchAll(probe)) {
     if (m[1]) events.push({ at: m.index!, end: m.index! + m[0].length, kind: "probe", slot: Number(m[2]) });
     else events.push({ at: m.index!, end: m.index! + m[0].length, kind: "exit" });
@@ -246,7 +255,16 @@ function scan(script: string): ScriptMap | null {
     let ownerSlot = owner?.slot ?? 0;
     for (; e < events.length && events[e].at < end; e++) {
       const ev = events[e];
-      if (ev.kind === "entry") {
+      const top = stack[stack.length - 1];
+      if (ev.kind === "entry" && top && top.fn.stats === ev.fn!.stats) {
+        // The entry of a self-calling function's copy, declared inside the function (emit.ts
+        // `withCopy`): the same function and lines, its own entry and returns; it closes nothing
+        // the scan sees (its returns go through the helper), so it opens nothing either.
+        fnIndex.set(ev.fn!, fnIndex.get(top.fn)!);
+        ev.fn = top.fn;
+        top.slot = 0;
+        if (top === owner) ownerSlot = 0;
+      } else if (ev.kind === "entry") {
         stack.push({ fn: ev.fn!, slot: 0 });
         owner = stack[stack.length - 1];
         ownerSlot = 0;
@@ -273,6 +291,7 @@ function scan(script: string): ScriptMap | null {
     }
   }
   const loaderLines = new Set<number>();
+  for (const [from, to] of helpers) for (let l = lineOf(lineStarts, from); l <= lineOf(lineStarts, to - 1); l++) loaderLines.add(l);
   for (const at of loaders) {
     const first = lineOf(lineStarts, at);
     // The function's own lines: its head, the `return … register(…)` line, and a lone `}` after.

@@ -33,6 +33,7 @@ const SOURCE = `(function (now) {
     delegate(iterable) { return iterable; }
     step(slot, run) { if (this.t < 0) this.wake(); if (slot >= 0) this.p = slot; const r = run(); this.pause(); return r; }
     exit(popped) { if (this.t < 0) this.wake(); }
+    close(entry, popped) { let i = this; while (i !== entry && i !== undefined) { i.exit(); i = i.up; } entry.exit(); }
     pause(value) { if (this.t >= 0) this.t = -now(); return value; }
     resume(value) { if (this.t < 0) this.wake(); return value; }
   }

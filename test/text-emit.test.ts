@@ -20,6 +20,15 @@ function probeCalls(js: string): string[] {
   return [...js.matchAll(/(?:__tsp_s|__tsp_load(?:_\d+)?\.c)(?:_\d+)?\.(\w+)\(([\d, ]*)/g)].map((m) => `${m[1]}(${m[2]}`).sort();
 }
 
+/**
+ * The probes, once each, a self-calling function's copy folded into it: the TypeScript emitter
+ * copies a self-calling function whatever its lines, the text emitter only one whose body is on
+ * one line (its lines keep their numbers), so the two place the same probes, not as many.
+ */
+function probeKinds(js: string): string[] {
+  return [...new Set(probeCalls(js).map((p) => (p === "close(" ? "exit(" : p)))];
+}
+
 /** Text-level edge cases for the text emitter: where insertions meet (ends of nested bodies, no whitespace, directives). */
 const textCases: typeof cases = [
   {
@@ -136,10 +145,13 @@ for (const c of [...cases, ...textCases]) {
       const comment = /\/\/ hits: \d+$/.exec(line)?.[0];
       if (comment) assert.ok(out[i].endsWith(comment), `line ${i + 1} moved: ${JSON.stringify(out[i])}`);
     });
-    assert.equal(out.length, c.source.split("\n").length + 3, "lines added before the footer");
+    // The footer: the registration (and its types' line), and a copy's return helper.
+    assert.equal(out.length, c.source.split("\n").length + 3 + (code.includes("function __tsp_ret") ? 1 : 0), "lines added before the footer");
     const js = compile(code, src, { ...c.options, plain: true });
     assert.ok(probeCalls(js).length > 0, "no probe found in the text emitter's output");
-    assert.deepEqual(probeCalls(js), probeCalls(compile(c.source, src, c.options)), "the two emitters place different probes");
+    const viaTs = compile(c.source, src, c.options);
+    const probes = viaTs.includes(".close(") || js.includes(".close(") ? probeKinds : probeCalls;
+    assert.deepEqual(probes(js), probes(viaTs), "the two emitters place different probes");
     const file = path.join(r.dir, `text${c.options?.esm ? ".mjs" : ".js"}`);
     fs.writeFileSync(file, js);
     const output = path.join(r.dir, "text.lprof");

@@ -78,6 +78,12 @@ export interface PlannedFunction {
   /** Source offset of the function node's first token. */
   at: number;
   sites: ProbeSite[];
+  /**
+   * A sync function declaration whose recursive calls may run in a copy of its body without the
+   * `try/finally` (see `selfCopy`): the offsets of its `return` statements, which the copy's
+   * emitters rewrite, and whether control can reach the body's end. Undefined: not such a function.
+   */
+  copy?: { returns: number[]; fallsOff: boolean };
 }
 
 export interface FilePlan {
@@ -423,7 +429,94 @@ function planFunction(
     kind: functionKind(ts, fn),
     at: startOf(fn),
     sites,
+    copy: functionKind(ts, fn) === "sync" ? selfCopy(ts, sf, fn) : undefined,
   };
+}
+
+/**
+ * Whether a sync function may run its recursive calls in a copy of its body declared inside it,
+ * under its own name and without the `try/finally`: only the activation entered from outside
+ * keeps it, and closes in its `finally` the invocations of the copies an exception went through
+ * (docs/semantics.md, "Recursion depth"). Chosen so the copy cannot behave differently:
+ *
+ * - a function declaration with a name, at a file's, namespace's or function body's top level
+ *   (not in a block), without directives, whose parameters are plain names (no default, no
+ *   destructuring, nothing that runs);
+ * - its body calls itself by name (`f(…)`), and names it nowhere else (no `f.x`, `new f`, `g(f)`,
+ *   no local or parameter of that name);
+ * - no nested function or class (closures would see the copy), no `try` (a `catch` in a copy
+ *   would leave the copies above it open), no `with`, `eval`, `arguments`, `this`, `new.target`;
+ * - elsewhere in the file the name is only called, exported or a property's name: never assigned,
+ *   declared again (overload signatures aside) or passed on;
+ * - where control reaches the body's end, the end is plainly reachable (so the copy's closing
+ *   call there is never unreachable code).
+ */
+function selfCopy(ts: typeof TS, sf: TS.SourceFile, fn: ProfilableFunction): PlannedFunction["copy"] {
+  if (!ts.isFunctionDeclaration(fn) || !fn.name || !fn.body || fn.asteriskToken) return undefined;
+  const parent = fn.parent;
+  if (!(ts.isSourceFile(parent) || ts.isModuleBlock(parent) || (ts.isBlock(parent) && ts.isFunctionLike(parent.parent)))) return undefined;
+  if (fn.body.statements.length > 0 && isDirective(ts, fn.body.statements[0])) return undefined;
+  if (!fn.parameters.every((p) => ts.isIdentifier(p.name) && !p.initializer && p.name.text !== "this" && p.name.text !== fn.name!.text)) return undefined;
+  const name = fn.name.text;
+  let calls = 0, ok = true;
+  const returns: number[] = [];
+  forEachDescendant(ts, fn.body, (n) => {
+    if (!ok) return false;
+    if (isFunctionLike(ts, n) || ts.isClassLike(n) || ts.isTryStatement(n) || ts.isWithStatement(n) || ts.isMetaProperty(n)
+      || n.kind === ts.SyntaxKind.ThisKeyword || n.kind === ts.SyntaxKind.SuperKeyword
+      || ts.isYieldExpression(n) || ts.isAwaitExpression(n)) {
+      ok = false;
+      return false;
+    }
+    if (ts.isReturnStatement(n)) returns.push(n.getStart(sf));
+    if (ts.isIdentifier(n)) {
+      if (n.text === "arguments" || n.text === "eval") ok = false;
+      else if (n.text === name) {
+        if (ts.isCallExpression(n.parent) && n.parent.expression === n) calls++;
+        else ok = false;
+      }
+    }
+    return true;
+  });
+  if (!ok || calls === 0) return undefined;
+  const fallsOff = completion(ts, fn.body);
+  if (fallsOff === undefined) return undefined;
+  // The name, anywhere in the file: only this declaration, its overload signatures, and reads.
+  let clean = true;
+  forEachDescendant(ts, sf, (n) => {
+    if (!clean) return false;
+    if (!ts.isIdentifier(n) || n.text !== name) return true;
+    const p = n.parent;
+    if (p === fn) return true;
+    if (ts.isFunctionDeclaration(p) && p.name === n && !p.body && p.parent === fn.parent) return true;
+    if (ts.isCallExpression(p) && p.expression === n) return true;
+    if (ts.isExportSpecifier(p) || ts.isExportAssignment(p)) return true;
+    if ((ts.isPropertyAccessExpression(p) && p.name === n) || (ts.isPropertyAssignment(p) && p.name === n)
+      || (ts.isMethodDeclaration(p) && p.name === n) || (ts.isPropertyDeclaration(p) && p.name === n)) return true;
+    clean = false;
+    return false;
+  });
+  return clean ? { returns, fallsOff } : undefined;
+}
+
+/**
+ * Whether control may leave a statement at its end (true), never does (false: every path
+ * returns or throws), or that is not plain from its shape (undefined).
+ */
+function completion(ts: typeof TS, s: TS.Statement): boolean | undefined {
+  if (ts.isReturnStatement(s) || ts.isThrowStatement(s)) return false;
+  if (ts.isBlock(s)) return s.statements.length === 0 ? true : completion(ts, s.statements[s.statements.length - 1]);
+  if (ts.isExpressionStatement(s) || ts.isVariableStatement(s) || ts.isEmptyStatement(s) || ts.isDebuggerStatement(s)) return true;
+  if (ts.isIfStatement(s)) {
+    if (!s.elseStatement) return true;
+    const a = completion(ts, s.thenStatement), b = completion(ts, s.elseStatement);
+    if (a === undefined || b === undefined) return undefined;
+    return a || b;
+  }
+  if (ts.isForOfStatement(s) || ts.isForInStatement(s)) return true;
+  if (ts.isWhileStatement(s)) return s.expression.kind !== ts.SyntaxKind.TrueKeyword ? true : undefined;
+  if (ts.isForStatement(s)) return s.condition && s.condition.kind !== ts.SyntaxKind.TrueKeyword ? true : undefined;
+  return undefined;
 }
 
 /**

@@ -35,7 +35,8 @@ export interface TextEmitResult {
 export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, options: TextEmitOptions = {}): TextEmitResult {
   const MagicString = (require("magic-string") as { default: typeof MagicStringType }).default;
   const text = sf.text;
-  const ms = new MagicString(text);
+  // Swapped for a scratch copy while a self-calling function's copy is written (`copyText`).
+  let ms = new MagicString(text);
   const ext = /\.[cm]?[jt]sx?$/.exec(sf.fileName)?.[0] ?? ".ts";
   const format = options.format ?? (ext === ".cts" ? "ts-cjs" : ext === ".cjs" ? "cjs" : "esm");
   const typed = options.typed ?? /^\.[cm]?tsx?$/.test(ext);
@@ -45,6 +46,10 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
     return name;
   };
   const S = unique("__tsp_s"), LOAD = unique("__tsp_load"), RT = unique("__tsprof");
+  const RET = unique("__tsp_ret"), E = unique("__tsp_e");
+  /** In the copy of a self-calling function's body: `return x` becomes `return ret(x)`. */
+  let inCopy = false;
+  let copies = 0;
   // The file's current sync invocation, a property of the hoisted load function (see registration).
   const C = `${LOAD}.c`;
   const sites = new SiteIndex(plan);
@@ -120,9 +125,49 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
     else ms.appendRight(emptyAt, ` ${probe(site)}, true`);
   };
 
+  /**
+   * The copy of a self-calling function (plan.ts `selfCopy`; emit.ts `withCopy`), as one line of
+   * text: its body instrumented again, in a scratch MagicString, with its `return`s through the
+   * helper. Only where the body's statements share one line, and the copy fits on it: every
+   * original line keeps its number, for the copy's frames as for the entry's (ts-jest reads no
+   * input source map). Undefined otherwise: the function keeps the one-activation form.
+   */
+  const copyText = (fn: TS.FunctionDeclaration, pf: PlannedFunction): string | undefined => {
+    const body = fn.body!, list = body.statements;
+    if (!pf.copy || list.length === 0) return undefined;
+    const first = list[0], last = list[list.length - 1];
+    const lineAt = (at: number) => sf.getLineAndCharacterOfPosition(at).line;
+    if (lineAt(startOf(first)) !== lineAt(last.end)) return undefined;
+    const head = text.slice(fn.name!.end, startOf(body));
+    if (/[\r\n\u2028\u2029]/.test(head)) return undefined;
+    const saved = ms;
+    ms = new MagicString(text);
+    inCopy = true;
+    let inner: string;
+    try {
+      visit(body);
+      inner = ms.slice(startOf(first), last.end);
+    } finally {
+      ms = saved;
+      inCopy = false;
+    }
+    const tail = pf.copy.fallsOff ? afterStatement(last, ` ${RET}(void 0);`) : "";
+    const copy = `function ${fn.name!.text}${head}{ ${C} = ${LOAD}()[${pf.index}].push(${C}); ${inner}${tail} } `;
+    return /[\r\n\u2028\u2029]/.test(copy) ? undefined : copy;
+  };
+
   const instrumentFunction = (fn: ProfilableFunction, pf: PlannedFunction) => {
     const body = fn.body!;
     const sync = pf.kind === "sync";
+    const copy = sync && ts.isFunctionDeclaration(fn) && fn.name && ts.isBlock(body) ? copyText(fn, pf) : undefined;
+    if (copy !== undefined && ts.isBlock(body)) {
+      // The entry keeps the `try/finally`, closing the copies an exception went through (emit.ts `withCopy`).
+      copies++;
+      ms.appendLeft(startOf(body) + 1, ` const ${E} = ${C} = ${LOAD}()[${pf.index}].push(${C});`);
+      ms.appendRight(startOf(body.statements[0]), `${copy}try { `);
+      ms.prependRight(body.end - 1, ` } finally { ${C}.close(${E}, ${C} = ${E}.up); } `);
+      return;
+    }
     const enter = sync ? `${C} = ${LOAD}()[${pf.index}].push(${C});` : `const ${S} = ${LOAD}()[${pf.index}].enter();`;
     // A sync invocation stops being current before its `exit` is called, as emitInstrumented's.
     const exit = `finally { ${sync ? `${C}.exit(${C} = ${C}.up)` : `${S}.exit()`}; }`;
@@ -187,6 +232,9 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
       if (step) wrap(node, `{ ${turn(step)}; `, " }");
     } else if (ts.isForInStatement(node)) {
       bodyWithProbe(node.statement, sites.get("iter", at));
+    } else if (inCopy && ts.isReturnStatement(node)) {
+      if (node.expression) wrap(node.expression, `${RET}(`, ")");
+      else ms.appendLeft(at + "return".length, ` ${RET}(void 0)`);
     } else if (ts.isAwaitExpression(node) && sites.get("await", at)) {
       const site = sites.get("await", at)!;
       wrap(node, `${stateOf.get(site)}.resume(`, ")");
@@ -218,8 +266,17 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
   const header = format === "esm" ? `import * as ${RT} from ${specifier};`
     : format === "ts-cjs" ? `import ${RT} = require(${specifier});`
     : `const ${RT} = require(${specifier});`;
-  ms.appendLeft(headAt, n > 0 ? ` ${header} ${LOAD}();` : `${header} ${LOAD}(); `);
+  // A copy's return helper is called once here, where it does nothing, so that V8 compiles it at
+  // a shallow frame (as emitInstrumented's `retHelper`).
+  const eager = copies > 0 ? `${LOAD}(); ${RET}(void 0);` : `${LOAD}();`;
+  ms.appendLeft(headAt, n > 0 ? ` ${header} ${eager}` : `${header} ${eager} `);
   ms.append(`\n${registration(plan, LOAD, RT, options.runtimeOptions, typed, options.texts)}\n`);
+  if (copies > 0) {
+    // How a copy returns, as emit.ts `retHelper`: its invocation stops being current, then closes.
+    ms.append(typed
+      ? `function ${RET}<T>(v: T): T { const s = ${C}; if (s) { ${C} = s.up; s.exit(); } return v; }\n`
+      : `function ${RET}(v) { const s = ${C}; if (s) { ${C} = s.up; s.exit(); } return v; }\n`);
+  }
   return { code: ms.toString(), map: ms.generateMap({ hires: true, source: sf.fileName, includeContent: true }) };
 }
 
