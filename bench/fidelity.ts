@@ -36,6 +36,8 @@ export const MODES: FidelityMode[] = [
   { name: "exact-cpu", env: { TSPROF_TIMING: "exact", TSPROF_PREEMPTION: "remove" }, optional: true },
   { name: "sampled", env: { TSPROF_TIMING: "sampled" } },
   { name: "v8", env: { TSPROF_TIMING: "v8" } },
+  // V8 timing sampling every 50 µs, the truth's interval.
+  { name: "v8-50", env: { TSPROF_TIMING: "v8", TSPROF_RATE: "20000" }, optional: true },
 ];
 
 /** Realistic programs, then construction fixtures (known or constructed costs). */
@@ -264,6 +266,45 @@ export function measureTruth(p: Prepared): Truth {
 }
 
 /**
+ * How many independent truths the suite measures (each on TRUTH_SAMPLES samples). The program's
+ * truth is their sum; their disagreement is the truth's own run-to-run spread, the floor under
+ * any error the suite can judge: V8 compiles the unprofiled program differently from one process
+ * to the next, and a target below that spread cannot be told from noise.
+ */
+const TRUTH_SETS = Math.max(1, Number(process.env.FIDELITY_TRUTH_SETS ?? 3));
+
+export interface TruthSpread {
+  /** Largest difference of any line between two of the truths, in points (over every pair). */
+  worst: number;
+  /** Mean over pairs of the pair's mean line difference. */
+  mean: number;
+  sets: number;
+}
+
+/** TRUTH_SETS truths of a program, summed, and how far they differ from each other. */
+export function measureTruths(p: Prepared, sets = TRUTH_SETS): { truth: Truth; spread?: TruthSpread } {
+  const each = Array.from({ length: sets }, () => measureTruth(p));
+  const truth: Truth = { lines: new Map(), total: 0, shared: 0, gc: 0 };
+  for (const t of each) {
+    for (const [l, x] of t.lines) truth.lines.set(l, (truth.lines.get(l) ?? 0) + x);
+    truth.total += t.total;
+    truth.shared += t.shared;
+    truth.gc += t.gc;
+  }
+  if (sets < 2) return { truth };
+  let worst = 0, mean = 0, pairs = 0;
+  for (let i = 0; i < sets; i++) {
+    for (let j = i + 1; j < sets; j++) {
+      const s = score(each[i].lines, each[j].lines);
+      worst = Math.max(worst, s.worst);
+      mean += s.mean;
+      pairs++;
+    }
+  }
+  return { truth, spread: { worst, mean: mean / pairs, sets } };
+}
+
+/**
  * Per-line time of the profiled function, as `tsprof view` reports it (calibrated). A mode that
  * times from samples (V8 timing) runs again, its profiles merged, until the function rests on as
  * many samples as the truth does: one run of the ray caster gave V8 timing ~270 samples at its
@@ -325,6 +366,8 @@ export interface ProgramResult {
   gcSamples: number;
   /** V8's truth against the constructed shares, for fixtures that have them. */
   truthVsConstructed?: number;
+  /** The truths' disagreement among themselves (FIDELITY_TRUTH_SETS independent truths). */
+  truthSpread?: TruthSpread;
   truth: Record<string, number>;
   modes: Record<string, Record<"idle" | "loaded", Score | undefined>>;
 }
@@ -354,7 +397,7 @@ export function runFidelity(modes: FidelityMode[] = chosenModes(), log = (s: str
   const prepared = names.map(prepare);
   const results: ProgramResult[] = prepared.map((p) => {
     log(`fidelity: ${p.name} truth (V8 CPU profile)…\n`);
-    const truth = measureTruth(p);
+    const { truth, spread } = measureTruths(p);
     const t = shares(truth.lines);
     const truthVsConstructed = p.constructed
       ? Math.max(...[...p.constructed].map(([l, c]) => Math.abs((t.get(l) ?? 0) - c))) : undefined;
@@ -365,6 +408,7 @@ export function runFidelity(modes: FidelityMode[] = chosenModes(), log = (s: str
       sharedSamples: Math.round(truth.shared),
       gcSamples: truth.gc,
       truthVsConstructed,
+      truthSpread: spread,
       truth: Object.fromEntries([...t].map(([l, x]) => [String(l), Number(x.toFixed(2))])),
       modes: Object.fromEntries(modes.map((m) => [m.name, { idle: undefined, loaded: undefined }])),
       _truth: truth,
@@ -396,12 +440,13 @@ export function runFidelity(modes: FidelityMode[] = chosenModes(), log = (s: str
 export function formatFidelity(f: FidelityResults): string {
   const out: string[] = [];
   out.push("Fidelity: % Time per line against V8's CPU profiler on the unprofiled program (points; worst line / mean)", "");
-  const head = ["program".padEnd(8), ...f.modes.flatMap((m) => [`${m.name} idle`.padStart(16), `${m.name} loaded`.padStart(16)]), "samples".padStart(8), "shared".padStart(7)];
+  const head = ["program".padEnd(8), ...f.modes.flatMap((m) => [`${m.name} idle`.padStart(16), `${m.name} loaded`.padStart(16)]), "samples".padStart(8), "shared".padStart(7), "truth±".padStart(11)];
   out.push(head.join(" "));
   const cell = (s: Score | undefined) => (s ? `${fmt(s.worst)} / ${fmt(s.mean)} L${s.worstLine}` : "-").padStart(16);
   for (const r of f.results) {
     const cells = f.modes.flatMap((m) => [cell(r.modes[m.name].idle), cell(r.modes[m.name].loaded)]);
-    out.push([r.program.padEnd(8), ...cells, String(r.truthSamples).padStart(8), String(r.sharedSamples).padStart(7)].join(" "));
+    out.push([r.program.padEnd(8), ...cells, String(r.truthSamples).padStart(8), String(r.sharedSamples).padStart(7),
+      (r.truthSpread ? `${fmt(r.truthSpread.worst)} / ${fmt(r.truthSpread.mean)}` : "-").padStart(11)].join(" "));
   }
   const fixturesWithConstruction = f.results.filter((r) => r.truthVsConstructed !== undefined);
   if (fixturesWithConstruction.length) {
@@ -419,6 +464,10 @@ export function formatFidelity(f: FidelityResults): string {
     }
     out.push(`  ${m.name}: ${missed.length ? `NOT met on ${missed.join(", ")}` : "met"}`);
   }
+  const noisy = f.results.filter((r) => r.truthSpread && r.truthSpread.worst > (r.kind === "program" ? 5 : 1));
+  if (noisy.length) {
+    out.push(`  (the truth's own spread exceeds the target on ${noisy.map((r) => `${r.program} (${fmt(r.truthSpread!.worst)} pts)`).join(", ")}: an error below it cannot be judged)`);
+  }
   out.push("", "Per line (truth → measured, idle):");
   for (const r of f.results) {
     for (const m of f.modes) {
@@ -427,7 +476,7 @@ export function formatFidelity(f: FidelityResults): string {
       out.push(`  ${r.program.padEnd(8)} ${m.name.padEnd(8)} ${s.lines.map((l) => `L${l.line} ${fmt(l.truth)}→${fmt(l.measured)}`).join(", ")}`);
     }
   }
-  out.push("", `(samples: V8 samples of the function behind the truth; shared: samples of inlined code from other files, shared among call lines; ${fmt(f.seconds, 0)} s, load average ${f.loadavg.map((x) => fmt(x, 1)).join(" ")})`);
+  out.push("", `(samples: V8 samples of the function behind the truth; shared: samples of inlined code from other files, shared among call lines; truth±: worst / mean line difference between ${f.results[0]?.truthSpread?.sets ?? 1} independent truths; ${fmt(f.seconds, 0)} s, load average ${f.loadavg.map((x) => fmt(x, 1)).join(" ")})`);
   return out.join("\n") + "\n";
 }
 

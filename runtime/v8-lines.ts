@@ -352,12 +352,22 @@ function plannedOf(map: ScriptMap, node: CpuProfileNode): number {
   return map.eventOpens[lo];
 }
 
+const REGEXP_METHODS = ["exec", "test", "match", "matchAll", "replace", "replaceAll", "search", "split"];
+
 const escapeName = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The slots of `fn` that a callee named `name` may have been called from. */
 function slotsCalling(fn: PlannedAt, name: string): number[] {
   let slots = fn.byName.get(name);
   if (slots) return slots;
+  if (name.startsWith("RegExp: ")) {
+    // V8 names a regular expression's compiled matcher by its source: it runs under whichever
+    // RegExp method the line calls. Shared among all call lines instead, a tokenizer's matcher
+    // went mostly to its Map line (37.7% against 34.0% true, its `exec` line 58.5 against 60.7).
+    slots = [...new Set(REGEXP_METHODS.flatMap((m) => slotsCalling(fn, m)))].sort((a, b) => a - b);
+    fn.byName.set(name, slots);
+    return slots;
+  }
   slots = [];
   const bare = /([\w$]+)$/.exec(name.replace(/^(?:get|set) /, ""))?.[1];
   if (bare) {

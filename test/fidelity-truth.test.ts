@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { compile } from "./helpers";
-import { generatedToSource, score, sourceShape, truthFromCpuProfile } from "../bench/fidelity";
+import { formatFidelity, generatedToSource, score, sourceShape, truthFromCpuProfile, type FidelityResults } from "../bench/fidelity";
 
 const SOURCE = [
   "interface Row { a: number }", // erased: generated lines shift
@@ -66,4 +66,23 @@ test("score: worst line and mean in points of % Time, over every line either sid
   assert.equal(s.worstLine, 2);
   assert.ok(Math.abs(s.worst - 15) < 1e-9);
   assert.ok(Math.abs(s.mean - (5 + 15 + 10) / 3) < 1e-9);
+});
+
+test("the table shows the truth's own spread next to each program and names fixtures whose spread exceeds the target", () => {
+  const s = score(new Map([[1, 25], [2, 75]]), new Map([[1, 27], [2, 73]]));
+  const f: FidelityResults = {
+    node: "v0", date: "", loadavg: [0, 0, 0], seconds: 1,
+    modes: [{ name: "v8", env: {} }],
+    results: [
+      { program: "small", kind: "fixture", truthSamples: 100, sharedSamples: 0, gcSamples: 0, truth: {}, truthSpread: { worst: 3.25, mean: 1.5, sets: 3 }, modes: { v8: { idle: s, loaded: undefined } } },
+      { program: "csv", kind: "program", truthSamples: 100, sharedSamples: 0, gcSamples: 0, truth: {}, truthSpread: { worst: 0.5, mean: 0.25, sets: 3 }, modes: { v8: { idle: s, loaded: undefined } } },
+    ],
+  };
+  const out = formatFidelity(f);
+  assert.match(out, /truth±/);
+  assert.match(out, /^small .* 3\.3 \/ 1\.5$/m);
+  assert.match(out, /^csv .* 0\.5 \/ 0\.3$/m);
+  assert.match(out, /spread exceeds the target on small \(3\.3 pts\)/);
+  assert.doesNotMatch(out, /csv \(0\.5 pts\)/);
+  assert.match(out, /between 3 independent truths/);
 });
