@@ -11,7 +11,8 @@
  * imports TypeScript elides (a name used only as a type, or not at all; unless
  * `verbatimModuleSyntax`), for `export { T }` of a type, and for a project whose `target` or
  * `useDefineForClassFields` makes TypeScript emit class fields otherwise. Whenever the check
- * cannot tell, TypeScript compiles the file.
+ * cannot tell, TypeScript compiles the file. What stripping refuses (enums, namespaces,
+ * parameter properties) goes to Node's `transform` mode first (`transformTypes`, below).
  */
 type Stripper = (code: string, mode?: "strip" | "transform") => string;
 
