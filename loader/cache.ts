@@ -15,7 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 /** Bumped when the loader changes what it emits for the same inputs. */
-const LAYOUT = "3";
+const LAYOUT = "4";
 
 /**
  * The cache directory for a project: `node_modules/.cache/tsprof` beside the nearest

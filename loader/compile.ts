@@ -13,7 +13,7 @@ import { loaderConfig, TSPROF_ROOT, typescriptDir } from "./config";
 import { inNodeModules, isTsprofFile, isTypeScript, type ModuleFormat } from "./format";
 import { createMatcher, type FileSelection } from "./match";
 import { compiled } from "./progress";
-import { strippableOptions, stripTypes } from "./strip";
+import { strippableOptions, stripTypes, transformTypes } from "./strip";
 import { loadTypeScript, typescriptUsed } from "./typescript";
 import { noteLoadedScript } from "../runtime/scripts";
 
@@ -78,8 +78,9 @@ function compileUnnoted(file: string, source: string | undefined, format: Module
   let code = cacheGet(config.cacheDir, key);
   if (code === undefined) {
     const started = performance.now();
+    const verbatim = config.compilerOptions.verbatimModuleSyntax === true;
     const stripped = !transform && format === "module" && STRIPPABLE.test(file) && strippableOptions(config.compilerOptions)
-      ? stripTypes(source, config.compilerOptions.verbatimModuleSyntax === true)
+      ? stripTypes(source, verbatim) ?? transformTypes(source, verbatim, file)
       : undefined;
     const compiledCode = stripped ?? transpile(file, source, format, transform && { ...transform, names: transform.names && new Set(transform.names) });
     compiled(performance.now() - started);

@@ -11,9 +11,10 @@
  * imports TypeScript elides (a name used only as a type, or not at all; unless
  * `verbatimModuleSyntax`), for `export { T }` of a type, and for a project whose `target` or
  * `useDefineForClassFields` makes TypeScript emit class fields otherwise. Whenever the check
- * cannot tell, TypeScript compiles the file.
+ * cannot tell, TypeScript compiles the file. What stripping refuses (enums, namespaces,
+ * parameter properties) goes to Node's `transform` mode first (`transformTypes`, below).
  */
-type Stripper = (code: string) => string;
+type Stripper = (code: string, mode?: "strip" | "transform") => string;
 
 let stripper: Stripper | null | undefined;
 
@@ -22,11 +23,11 @@ function nodeStripper(): Stripper | null {
   if (stripper !== undefined) return stripper;
   const fn = (require("node:module") as { stripTypeScriptTypes?: (code: string, options?: object) => string }).stripTypeScriptTypes;
   stripper = typeof fn === "function"
-    ? (code) => {
+    ? (code, mode = "strip") => {
         const emit = process.emitWarning;
         process.emitWarning = (() => {}) as typeof process.emitWarning;
         try {
-          return fn(code, { mode: "strip" });
+          return fn(code, mode === "strip" ? { mode } : { mode, sourceMap: true });
         } finally {
           process.emitWarning = emit;
         }
@@ -202,8 +203,13 @@ export function stripTypes(source: string, verbatim: boolean): string | undefine
   } catch {
     return undefined; // Syntax stripping does not take (enum, namespace…) or a syntax error: TypeScript says which.
   }
+  return takenAsIs(code, verbatim) ? code : undefined;
+}
+
+/** Whether TypeScript would emit `code` (Node's output for a module) as it is: the checks above. */
+function takenAsIs(code: string, verbatim: boolean): boolean {
   const skel = skeleton(code);
-  if (skel === undefined || LOWERED.test(skel)) return undefined;
+  if (skel === undefined || LOWERED.test(skel)) return false;
   // Every `import` must be one this check understands.
   let declarations = 0;
   const bound: string[] = [];
@@ -214,25 +220,65 @@ export function stripTypes(source: string, verbatim: boolean): string | undefine
     if (m[1] === undefined) continue; // `import "x"`: kept by TypeScript too
     const names = clauseNames(m[1], true);
     // `import {} from "x"`, what stripping leaves of `import { type T } from "x"`: TypeScript drops it.
-    if (names.length === 0 && !verbatim) return undefined;
+    if (names.length === 0 && !verbatim) return false;
     bound.push(...names);
   }
   const others = [...skel.matchAll(OTHER_IMPORT)].length;
-  if ([...skel.matchAll(ANY_IMPORT)].length !== declarations + others) return undefined;
+  if ([...skel.matchAll(ANY_IMPORT)].length !== declarations + others) return false;
   const exported: string[] = [];
   for (const m of skel.matchAll(EXPORT_LOCAL)) {
     const names = clauseNames(m[1], false);
-    if (names.length === 0) return undefined;
+    if (names.length === 0) return false;
     exported.push(...names);
     rest = rest.slice(0, m.index) + " ".repeat(m[0].length) + rest.slice(m.index + m[0].length);
   }
-  if (/(?<![\w$.])export\s*\{\s*\}/.test(skel)) return undefined;
+  if (/(?<![\w$.])export\s*\{\s*\}/.test(skel)) return false;
   for (const m of skel.matchAll(EXPORT_DEFAULT_NAME)) {
     exported.push(m[1]);
     rest = rest.slice(0, m.index) + " ".repeat(m[0].length) + rest.slice(m.index + m[0].length);
   }
   // A name imported or exported must be used as a value: else TypeScript elides it (a type).
-  if (!verbatim && bound.some((name) => references(rest, name) === 0)) return undefined;
-  if (exported.some((name) => references(rest, name) === 0)) return undefined;
-  return code;
+  if (!verbatim && bound.some((name) => references(rest, name) === 0)) return false;
+  if (exported.some((name) => references(rest, name) === 0)) return false;
+  return true;
+}
+
+const MAP_PREFIX = "\n//# sourceMappingURL=data:application/json;base64,";
+/** What Node's transform handles differently from TypeScript: `declare` (an ambient const enum is left unresolved) and const enums. */
+const TS_ONLY = /(?<![\w$.])(?:declare|const\s+enum)(?![\w$])/;
+/** CommonJS Node's transform writes for `import x = require()` and `export =`: TypeScript refuses them in an ES module. */
+const COMMONJS = /(?<![\w$.])(?:require\s*\(|module\s*\.\s*exports|exports\s*\.)/;
+
+/**
+ * The JavaScript for ES module `source` by Node's `transform` mode, for what stripping cannot
+ * take (enums, namespaces, parameter properties): lines move, so an inline source map comes
+ * with it, naming `file`. Undefined when TypeScript must compile it: the checks of stripping,
+ * and for `declare`, `const enum` and CommonJS forms.
+ */
+export function transformTypes(source: string, verbatim: boolean, file: string): string | undefined {
+  const strip = nodeStripper();
+  if (!strip || TS_ONLY.test(source)) return undefined;
+  let out: string;
+  try {
+    out = strip(source, "transform");
+  } catch {
+    return undefined;
+  }
+  const at = out.lastIndexOf(MAP_PREFIX);
+  if (at < 0) return undefined;
+  const code = out.slice(0, at);
+  if (!takenAsIs(code, verbatim)) return undefined;
+  const skel = skeleton(code);
+  if (skel === undefined || COMMONJS.test(skel)) return undefined;
+  let map: { sources?: string[]; file?: string };
+  try {
+    map = JSON.parse(Buffer.from(out.slice(at + MAP_PREFIX.length).trim(), "base64").toString("utf8")) as typeof map;
+  } catch {
+    return undefined;
+  }
+  // Node names no source: the map's source is the file itself, relative to it (as TypeScript writes it).
+  const base = file.slice(Math.max(file.lastIndexOf("/"), file.lastIndexOf("\\")) + 1);
+  map.sources = [base];
+  map.file = base.replace(/\.(m?)ts$/, ".$1js");
+  return `${code.replace(/\s*$/, "\n")}${MAP_PREFIX.slice(1)}${Buffer.from(JSON.stringify(map)).toString("base64")}`;
 }

@@ -18,11 +18,12 @@ const MODULE = JSON.stringify({ type: "module" });
 const hasRegisterHooks = typeof (require("node:module") as { registerHooks?: unknown }).registerHooks === "function";
 
 /** Files of each scenario (a directory with its package.json and tsconfig.json); `main.ts` is the entry. */
-const SCENARIOS: Record<string, { tsconfig: object; files: Record<string, string>; stripped: string[]; compiled: string[] }> = {
+const SCENARIOS: Record<string, { tsconfig: object; files: Record<string, string>; stripped: string[]; compiled: string[]; transformed?: string[] }> = {
   esm: {
     tsconfig: { compilerOptions: { target: "es2022", strict: true } },
     stripped: ["main.ts", "plain.ts", "strings.ts"],
-    compiled: ["enum.ts", "user.ts", "reexport.ts", "lowered.ts", "deco.ts", "defaults.ts"],
+    compiled: ["user.ts", "reexport.ts", "lowered.ts", "deco.ts", "defaults.ts"],
+    transformed: ["enum.ts"],
     files: {
       "plain.ts": `// MARK plain
 
@@ -84,6 +85,49 @@ try {
 }
 console.log(where);
 console.log(text, Color.Blue, square.sides, Object.keys(re).join(), config, new Counter().count, dispose(), new Service().run());
+`,
+    },
+  },
+  // What stripping refuses, by Node's transform mode (lines move: a source map maps them back);
+  // const enums and `declare` by TypeScript.
+  transform: {
+    tsconfig: { compilerOptions: { target: "es2022", strict: true } },
+    stripped: ["main.ts"],
+    compiled: ["consts.ts", "ambient.ts", "mixed.ts"],
+    transformed: ["kinds.ts", "space.ts", "params.ts"],
+    files: {
+      "kinds.ts": `// MARK kinds
+
+export enum Kind { Small = 2, Large = Small * 3, Named = "n" }
+enum Local { A, B }
+export enum Kind { Extra = 9 }
+export function check(k: Kind): string {
+  if (k === Kind.Extra) throw new Error("extra " + Local.B);
+  return Kind[k as number] ?? String(k);
+}
+`,
+      "space.ts": "// MARK space\n\nexport namespace Geo {\n  export const unit: number = 3;\n  export function area(r: number): number { return unit * r * r; }\n}\nnamespace Geo { export const more = Geo.unit + 1; }\n",
+      "params.ts": "// MARK params\n\nimport { Kind } from \"./kinds.js\";\nexport class Box {\n  tag = \"box\";\n  constructor(public readonly size: number, private kind: Kind = Kind.Small) {}\n  describe(): string { return `${this.tag} ${this.size} ${this.kind}`; }\n}\n",
+      "consts.ts": "// MARK consts\n\nexport const enum Flag { On = 1, Off = 0 }\nexport const on: number = Flag.On;\n",
+      "ambient.ts": "// MARK ambient\n\ndeclare const enum Mode { Fast = 7 }\nexport const mode: Mode = 7;\nexport enum Other { X }\n",
+      "mixed.ts": "// MARK mixed\n\nimport { Box } from \"./params.js\";\nimport { Kind, check } from \"./kinds.js\";\nenum Pick { One = 1 }\nexport let made: Box | undefined;\nexport const checked = check(Kind.Large) + Pick.One;\n",
+      "main.ts": `// MARK transform
+
+import { check, Kind } from "./kinds.js";
+import { Geo } from "./space.js";
+import { Box } from "./params.js";
+import { on, Flag } from "./consts.js";
+import { mode, Other } from "./ambient.js";
+import { made, checked } from "./mixed.js";
+let where = "";
+try {
+  check(Kind.Extra);
+} catch (e) {
+  where = /kinds\\.[jt]s:\\d+:\\d+/.exec(String((e as Error).stack))?.[0] ?? "no position";
+}
+console.log(where);
+console.log(check(Kind.Large), Kind.Named, JSON.stringify(Kind), Geo.area(2), Geo.more, new Box(4).describe(), Object.keys(new Box(5)).join());
+console.log(on, Flag.Off, mode, Other.X, String(made), checked);
 `,
     },
   },
@@ -187,14 +231,15 @@ describe("tsprof run: type stripping where Node has it, TypeScript where it must
       if (name === "notypescript" && !(canStripTypes() && hasRegisterHooks)) {
         // TypeScript loads (or loads in Node's hooks thread, out of the program's sight): only the result is checked.
         assert.match(r.stdout, /^2 /);
-      } else if (name === "esm") {
+      } else if (name === "esm" || name === "transform") {
         // The first line is where the error was thrown: TypeScript's output has moved it, tsprof's
         // points at the original line and column (mapped back, or never moved when stripped).
         const [where, ...rest] = r.stdout.split("\n");
         assert.deepEqual(rest, expected.split("\n").slice(1));
-        const lines = files["plain.ts"].split("\n");
+        const thrower = name === "esm" ? "plain.ts" : "kinds.ts";
+        const lines = files[thrower].split("\n");
         const line = lines.findIndex((l) => l.includes("throw new Error"));
-        assert.equal(where, `plain.ts:${line + 1}:${lines[line].indexOf("new Error") + 1}`);
+        assert.equal(where, `${thrower}:${line + 1}:${lines[line].indexOf("new Error") + 1}`);
       } else {
         assert.equal(r.stdout, expected);
       }
@@ -216,7 +261,21 @@ describe("tsprof run: type stripping where Node has it, TypeScript where it must
           assert.match(code, /sourceMappingURL=data:/, `${name}/${file} compiled by TypeScript`);
         }
       }
-      for (const file of compiled) assert.match(entryOf(file), /sourceMappingURL=data:/, `${name}/${file} compiled by TypeScript`);
+      // TypeScript writes an enum or namespace as `(function (E) {…})(E || (E = {}))`, Node's transform as `function(E) {…}`.
+      const typescriptEmit = /\(function \(\w+\) \{/;
+      for (const file of compiled) {
+        assert.match(entryOf(file), /sourceMappingURL=data:/, `${name}/${file} compiled by TypeScript`);
+        if (canStripTypes() && /enum|namespace/.test(files[file])) assert.match(entryOf(file), typescriptEmit, `${name}/${file} compiled by TypeScript`);
+      }
+      for (const file of SCENARIOS[name].transformed ?? []) {
+        const code = entryOf(file);
+        assert.match(code, /sourceMappingURL=data:/, `${name}/${file} has a source map`);
+        if (canStripTypes()) {
+          assert.doesNotMatch(code, typescriptEmit, `${name}/${file} by Node's transform`);
+          const map = JSON.parse(Buffer.from(code.slice(code.lastIndexOf(",") + 1), "base64").toString()) as { sources: string[] };
+          assert.deepEqual(map.sources, [file]);
+        }
+      }
     });
   }
 
