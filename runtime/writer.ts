@@ -167,20 +167,11 @@ export function snapshotRun(s: SnapshotSession, complete: boolean, from: Snapsho
 }
 
 /**
- * Functions serialized per `JSON.stringify` call at exit: their objects and rows are built, turned
- * into text and dropped a chunk at a time, so the young generation never holds the whole run
- * (measured on 12,752 functions: docs/lprof-format.md, "Writing fast").
- */
-export const SERIALIZE_CHUNK = 1024;
-
-/**
  * Where a function's lines go in `cacheStaticJson`'s text. Inside a JSON string every `"` is
  * escaped, so this occurs only where `JSON.stringify` wrote the key: source lines holding the
  * same characters cannot be split.
  */
 const LINES_MARK = ',"lines":0}';
-/** Between two functions' rows in one `JSON.stringify`: rows hold only numbers, never a string. */
-const ROWS_MARK = ',"",';
 
 // Captured at load: registration runs in the program's time, after its code may have replaced
 // them (the exit's write runs with the built-ins as they were at load: pristine.ts).
@@ -211,57 +202,199 @@ export function cacheStaticJson(stats: FunctionStats[]): void {
   }
 }
 
-/** A run already turned into JSON text, in pieces (written one after another). */
+/** A run already turned into JSON text: its UTF-8 bytes, as one piece of the file. */
 export class SerializedRun {
-  constructor(readonly id: string, readonly session: string, readonly end: string, readonly text: string[]) {}
+  constructor(readonly id: string, readonly session: string, readonly end: string, readonly bytes: Buffer) {}
 }
 
-/** Functions `a` to `b` as the JSON of their objects, each after a `,` (the first after `lead`). */
-function chunkText(fns: readonly StatsView[], a: number, b: number, chunks: readonly SampleChunk[], probes: (number | undefined)[], lead: string): string {
-  let cached = true;
-  for (let i = a; i < b && cached; i++) cached = fns[i].json !== undefined;
-  if (!cached) {
-    const list: LprofFunction[] = [];
-    for (let i = a; i < b; i++) list.push(functionOf(fns[i], chunks, probes[i], false));
-    return lead + JSON.stringify(list).slice(1, -1);
+/*
+ * The exit's bytes, written straight into one Buffer: each function's cached text copied in, its
+ * rows' digits written by the loop below (no array, no string per row or number). One buffer per
+ * serialization, grown by doubling when the estimate falls short.
+ */
+let out = Buffer.alloc(0);
+let pos = 0;
+
+function grow(need: number): void {
+  const next = Buffer.allocUnsafe(Math.max(2 * out.length, pos + need));
+  out.copy(next, 0, 0, pos);
+  out = next;
+}
+
+/** Appends `text` as UTF-8. */
+function putText(text: string): void {
+  // UTF-16 units to UTF-8 bytes: at most 3 each (a surrogate pair, 2 units, makes 4).
+  if (pos + 3 * text.length > out.length) {
+    const bytes = Buffer.byteLength(text);
+    if (pos + bytes > out.length) grow(bytes);
   }
-  // The rows of all the chunk's functions in one call, split back per function.
-  const rows: (LprofLine[] | string)[] = [];
-  for (let i = a; i < b; i++) {
-    if (i > a) rows.push("");
-    rows.push(linesOf(fns[i], chunks));
+  pos += out.write(text, pos, "utf8");
+}
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** Appends `0 <= v < 1e9`, a whole number, in decimal. */
+function putSmall(v: number): void {
+  let n = 1;
+  for (let p = 10; p <= v && n < 9; p *= 10) n++;
+  let i = pos + n;
+  pos = i;
+  do {
+    const q = (v / 10) | 0;
+    out[--i] = 48 + v - 10 * q;
+    v = q;
+  } while (v > 0);
+}
+
+/**
+ * Appends what `JSON.stringify(x)` makes of a number. Whole numbers up to 2^53 in magnitude are
+ * their exact decimal digits (the shortest text that reads back as them), written here; others
+ * (fractions, exponents, beyond 2^53) take the engine's own conversion; NaN and infinities are
+ * `null`. The caller has made room for 25 bytes
+ * (`-0.00000` and 17 digits).
+ */
+function putNumber(x: number): void {
+  if (x < 0 && x >= -MAX_SAFE && x === Math.floor(x)) {
+    out[pos++] = 45; // -
+    x = -x;
+  } else if (!(x >= 0 && x <= MAX_SAFE && x === Math.floor(x))) {
+    putAscii(x === x && x !== Infinity && x !== -Infinity ? "" + x : "null");
+    return;
   }
-  const rowTexts = JSON.stringify(rows).slice(1, -1).split(ROWS_MARK);
-  const parts: string[] = [];
-  for (let i = a; i < b; i++) {
-    const probe = probes[i];
-    parts.push(i === a ? lead : ",", fns[i].json!, ',"lines":', rowTexts[i - a], probe === undefined ? "}" : `,"probe":${JSON.stringify(probe)}}`);
+  // -0 is 0 here, as in JSON.
+  if (x < 1e9) return putSmall(x);
+  const hi = Math.floor(x / 1e9);
+  putSmall(hi);
+  let lo = x - hi * 1e9;
+  let i = pos + 9;
+  pos = i;
+  for (let k = 0; k < 9; k++) {
+    const q = (lo / 10) | 0;
+    out[--i] = 48 + lo - 10 * q;
+    lo = q;
   }
-  return parts.join("");
+}
+
+/** Appends a number's text (ASCII: digits, `.`, `e`, `+`, `-`, or `null`). */
+function putAscii(text: string): void {
+  for (let i = 0; i < text.length; i++) out[pos++] = text.charCodeAt(i);
+}
+
+/** Bytes a row may need: up to 8 numbers of 25 bytes, brackets and commas. */
+const ROW_ROOM = 8 * 25 + 2;
+
+/**
+ * Appends a function's rows (`[[line,hits,…],…]`), as `JSON.stringify(linesOf(f))` makes them;
+ * false (nothing appended) if its rows are out of line order, which `linesOf` sorts.
+ */
+function putRows(f: StatsView, chunks: readonly SampleChunk[]): boolean {
+  const start = pos;
+  const { lines, hits: hitsOf, time: timeOf, wait: waitOf, nested, calls, memMax, allocated, memory: mem } = f;
+  const mode = f.mode === "v8" ? 2 : f.mode === "sampled" ? 1 : 0;
+  let rows = 0, last = -Infinity;
+  for (let slot = 1; slot < lines.length; slot++) {
+    const hits = hitsOf[slot], wait = Math.round(waitOf[slot] * MS_TO_NS);
+    let time: number, extra: number;
+    if (mode === 0) {
+      time = Math.round(timeOf[slot] * MS_TO_NS);
+      extra = nested[slot];
+    } else if (mode === 2) {
+      time = Math.round(timeOf[slot] * MS_TO_NS);
+      extra = Math.round(nested[slot]);
+    } else {
+      const g = f.base + slot;
+      const chunk = chunks[Math.floor(g / CHUNK)];
+      extra = chunk ? chunk.samples[g % CHUNK] : 0;
+      time = chunk ? Math.round(chunk.time[g % CHUNK] * MS_TO_NS) : 0;
+    }
+    if (!(hits || time || wait)) continue;
+    const line = lines[slot];
+    if (line < last) {
+      pos = start;
+      return false;
+    }
+    last = line;
+    if (pos + ROW_ROOM > out.length) grow(ROW_ROOM);
+    out[pos++] = rows++ === 0 ? 91 : 44; // [ or ,
+    out[pos++] = 91;
+    putNumber(line);
+    out[pos++] = 44;
+    putNumber(hits);
+    out[pos++] = 44;
+    putNumber(time);
+    out[pos++] = 44;
+    putNumber(wait);
+    out[pos++] = 44;
+    putNumber(extra);
+    if (mode === 0) {
+      out[pos++] = 44;
+      putNumber(calls[slot]);
+    }
+    if (mem) {
+      out[pos++] = 44;
+      putNumber(memMax[slot]);
+      out[pos++] = 44;
+      putNumber(Math.round(allocated[slot]));
+    }
+    out[pos++] = 93;
+  }
+  if (pos + 2 > out.length) grow(2);
+  if (rows === 0) out[pos++] = 91;
+  out[pos++] = 93;
+  return true;
 }
 
 /**
  * This thread's profile so far, as the JSON text of one run: the text `JSON.stringify` makes of
- * `snapshotRun`'s run, byte for byte, with less work at the time (no object of the whole run; the
- * functions' names and sources serialized at registration).
+ * `snapshotRun`'s run, byte for byte, with less work at the time (no object of the whole run, no
+ * array or string per row; the functions' names and sources serialized at registration).
  */
 export function serializeRun(s: SnapshotSession, complete: boolean, from: SnapshotSource = own(), at?: number): SerializedRun {
   const { head, probes } = runHead(s, complete, from, at);
   const fns = s.functions;
-  const headText = JSON.stringify({ ...head, functions: [] });
-  // Ends `,"functions":[]}`: the functions' array follows `"functions":`.
-  const text = [headText.slice(0, -3)];
-  for (let a = 0; a < fns.length; a += SERIALIZE_CHUNK) {
-    text.push(chunkText(fns, a, Math.min(fns.length, a + SERIALIZE_CHUNK), from.chunks, probes, a === 0 ? "[" : ","));
+  const chunks = from.chunks;
+  let estimate = 1024;
+  for (let i = 0; i < fns.length; i++) estimate += (fns[i].json?.length ?? 1024) + 64 * fns[i].lines.length;
+  out = Buffer.allocUnsafe(estimate);
+  pos = 0;
+  try {
+    // Ends `,"functions":[]}`: the functions' array follows `"functions":`.
+    putText(JSON.stringify({ ...head, functions: [] }).slice(0, -2));
+    // One probe cost for most functions (the thread's): its text made once.
+    let probe: number | undefined, probeText = "";
+    for (let i = 0; i < fns.length; i++) {
+      const f = fns[i];
+      if (pos + 1 > out.length) grow(1);
+      if (i > 0) out[pos++] = 44;
+      if (f.json === undefined) {
+        putText(JSON.stringify(functionOf(f, chunks, probes[i], false)));
+        continue;
+      }
+      putText(f.json);
+      putText(',"lines":');
+      if (!putRows(f, chunks)) putText(JSON.stringify(linesOf(f, chunks)));
+      const p = probes[i];
+      if (p === undefined) putText("}");
+      else {
+        if (p !== probe || probeText === "") {
+          probe = p;
+          probeText = `,"probe":${JSON.stringify(p)}}`;
+        }
+        putText(probeText);
+      }
+    }
+    putText("]}");
+    return new SerializedRun(head.id, head.session, head.end, out.subarray(0, pos));
+  } finally {
+    out = Buffer.alloc(0);
+    pos = 0;
   }
-  text.push(fns.length === 0 ? "[]}" : "]}");
-  return new SerializedRun(head.id, head.session, head.end, text);
 }
 
 /** Largest existing profile merged into: about the most one JavaScript string holds. */
 const MAX_EXISTING = 1 << 29;
 
-function kindOf(st: fs.Stats): string {
+function kindOf(st: fs.Stats | fs.BigIntStats): string {
   if (st.isDirectory()) return "a directory";
   if (st.isFIFO()) return "a named pipe";
   if (st.isSocket()) return "a socket";
@@ -277,8 +410,9 @@ export class NotAFileError extends Error {
 }
 
 /**
- * The text of `file` if it is a regular file, `undefined` if there is none (or it was last
- * modified before `notBefore`, ms since the epoch: a file tsprof replaces unread). Opened without
+ * The text of `file` if it is a regular file, `undefined` if there is none (or its modification
+ * time says it was last written before `notBefore`, ms since the epoch, clock slack allowed: a
+ * file tsprof replaces unread). Opened without
  * blocking and checked before reading: a named pipe at the output path would otherwise hang the
  * process at exit (in `open`, where no signal can end it), a device would be read forever.
  */
@@ -293,10 +427,10 @@ export function readRegularFile(file: string, maxBytes = MAX_EXISTING, notBefore
     throw e;
   }
   try {
-    const st = fs.fstatSync(fd);
+    const st = fs.fstatSync(fd, { bigint: true });
     if (!st.isFile()) throw new NotAFileError(file, kindOf(st));
-    if (st.size > maxBytes || st.mtimeMs < notBefore) return undefined;
-    const buf = Buffer.alloc(st.size);
+    if (st.size > BigInt(maxBytes) || writtenBefore(st.mtimeNs, notBefore)) return undefined;
+    const buf = Buffer.alloc(Number(st.size));
     let got = 0;
     for (let n; got < buf.length && (n = fs.readSync(fd, buf, got, buf.length - got, got)) > 0;) got += n;
     return buf.toString("utf8", 0, got);
@@ -317,7 +451,7 @@ function randomName(): string {
  * other user can make us write through a link they planted), then renamed over `file`. The
  * temporary file is removed whatever fails (full disk, a directory in the way).
  */
-export function replaceFile(file: string, text: string | readonly string[]): void {
+export function replaceFile(file: string, text: string | readonly (string | Uint8Array)[]): void {
   const tmp = `${file}.${randomName()}.tmp`;
   let fd: number | undefined = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o666);
   try {
@@ -325,11 +459,10 @@ export function replaceFile(file: string, text: string | readonly string[]): voi
     // write), and without joining the pieces first; should the kernel take only part of one, the
     // rest follows from a Buffer.
     for (const piece of typeof text === "string" ? [text] : text) {
-      const wrote = fs.writeSync(fd, piece);
-      if (wrote !== Buffer.byteLength(piece)) {
-        const buf = Buffer.from(piece, "utf8");
-        for (let off = wrote; off < buf.length;) off += fs.writeSync(fd, buf, off, buf.length - off);
-      }
+      const buf = typeof piece === "string" ? undefined : piece;
+      const wrote = buf ? fs.writeSync(fd, buf, 0, buf.length) : fs.writeSync(fd, piece as string);
+      const whole = buf ?? (wrote !== Buffer.byteLength(piece as string) ? Buffer.from(piece as string, "utf8") : undefined);
+      if (whole) for (let off = wrote; off < whole.length;) off += fs.writeSync(fd, whole, off, whole.length - off);
     }
     fs.closeSync(fd);
     fd = undefined;
@@ -343,12 +476,28 @@ export function replaceFile(file: string, text: string | readonly string[]): voi
   }
 }
 
-/**
- * Slack between the file system's clock and ours. A file's modification time comes from the
- * kernel's coarse clock (up to a tick, 1-10 ms, behind the wall clock JavaScript reads), and a
- * session's start is rounded to the millisecond; a second covers both with room to spare.
- */
+/** Slack between a session id's start and our own clock (the id's start is rounded to the ms). */
 const MTIME_SLACK_MS = 1000;
+
+/**
+ * Slack between a file's modification time and our clock, where the file system keeps times
+ * finer than a millisecond (ext4, xfs, btrfs, tmpfs, APFS, NTFS): the time comes from the
+ * kernel's coarse clock, up to a tick behind the one JavaScript reads (1-10 ms on Linux, 15.6 ms
+ * on Windows), and a session's start is rounded to the millisecond. 50 ms is three ticks at the
+ * coarsest. A previous run's profile is written, then its process exits and the next one starts:
+ * more than 50 ms apart in practice (200 ms and more in `npm run bench:view`), so it is replaced
+ * unread.
+ */
+const FINE_MTIME_SLACK_MS = 50;
+/** The same, where times are whole seconds or ms (HFS+, ext3; FAT's are 2 s apart), truncated. */
+const COARSE_MTIME_SLACK_MS = 3000;
+
+/** Whether a modification time (ns since the epoch) says the file was written before `notBefore` (ms). */
+function writtenBefore(mtimeNs: bigint, notBefore: number): boolean {
+  if (notBefore === -Infinity) return false;
+  const fine = mtimeNs % 1_000_000n !== 0n;
+  return Number(mtimeNs) / 1e6 < notBefore - (fine ? FINE_MTIME_SLACK_MS : COARSE_MTIME_SLACK_MS);
+}
 
 /**
  * When this session began, ms since the epoch, from its id (`pid-startMillis`, as the runtime and
@@ -370,13 +519,14 @@ export function sessionStart(session: string, startWall: number): number | undef
  * A file last modified before this session (and this process) began holds neither kind: every
  * run of the session, and every run still going when we started, was written after that. Such
  * a file, a previous execution's profile, is replaced without being read (a 10 MB profile cost
- * 100 ms to read and parse). A sibling's or child's run written since is in a newer file, and is
+ * 100 ms to read and parse). A file time finer than a millisecond is given 50 ms of slack for the
+ * kernel's coarse clock, a coarser one 3 s (`writtenBefore`). A sibling's or child's run written since is in a newer file, and is
  * read and kept. A session id that carries no start time (set by hand) always has the file read.
  */
 function runsToKeep(file: string, run: Pick<LprofRun, "id" | "session">, startWall: number): LprofRun[] {
   let existing: LprofFile;
   const since = sessionStart(run.session, startWall);
-  const text = readRegularFile(file, MAX_EXISTING, since === undefined ? -Infinity : Math.min(since, startWall) - MTIME_SLACK_MS);
+  const text = readRegularFile(file, MAX_EXISTING, since === undefined ? -Infinity : Math.min(since, startWall));
   if (text === undefined) return [];
   try {
     existing = JSON.parse(text) as LprofFile;
@@ -493,10 +643,9 @@ export function writeRun(file: string, run: LprofRun | SerializedRun, startWall:
     if (stillWanted && !stillWanted()) return;
     // What `JSON.stringify` of the whole file gives, byte for byte: `{"format":…,"runs":[…]}`.
     const kept = runsToKeep(file, run, startWall);
-    const text = [`${JSON.stringify({ format: LPROF_FORMAT, version: LPROF_VERSION, unit: 1e-9 }).slice(0, -1)},"runs":[`];
+    const text: (string | Uint8Array)[] = [`${JSON.stringify({ format: LPROF_FORMAT, version: LPROF_VERSION, unit: 1e-9 }).slice(0, -1)},"runs":[`];
     for (const r of kept) text.push(JSON.stringify(r), ",");
-    if (run instanceof SerializedRun) text.push(...run.text);
-    else text.push(JSON.stringify(run));
+    text.push(run instanceof SerializedRun ? run.bytes : JSON.stringify(run));
     text.push("]}");
     replaceFile(file, text);
   });
