@@ -233,18 +233,29 @@ function putText(text: string): void {
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
-/** Appends `0 <= v < 1e9`, a whole number, in decimal. */
-function putSmall(v: number): void {
-  let n = 1;
-  for (let p = 10; p <= v && n < 9; p *= 10) n++;
+/** Two ASCII digits of each of 0-99. */
+const PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  PAIRS[2 * i] = 48 + ((i / 10) | 0);
+  PAIRS[2 * i + 1] = 48 + (i % 10);
+}
+
+/** Appends `0 <= v < 1e8`, a whole number, in `n` decimal digits (zeros in front if it has fewer). */
+function putDigits(v: number, n: number): void {
   let i = pos + n;
   pos = i;
-  do {
-    const q = (v / 10) | 0;
-    out[--i] = 48 + v - 10 * q;
+  for (; n >= 2; n -= 2) {
+    const q = (v / 100) | 0;
+    const d = (v - 100 * q) << 1;
+    out[--i] = PAIRS[d + 1];
+    out[--i] = PAIRS[d];
     v = q;
-  } while (v > 0);
+  }
+  if (n === 1) out[--i] = 48 + v;
 }
+
+/** Digits of `0 <= v < 1e8`. */
+const digits = (v: number) => (v < 10 ? 1 : v < 100 ? 2 : v < 1e3 ? 3 : v < 1e4 ? 4 : v < 1e5 ? 5 : v < 1e6 ? 6 : v < 1e7 ? 7 : 8);
 
 /**
  * Appends what `JSON.stringify(x)` makes of a number. Whole numbers up to 2^53 in magnitude are
@@ -254,6 +265,11 @@ function putSmall(v: number): void {
  * (`-0.00000` and 17 digits).
  */
 function putNumber(x: number): void {
+  if (x === 0) {
+    // Most cells (waits, nested calls): 0, or -0, which JSON writes as 0.
+    out[pos++] = 48;
+    return;
+  }
   if (x < 0 && x >= -MAX_SAFE && x === Math.floor(x)) {
     out[pos++] = 45; // -
     x = -x;
@@ -262,17 +278,19 @@ function putNumber(x: number): void {
     return;
   }
   // -0 is 0 here, as in JSON.
-  if (x < 1e9) return putSmall(x);
-  const hi = Math.floor(x / 1e9);
-  putSmall(hi);
-  let lo = x - hi * 1e9;
-  let i = pos + 9;
-  pos = i;
-  for (let k = 0; k < 9; k++) {
-    const q = (lo / 10) | 0;
-    out[--i] = 48 + lo - 10 * q;
-    lo = q;
+  if (x < 1e8) return putDigits(x, digits(x));
+  // Below 2^53 (16 digits): 8 digits above 8 below. The products are exact; the quotient, off
+  // by one at most, is put right.
+  let hi = Math.floor(x / 1e8), lo = x - hi * 1e8;
+  if (lo < 0) {
+    hi--;
+    lo += 1e8;
+  } else if (lo >= 1e8) {
+    hi++;
+    lo -= 1e8;
   }
+  putDigits(hi, digits(hi));
+  putDigits(lo, 8);
 }
 
 /** Appends a number's text (ASCII: digits, `.`, `e`, `+`, `-`, or `null`). */

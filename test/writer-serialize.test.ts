@@ -126,7 +126,7 @@ test("a run of no function, and of one, serialize as the reference does", () => 
 
 /** Values whose text is easy to get wrong: digits written by the writer, and those it leaves to the engine. */
 const NUMBERS = [
-  0, -0, 1, 9, 10, 99, 100, 999_999_999, 1e9, 1e9 + 1, 4_294_967_295, 4_294_967_296, 12_345_678_901_234,
+  0, -0, 1, 9, 10, 99, 100, 99_999_999, 1e8, 100_000_001, 999_999_999, 1e9, 9_007_199_199_999_999, 9_007_199_200_000_000, 1e9 + 1, 4_294_967_295, 4_294_967_296, 12_345_678_901_234,
   2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, 1e20, 123_456_789_012_345_680_000, 1e21, 1.5e300, -1, -1e9, -(2 ** 53), -(2 ** 53) - 2,
   0.5, 1 / 3, 1e-7, -1.2345678901234567e-6, 1.2345678901234567e-6, Number.MIN_VALUE, NaN, Infinity, -Infinity,
 ];
