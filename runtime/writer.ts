@@ -167,11 +167,20 @@ export function snapshotRun(s: SnapshotSession, complete: boolean, from: Snapsho
 }
 
 /**
+ * Functions serialized per `JSON.stringify` call at exit: their objects and rows are built, turned
+ * into text and dropped a chunk at a time, so the young generation never holds the whole run
+ * (measured on 12,752 functions: docs/lprof-format.md, "Writing fast").
+ */
+export const SERIALIZE_CHUNK = 1024;
+
+/**
  * Where a function's lines go in `cacheStaticJson`'s text. Inside a JSON string every `"` is
  * escaped, so this occurs only where `JSON.stringify` wrote the key: source lines holding the
  * same characters cannot be split.
  */
 const LINES_MARK = ',"lines":0}';
+/** Between two functions' rows in one `JSON.stringify`: rows hold only numbers, never a string. */
+const ROWS_MARK = ',"",';
 
 // Captured at load: registration runs in the program's time, after its code may have replaced
 // them (the exit's write runs with the built-ins as they were at load: pristine.ts).
@@ -202,211 +211,51 @@ export function cacheStaticJson(stats: FunctionStats[]): void {
   }
 }
 
-/** A run already turned into JSON text: its UTF-8 bytes, as one piece of the file. */
+/** A run already turned into JSON text, in pieces (written one after another). */
 export class SerializedRun {
-  constructor(readonly id: string, readonly session: string, readonly end: string, readonly bytes: Buffer) {}
+  constructor(readonly id: string, readonly session: string, readonly end: string, readonly text: string[]) {}
 }
 
-/*
- * The exit's bytes, written straight into one Buffer: each function's cached text copied in, its
- * rows' digits written by the loop below (no array, no string per row or number). One buffer per
- * serialization, grown by doubling when the estimate falls short.
- */
-let out = Buffer.alloc(0);
-let pos = 0;
-
-function grow(need: number): void {
-  const next = Buffer.allocUnsafe(Math.max(2 * out.length, pos + need));
-  out.copy(next, 0, 0, pos);
-  out = next;
-}
-
-/** Appends `text` as UTF-8. */
-function putText(text: string): void {
-  // UTF-16 units to UTF-8 bytes: at most 3 each (a surrogate pair, 2 units, makes 4).
-  if (pos + 3 * text.length > out.length) {
-    const bytes = Buffer.byteLength(text);
-    if (pos + bytes > out.length) grow(bytes);
+/** Functions `a` to `b` as the JSON of their objects, each after a `,` (the first after `lead`). */
+function chunkText(fns: readonly StatsView[], a: number, b: number, chunks: readonly SampleChunk[], probes: (number | undefined)[], lead: string): string {
+  let cached = true;
+  for (let i = a; i < b && cached; i++) cached = fns[i].json !== undefined;
+  if (!cached) {
+    const list: LprofFunction[] = [];
+    for (let i = a; i < b; i++) list.push(functionOf(fns[i], chunks, probes[i], false));
+    return lead + JSON.stringify(list).slice(1, -1);
   }
-  pos += out.write(text, pos, "utf8");
-}
-
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-
-/** Two ASCII digits of each of 0-99. */
-const PAIRS = new Uint8Array(200);
-for (let i = 0; i < 100; i++) {
-  PAIRS[2 * i] = 48 + ((i / 10) | 0);
-  PAIRS[2 * i + 1] = 48 + (i % 10);
-}
-
-/** Appends `0 <= v < 1e8`, a whole number, in `n` decimal digits (zeros in front if it has fewer). */
-function putDigits(v: number, n: number): void {
-  let i = pos + n;
-  pos = i;
-  for (; n >= 2; n -= 2) {
-    const q = (v / 100) | 0;
-    const d = (v - 100 * q) << 1;
-    out[--i] = PAIRS[d + 1];
-    out[--i] = PAIRS[d];
-    v = q;
+  // The rows of all the chunk's functions in one call, split back per function.
+  const rows: (LprofLine[] | string)[] = [];
+  for (let i = a; i < b; i++) {
+    if (i > a) rows.push("");
+    rows.push(linesOf(fns[i], chunks));
   }
-  if (n === 1) out[--i] = 48 + v;
-}
-
-/** Digits of `0 <= v < 1e8`. */
-const digits = (v: number) => (v < 10 ? 1 : v < 100 ? 2 : v < 1e3 ? 3 : v < 1e4 ? 4 : v < 1e5 ? 5 : v < 1e6 ? 6 : v < 1e7 ? 7 : 8);
-
-/**
- * Appends what `JSON.stringify(x)` makes of a number. Whole numbers up to 2^53 in magnitude are
- * their exact decimal digits (the shortest text that reads back as them), written here; others
- * (fractions, exponents, beyond 2^53) take the engine's own conversion; NaN and infinities are
- * `null`. The caller has made room for 25 bytes
- * (`-0.00000` and 17 digits).
- */
-function putNumber(x: number): void {
-  if (x === 0) {
-    // Most cells (waits, nested calls): 0, or -0, which JSON writes as 0.
-    out[pos++] = 48;
-    return;
+  const rowTexts = JSON.stringify(rows).slice(1, -1).split(ROWS_MARK);
+  const parts: string[] = [];
+  for (let i = a; i < b; i++) {
+    const probe = probes[i];
+    parts.push(i === a ? lead : ",", fns[i].json!, ',"lines":', rowTexts[i - a], probe === undefined ? "}" : `,"probe":${JSON.stringify(probe)}}`);
   }
-  if (x < 0 && x >= -MAX_SAFE && x === Math.floor(x)) {
-    out[pos++] = 45; // -
-    x = -x;
-  } else if (!(x >= 0 && x <= MAX_SAFE && x === Math.floor(x))) {
-    putAscii(x === x && x !== Infinity && x !== -Infinity ? "" + x : "null");
-    return;
-  }
-  // -0 is 0 here, as in JSON.
-  if (x < 1e8) return putDigits(x, digits(x));
-  // Below 2^53 (16 digits): 8 digits above 8 below. The products are exact; the quotient, off
-  // by one at most, is put right.
-  let hi = Math.floor(x / 1e8), lo = x - hi * 1e8;
-  if (lo < 0) {
-    hi--;
-    lo += 1e8;
-  } else if (lo >= 1e8) {
-    hi++;
-    lo -= 1e8;
-  }
-  putDigits(hi, digits(hi));
-  putDigits(lo, 8);
-}
-
-/** Appends a number's text (ASCII: digits, `.`, `e`, `+`, `-`, or `null`). */
-function putAscii(text: string): void {
-  for (let i = 0; i < text.length; i++) out[pos++] = text.charCodeAt(i);
-}
-
-/** Bytes a row may need: up to 8 numbers of 25 bytes, brackets and commas. */
-const ROW_ROOM = 8 * 25 + 2;
-
-/**
- * Appends a function's rows (`[[line,hits,…],…]`), as `JSON.stringify(linesOf(f))` makes them;
- * false (nothing appended) if its rows are out of line order, which `linesOf` sorts.
- */
-function putRows(f: StatsView, chunks: readonly SampleChunk[]): boolean {
-  const start = pos;
-  const { lines, hits: hitsOf, time: timeOf, wait: waitOf, nested, calls, memMax, allocated, memory: mem } = f;
-  const mode = f.mode === "v8" ? 2 : f.mode === "sampled" ? 1 : 0;
-  let rows = 0, last = -Infinity;
-  for (let slot = 1; slot < lines.length; slot++) {
-    const hits = hitsOf[slot], wait = Math.round(waitOf[slot] * MS_TO_NS);
-    let time: number, extra: number;
-    if (mode === 0) {
-      time = Math.round(timeOf[slot] * MS_TO_NS);
-      extra = nested[slot];
-    } else if (mode === 2) {
-      time = Math.round(timeOf[slot] * MS_TO_NS);
-      extra = Math.round(nested[slot]);
-    } else {
-      const g = f.base + slot;
-      const chunk = chunks[Math.floor(g / CHUNK)];
-      extra = chunk ? chunk.samples[g % CHUNK] : 0;
-      time = chunk ? Math.round(chunk.time[g % CHUNK] * MS_TO_NS) : 0;
-    }
-    if (!(hits || time || wait)) continue;
-    const line = lines[slot];
-    if (line < last) {
-      pos = start;
-      return false;
-    }
-    last = line;
-    if (pos + ROW_ROOM > out.length) grow(ROW_ROOM);
-    out[pos++] = rows++ === 0 ? 91 : 44; // [ or ,
-    out[pos++] = 91;
-    putNumber(line);
-    out[pos++] = 44;
-    putNumber(hits);
-    out[pos++] = 44;
-    putNumber(time);
-    out[pos++] = 44;
-    putNumber(wait);
-    out[pos++] = 44;
-    putNumber(extra);
-    if (mode === 0) {
-      out[pos++] = 44;
-      putNumber(calls[slot]);
-    }
-    if (mem) {
-      out[pos++] = 44;
-      putNumber(memMax[slot]);
-      out[pos++] = 44;
-      putNumber(Math.round(allocated[slot]));
-    }
-    out[pos++] = 93;
-  }
-  if (pos + 2 > out.length) grow(2);
-  if (rows === 0) out[pos++] = 91;
-  out[pos++] = 93;
-  return true;
+  return parts.join("");
 }
 
 /**
  * This thread's profile so far, as the JSON text of one run: the text `JSON.stringify` makes of
- * `snapshotRun`'s run, byte for byte, with less work at the time (no object of the whole run, no
- * array or string per row; the functions' names and sources serialized at registration).
+ * `snapshotRun`'s run, byte for byte, with less work at the time (no object of the whole run; the
+ * functions' names and sources serialized at registration).
  */
 export function serializeRun(s: SnapshotSession, complete: boolean, from: SnapshotSource = own(), at?: number): SerializedRun {
   const { head, probes } = runHead(s, complete, from, at);
   const fns = s.functions;
-  const chunks = from.chunks;
-  let estimate = 1024;
-  for (let i = 0; i < fns.length; i++) estimate += (fns[i].json?.length ?? 1024) + 64 * fns[i].lines.length;
-  out = Buffer.allocUnsafe(estimate);
-  pos = 0;
-  try {
-    // Ends `,"functions":[]}`: the functions' array follows `"functions":`.
-    putText(JSON.stringify({ ...head, functions: [] }).slice(0, -2));
-    // One probe cost for most functions (the thread's): its text made once.
-    let probe: number | undefined, probeText = "";
-    for (let i = 0; i < fns.length; i++) {
-      const f = fns[i];
-      if (pos + 1 > out.length) grow(1);
-      if (i > 0) out[pos++] = 44;
-      if (f.json === undefined) {
-        putText(JSON.stringify(functionOf(f, chunks, probes[i], false)));
-        continue;
-      }
-      putText(f.json);
-      putText(',"lines":');
-      if (!putRows(f, chunks)) putText(JSON.stringify(linesOf(f, chunks)));
-      const p = probes[i];
-      if (p === undefined) putText("}");
-      else {
-        if (p !== probe || probeText === "") {
-          probe = p;
-          probeText = `,"probe":${JSON.stringify(p)}}`;
-        }
-        putText(probeText);
-      }
-    }
-    putText("]}");
-    return new SerializedRun(head.id, head.session, head.end, out.subarray(0, pos));
-  } finally {
-    out = Buffer.alloc(0);
-    pos = 0;
+  const headText = JSON.stringify({ ...head, functions: [] });
+  // Ends `,"functions":[]}`: the functions' array follows `"functions":`.
+  const text = [headText.slice(0, -3)];
+  for (let a = 0; a < fns.length; a += SERIALIZE_CHUNK) {
+    text.push(chunkText(fns, a, Math.min(fns.length, a + SERIALIZE_CHUNK), from.chunks, probes, a === 0 ? "[" : ","));
   }
+  text.push(fns.length === 0 ? "[]}" : "]}");
+  return new SerializedRun(head.id, head.session, head.end, text);
 }
 
 /** Largest existing profile merged into: about the most one JavaScript string holds. */
@@ -469,7 +318,7 @@ function randomName(): string {
  * other user can make us write through a link they planted), then renamed over `file`. The
  * temporary file is removed whatever fails (full disk, a directory in the way).
  */
-export function replaceFile(file: string, text: string | readonly (string | Uint8Array)[]): void {
+export function replaceFile(file: string, text: string | readonly string[]): void {
   const tmp = `${file}.${randomName()}.tmp`;
   let fd: number | undefined = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o666);
   try {
@@ -477,10 +326,11 @@ export function replaceFile(file: string, text: string | readonly (string | Uint
     // write), and without joining the pieces first; should the kernel take only part of one, the
     // rest follows from a Buffer.
     for (const piece of typeof text === "string" ? [text] : text) {
-      const buf = typeof piece === "string" ? undefined : piece;
-      const wrote = buf ? fs.writeSync(fd, buf, 0, buf.length) : fs.writeSync(fd, piece as string);
-      const whole = buf ?? (wrote !== Buffer.byteLength(piece as string) ? Buffer.from(piece as string, "utf8") : undefined);
-      if (whole) for (let off = wrote; off < whole.length;) off += fs.writeSync(fd, whole, off, whole.length - off);
+      const wrote = fs.writeSync(fd, piece);
+      if (wrote !== Buffer.byteLength(piece)) {
+        const buf = Buffer.from(piece, "utf8");
+        for (let off = wrote; off < buf.length;) off += fs.writeSync(fd, buf, off, buf.length - off);
+      }
     }
     fs.closeSync(fd);
     fd = undefined;
@@ -661,9 +511,10 @@ export function writeRun(file: string, run: LprofRun | SerializedRun, startWall:
     if (stillWanted && !stillWanted()) return;
     // What `JSON.stringify` of the whole file gives, byte for byte: `{"format":…,"runs":[…]}`.
     const kept = runsToKeep(file, run, startWall);
-    const text: (string | Uint8Array)[] = [`${JSON.stringify({ format: LPROF_FORMAT, version: LPROF_VERSION, unit: 1e-9 }).slice(0, -1)},"runs":[`];
+    const text = [`${JSON.stringify({ format: LPROF_FORMAT, version: LPROF_VERSION, unit: 1e-9 }).slice(0, -1)},"runs":[`];
     for (const r of kept) text.push(JSON.stringify(r), ",");
-    text.push(run instanceof SerializedRun ? run.bytes : JSON.stringify(run));
+    if (run instanceof SerializedRun) text.push(...run.text);
+    else text.push(JSON.stringify(run));
     text.push("]}");
     replaceFile(file, text);
   });

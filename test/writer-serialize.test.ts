@@ -9,7 +9,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cacheStaticJson, serializeRun, snapshotRun, writeRun, type SerializedRun, type SnapshotSession, type StatsView, type SnapshotSource } from "../runtime/writer";
+import { cacheStaticJson, serializeRun, snapshotRun, writeRun, SERIALIZE_CHUNK, type SerializedRun, type SnapshotSession, type StatsView, type SnapshotSource } from "../runtime/writer";
 import { FunctionStats } from "../runtime/stats";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofFile, type LprofRun } from "../runtime/lprof";
 import { readLprof } from "../report/read";
@@ -64,12 +64,13 @@ function makeFunctions(count: number, mode: "exact" | "sampled"): FunctionStats[
 
 /** The serialized run is the reference text's UTF-8, byte for byte. */
 function same(run: SerializedRun, reference: string): void {
-  assert.equal(run.bytes.toString("utf8"), reference);
-  assert.ok(run.bytes.equals(Buffer.from(reference, "utf8")), "the same bytes");
+  const text = run.text.join("");
+  assert.equal(text, reference);
+  assert.ok(Buffer.from(text, "utf8").equals(Buffer.from(reference, "utf8")), "the same bytes");
 }
 
-/** More functions than one thousand, an odd count. */
-const MANY = 1061;
+/** More than one chunk, the last one partial. */
+const MANY = SERIALIZE_CHUNK + 37;
 
 const from: SnapshotSource = { threadId: 0, argv: ["node", "app.js"], chunks: [], memoryOn: false };
 const sessionOf = (functions: FunctionStats[], mode: "exact" | "sampled" | "v8"): SnapshotSession => ({
@@ -86,8 +87,8 @@ for (const mode of ["exact", "sampled"] as const) {
     for (let a = 0; a < fns.length; a += 9) cacheStaticJson(fns.slice(a, a + 9));
     assert.ok(fns.every((f) => typeof f.json === "string"));
     same(serializeRun(s, true, from, 1234.5), reference);
-    // Some functions with the registered part and some without.
-    fns[0].json = fns[500].json = fns[MANY - 1].json = undefined;
+    // Some chunks with the registered part and some without (the first function of one lacks it).
+    fns[SERIALIZE_CHUNK].json = undefined;
     same(serializeRun(s, true, from, 1234.5), reference);
     const run = JSON.parse(reference);
     assert.equal(run.functions.length, MANY);
@@ -148,7 +149,7 @@ test("every number is written as JSON.stringify writes it, in every mode and wit
       const s = { ...sessionOf([], mode), functions: fns };
       const memoryFrom = { ...from, memoryOn: memory };
       const reference = JSON.stringify(snapshotRun(s, true, memoryFrom, 42));
-      // Rows are written, not left to the reference: some hold the engine's texts of the numbers.
+      // Some rows hold numbers JSON writes in other forms than their digits.
       assert.match(reference, /\[\d+,[^\]]*(null|e\+21|0\.5|e-7)/);
       same(serializeRun(s, true, memoryFrom, 42), reference);
       for (const f of fns) cacheStaticJson([f as FunctionStats]);
@@ -157,10 +158,10 @@ test("every number is written as JSON.stringify writes it, in every mode and wit
   }
 });
 
-test("rows out of line order are sorted as the reference sorts them; a source far larger than its text's length in bytes fits", () => {
+test("rows out of line order are sorted as the reference sorts them; sources far larger in UTF-8 than in UTF-16 units", () => {
   const shuffled = viewOf(1, "exact", false, [50, 53, 51, 52, 51, 60]);
   const ordered = viewOf(2, "exact", false, [70, 71, 71, 72]);
-  // 3 bytes of UTF-8 per UTF-16 unit, 4 per pair: the output outgrows its first estimate.
+  // 3 bytes of UTF-8 per UTF-16 unit, 4 per pair.
   const wide = { ...viewOf(3, "exact", false, [80, 81, 82]), source: ["名前".repeat(200_000), "😀".repeat(100_000), "x"] };
   const fns = [shuffled, ordered, wide];
   for (const f of fns) f.hits.fill(3);
