@@ -279,9 +279,9 @@ export class NotAFileError extends Error {
 /**
  * The text of `file` if it is a regular file, `undefined` if there is none (or its modification
  * time says it was last written before `notBefore`, ms since the epoch, clock slack allowed: a
- * file tsprof replaces unread). Opened without
- * blocking and checked before reading: a named pipe at the output path would otherwise hang the
- * process at exit (in `open`, where no signal can end it), a device would be read forever.
+ * file tsprof replaces unread). Opened without blocking and checked before reading: a named pipe
+ * at the output path would otherwise hang the process at exit (in `open`, where no signal can end
+ * it), a device would be read forever.
  */
 export function readRegularFile(file: string, maxBytes = MAX_EXISTING, notBefore = -Infinity): string | undefined {
   let fd: number;
@@ -387,9 +387,9 @@ export function sessionStart(session: string, startWall: number): number | undef
  * A file last modified before this session (and this process) began holds neither kind: every
  * run of the session, and every run still going when we started, was written after that. Such
  * a file, a previous execution's profile, is replaced without being read (a 10 MB profile cost
- * 100 ms to read and parse). A file time finer than a millisecond is given 50 ms of slack for the
- * kernel's coarse clock, a coarser one 3 s (`writtenBefore`). A sibling's or child's run written since is in a newer file, and is
- * read and kept. A session id that carries no start time (set by hand) always has the file read.
+ * 100 ms to read and parse). A file time finer than a millisecond is given 50 ms of slack for
+ * the kernel's coarse clock, a coarser one 3 s (`writtenBefore`). A sibling's or child's run
+ * written since is in a newer file, and is read and kept. A session id that carries no start time (set by hand) always has the file read.
  */
 function runsToKeep(file: string, run: Pick<LprofRun, "id" | "session">, startWall: number): LprofRun[] {
   let existing: LprofFile;
