@@ -261,7 +261,7 @@ export function serializeRun(s: SnapshotSession, complete: boolean, from: Snapsh
 /** Largest existing profile merged into: about the most one JavaScript string holds. */
 const MAX_EXISTING = 1 << 29;
 
-function kindOf(st: fs.Stats): string {
+function kindOf(st: fs.Stats | fs.BigIntStats): string {
   if (st.isDirectory()) return "a directory";
   if (st.isFIFO()) return "a named pipe";
   if (st.isSocket()) return "a socket";
@@ -277,10 +277,11 @@ export class NotAFileError extends Error {
 }
 
 /**
- * The text of `file` if it is a regular file, `undefined` if there is none (or it was last
- * modified before `notBefore`, ms since the epoch: a file tsprof replaces unread). Opened without
- * blocking and checked before reading: a named pipe at the output path would otherwise hang the
- * process at exit (in `open`, where no signal can end it), a device would be read forever.
+ * The text of `file` if it is a regular file, `undefined` if there is none (or its modification
+ * time says it was last written before `notBefore`, ms since the epoch, clock slack allowed: a
+ * file tsprof replaces unread). Opened without blocking and checked before reading: a named pipe
+ * at the output path would otherwise hang the process at exit (in `open`, where no signal can end
+ * it), a device would be read forever.
  */
 export function readRegularFile(file: string, maxBytes = MAX_EXISTING, notBefore = -Infinity): string | undefined {
   let fd: number;
@@ -293,10 +294,10 @@ export function readRegularFile(file: string, maxBytes = MAX_EXISTING, notBefore
     throw e;
   }
   try {
-    const st = fs.fstatSync(fd);
+    const st = fs.fstatSync(fd, { bigint: true });
     if (!st.isFile()) throw new NotAFileError(file, kindOf(st));
-    if (st.size > maxBytes || st.mtimeMs < notBefore) return undefined;
-    const buf = Buffer.alloc(st.size);
+    if (st.size > BigInt(maxBytes) || writtenBefore(st.mtimeNs, notBefore)) return undefined;
+    const buf = Buffer.alloc(Number(st.size));
     let got = 0;
     for (let n; got < buf.length && (n = fs.readSync(fd, buf, got, buf.length - got, got)) > 0;) got += n;
     return buf.toString("utf8", 0, got);
@@ -343,12 +344,28 @@ export function replaceFile(file: string, text: string | readonly string[]): voi
   }
 }
 
-/**
- * Slack between the file system's clock and ours. A file's modification time comes from the
- * kernel's coarse clock (up to a tick, 1-10 ms, behind the wall clock JavaScript reads), and a
- * session's start is rounded to the millisecond; a second covers both with room to spare.
- */
+/** Slack between a session id's start and our own clock (the id's start is rounded to the ms). */
 const MTIME_SLACK_MS = 1000;
+
+/**
+ * Slack between a file's modification time and our clock, where the file system keeps times
+ * finer than a millisecond (ext4, xfs, btrfs, tmpfs, APFS, NTFS): the time comes from the
+ * kernel's coarse clock, up to a tick behind the one JavaScript reads (1-10 ms on Linux, 15.6 ms
+ * on Windows), and a session's start is rounded to the millisecond. 50 ms is three ticks at the
+ * coarsest. A previous run's profile is written, then its process exits and the next one starts:
+ * more than 50 ms apart in practice (200 ms and more in `npm run bench:view`), so it is replaced
+ * unread.
+ */
+const FINE_MTIME_SLACK_MS = 50;
+/** The same, where times are whole seconds or ms (HFS+, ext3; FAT's are 2 s apart), truncated. */
+const COARSE_MTIME_SLACK_MS = 3000;
+
+/** Whether a modification time (ns since the epoch) says the file was written before `notBefore` (ms). */
+function writtenBefore(mtimeNs: bigint, notBefore: number): boolean {
+  if (notBefore === -Infinity) return false;
+  const fine = mtimeNs % 1_000_000n !== 0n;
+  return Number(mtimeNs) / 1e6 < notBefore - (fine ? FINE_MTIME_SLACK_MS : COARSE_MTIME_SLACK_MS);
+}
 
 /**
  * When this session began, ms since the epoch, from its id (`pid-startMillis`, as the runtime and
@@ -370,13 +387,14 @@ export function sessionStart(session: string, startWall: number): number | undef
  * A file last modified before this session (and this process) began holds neither kind: every
  * run of the session, and every run still going when we started, was written after that. Such
  * a file, a previous execution's profile, is replaced without being read (a 10 MB profile cost
- * 100 ms to read and parse). A sibling's or child's run written since is in a newer file, and is
- * read and kept. A session id that carries no start time (set by hand) always has the file read.
+ * 100 ms to read and parse). A file time finer than a millisecond is given 50 ms of slack for
+ * the kernel's coarse clock, a coarser one 3 s (`writtenBefore`). A sibling's or child's run
+ * written since is in a newer file, and is read and kept. A session id that carries no start time (set by hand) always has the file read.
  */
 function runsToKeep(file: string, run: Pick<LprofRun, "id" | "session">, startWall: number): LprofRun[] {
   let existing: LprofFile;
   const since = sessionStart(run.session, startWall);
-  const text = readRegularFile(file, MAX_EXISTING, since === undefined ? -Infinity : Math.min(since, startWall) - MTIME_SLACK_MS);
+  const text = readRegularFile(file, MAX_EXISTING, since === undefined ? -Infinity : Math.min(since, startWall));
   if (text === undefined) return [];
   try {
     existing = JSON.parse(text) as LprofFile;

@@ -95,13 +95,33 @@ test("a session id without a start time has the file read whatever its age", () 
   assert.deepEqual(ids(file), ["old", "ours"]);
 });
 
-test("a file written within the clock slack before the session began is read", () => {
+test("a file time in whole seconds (a coarse file system's) allows 3 s of slack: a file from up to 2 s before the session is read", () => {
   const dir = tmp();
   const file = path.join(dir, "out.lprof");
   const session = `42-${NOW}`;
-  existing(file, [runOf("sibling", session, NOW)], NOW - 200);
+  // The second before the session began, truncated as such file systems truncate: 1-2 s before it.
+  const second = Math.floor(NOW / 1000) * 1000 - 1000;
+  existing(file, [runOf("sibling", session, NOW)], second);
+  assert.equal(fs.statSync(file, { bigint: true }).mtimeNs % 1_000_000n, 0n);
   writeRun(file, runOf("ours", session, NOW), NOW);
   assert.deepEqual(ids(file), ["ours", "sibling"]);
+  // Older than the slack: replaced unread.
+  existing(file, [runOf("sibling", session, NOW)], second - 3000);
+  writeRun(file, runOf("ours", session, NOW), NOW);
+  assert.deepEqual(ids(file), ["ours"]);
+});
+
+test("a file time finer than a millisecond allows 50 ms of slack: a file from 200 ms before the session is replaced unread, one from 20 ms before is read", () => {
+  const dir = tmp();
+  const file = path.join(dir, "out.lprof");
+  const session = `42-${NOW}`;
+  for (const [before, kept] of [[200, false], [20, true]] as const) {
+    // A run of our own session: read, it is kept.
+    existing(file, [runOf("sibling", session, NOW)], NOW - before + 0.4321);
+    assert.notEqual(fs.statSync(file, { bigint: true }).mtimeNs % 1_000_000n, 0n, "the file system keeps sub-millisecond times");
+    writeRun(file, runOf("ours", session, NOW), NOW);
+    assert.deepEqual(ids(file), kept ? ["ours", "sibling"] : ["ours"]);
+  }
 });
 
 test("an old output path that is not a regular file is still refused", { skip: process.platform === "win32" && "no FIFOs" }, () => {

@@ -9,9 +9,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cacheStaticJson, serializeRun, snapshotRun, writeRun, SERIALIZE_CHUNK, type SnapshotSession, type SnapshotSource } from "../runtime/writer";
+import { cacheStaticJson, serializeRun, snapshotRun, writeRun, SERIALIZE_CHUNK, type SerializedRun, type SnapshotSession, type StatsView, type SnapshotSource } from "../runtime/writer";
 import { FunctionStats } from "../runtime/stats";
-import { LPROF_FORMAT, LPROF_VERSION, type LprofFile } from "../runtime/lprof";
+import { LPROF_FORMAT, LPROF_VERSION, type LprofFile, type LprofRun } from "../runtime/lprof";
 import { readLprof } from "../report/read";
 
 const dirs: string[] = [];
@@ -62,27 +62,36 @@ function makeFunctions(count: number, mode: "exact" | "sampled"): FunctionStats[
   return fns;
 }
 
+/** The serialized run is the reference text's UTF-8, byte for byte. */
+function same(run: SerializedRun, reference: string): void {
+  const text = run.text.join("");
+  assert.equal(text, reference);
+  assert.ok(Buffer.from(text, "utf8").equals(Buffer.from(reference, "utf8")), "the same bytes");
+}
+
+/** More than one chunk, the last one partial. */
+const MANY = SERIALIZE_CHUNK + 37;
+
 const from: SnapshotSource = { threadId: 0, argv: ["node", "app.js"], chunks: [], memoryOn: false };
-const sessionOf = (functions: FunctionStats[], mode: "exact" | "sampled"): SnapshotSession => ({
+const sessionOf = (functions: FunctionStats[], mode: "exact" | "sampled" | "v8"): SnapshotSession => ({
   id: `42-${Date.now()}`, mode, rate: mode === "sampled" ? 4000 : 0, startWall: Date.now(), cwd: "/src", functions,
 });
 
 for (const mode of ["exact", "sampled"] as const) {
   test(`${mode}: the serialized run is JSON.stringify of the run's object, byte for byte, with and without registration's part`, () => {
-    // More than one chunk, the last one partial.
-    const fns = makeFunctions(SERIALIZE_CHUNK + 37, mode);
+    const fns = makeFunctions(MANY, mode);
     const s = sessionOf(fns, mode);
     const reference = JSON.stringify(snapshotRun(s, true, from, 1234.5));
-    assert.equal(serializeRun(s, true, from, 1234.5).text.join(""), reference);
+    same(serializeRun(s, true, from, 1234.5), reference);
     // Registered in modules of a few functions, as a program's files are.
     for (let a = 0; a < fns.length; a += 9) cacheStaticJson(fns.slice(a, a + 9));
     assert.ok(fns.every((f) => typeof f.json === "string"));
-    assert.equal(serializeRun(s, true, from, 1234.5).text.join(""), reference);
+    same(serializeRun(s, true, from, 1234.5), reference);
     // Some chunks with the registered part and some without (the first function of one lacks it).
     fns[SERIALIZE_CHUNK].json = undefined;
-    assert.equal(serializeRun(s, true, from, 1234.5).text.join(""), reference);
+    same(serializeRun(s, true, from, 1234.5), reference);
     const run = JSON.parse(reference);
-    assert.equal(run.functions.length, SERIALIZE_CHUNK + 37);
+    assert.equal(run.functions.length, MANY);
     if (mode === "exact") assert.ok(run.functions.every((f: { probe?: number }) => typeof f.probe === "number"), "every function has its probe cost");
     assert.ok(run.functions.some((f: { lines: unknown[] }) => f.lines.length === 0) && run.functions.some((f: { lines: unknown[] }) => f.lines.length > 0));
   });
@@ -104,7 +113,7 @@ test("a toJSON of the program's on every object leaves registration's part unmad
     delete proto.toJSON;
   }
   assert.ok(fns.every((f) => f.json === undefined));
-  assert.equal(serializeRun(session, true, from, 7).text.join(""), reference);
+  same(serializeRun(session, true, from, 7), reference);
 });
 
 test("a run of no function, and of one, serialize as the reference does", () => {
@@ -112,8 +121,57 @@ test("a run of no function, and of one, serialize as the reference does", () => 
     const fns = makeFunctions(n, "exact");
     cacheStaticJson(fns);
     const s = sessionOf(fns, "exact");
-    assert.equal(serializeRun(s, false, from, 99).text.join(""), JSON.stringify(snapshotRun(s, false, from, 99)));
+    same(serializeRun(s, false, from, 99), JSON.stringify(snapshotRun(s, false, from, 99)));
   }
+});
+
+/** Values whose text is easy to get wrong: digits written by the writer, and those it leaves to the engine. */
+const NUMBERS = [
+  0, -0, 1, 9, 10, 99, 100, 99_999_999, 1e8, 100_000_001, 999_999_999, 1e9, 9_007_199_199_999_999, 9_007_199_200_000_000, 1e9 + 1, 4_294_967_295, 4_294_967_296, 12_345_678_901_234,
+  2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, 1e20, 123_456_789_012_345_680_000, 1e21, 1.5e300, -1, -1e9, -(2 ** 53), -(2 ** 53) - 2,
+  0.5, 1 / 3, 1e-7, -1.2345678901234567e-6, 1.2345678901234567e-6, Number.MIN_VALUE, NaN, Infinity, -Infinity,
+];
+
+/** Plain counters of any mode (as the watchdog's views are), each column cycling through `NUMBERS`. */
+function viewOf(i: number, mode: "exact" | "sampled" | "v8", memory: boolean, lines: number[]): StatsView {
+  const n = lines.length;
+  const col = (k: number) => Float64Array.from({ length: n }, (_, slot) => NUMBERS[(i * 7 + slot * 3 + k) % NUMBERS.length]);
+  return {
+    file: `/src/f${i}.ts`, name: `f${i}`, firstLine: lines[0], lines, source: lines.map((l) => `  line ${l} ünï`), kind: "sync", mode, base: 0, memory,
+    hits: col(0), time: col(1).map((x) => x / 1e6), wait: col(2).map((x) => x / 1e6), nested: col(3), calls: col(4), memMax: col(5), allocated: col(6),
+  };
+}
+
+test("every number is written as JSON.stringify writes it, in every mode and with memory's columns", () => {
+  for (const mode of ["exact", "v8"] as const) {
+    for (const memory of [false, true]) {
+      const fns = Array.from({ length: 60 }, (_, i) => viewOf(i, mode, memory, Array.from({ length: 1 + (i % 9) }, (_, k) => 100 + i + k)));
+      const s = { ...sessionOf([], mode), functions: fns };
+      const memoryFrom = { ...from, memoryOn: memory };
+      const reference = JSON.stringify(snapshotRun(s, true, memoryFrom, 42));
+      // Some rows hold numbers JSON writes in other forms than their digits.
+      assert.match(reference, /\[\d+,[^\]]*(null|e\+21|0\.5|e-7)/);
+      same(serializeRun(s, true, memoryFrom, 42), reference);
+      for (const f of fns) cacheStaticJson([f as FunctionStats]);
+      same(serializeRun(s, true, memoryFrom, 42), reference);
+    }
+  }
+});
+
+test("rows out of line order are sorted as the reference sorts them; sources far larger in UTF-8 than in UTF-16 units", () => {
+  const shuffled = viewOf(1, "exact", false, [50, 53, 51, 52, 51, 60]);
+  const ordered = viewOf(2, "exact", false, [70, 71, 71, 72]);
+  // 3 bytes of UTF-8 per UTF-16 unit, 4 per pair.
+  const wide = { ...viewOf(3, "exact", false, [80, 81, 82]), source: ["名前".repeat(200_000), "😀".repeat(100_000), "x"] };
+  const fns = [shuffled, ordered, wide];
+  for (const f of fns) f.hits.fill(3);
+  const s = { ...sessionOf([], "exact"), functions: fns };
+  const reference = JSON.stringify(snapshotRun(s, true, from, 5));
+  const parsed = JSON.parse(reference) as LprofRun;
+  assert.deepEqual(parsed.functions.map((f) => f.lines.map((row) => row[0])), [[51, 51, 52, 53, 60], [71, 71, 72], [81, 82]]);
+  for (const f of fns) cacheStaticJson([f as FunctionStats]);
+  assert.ok(fns.every((f) => f.json !== undefined));
+  same(serializeRun(s, true, from, 5), reference);
 });
 
 test("the serialized run's file reads back as the reference's, and a running sibling's run is kept beside it", () => {
