@@ -196,6 +196,16 @@ const SHORT = process.argv.includes("--short");
  */
 const ROUNDS = Number(process.env.BENCH_MPROF_ROUNDS ?? (SHORT ? 40 : 100));
 const BLOCK_MS = Number(process.env.BENCH_MPROF_BLOCK_MS ?? 10);
+/**
+ * The allocating workloads' blocks are ten times longer: a block of one or two of their runs
+ * (strings 18 ms, alloc 10 ms a run) holds a collection or not, and at 10 ms their total ratios'
+ * intervals stayed wider than ±5% over 100 rounds (alloc 0.903–1.110x every 0.1 s). With ≈100 ms
+ * a block holds several runs and their collections, so each block's share of them varies less.
+ * The same process, flags and work on both sides; only the sampler's period differs.
+ */
+const GC_BLOCK_MS = Number(process.env.BENCH_MPROF_GC_BLOCK_MS ?? 100);
+const GC_WORKLOADS = ["strings", "alloc"];
+const blockMsOf = (w: string) => (process.env.BENCH_MPROF_BLOCK_MS === undefined && GC_WORKLOADS.includes(w) ? GC_BLOCK_MS : BLOCK_MS);
 const SHORT_WORKLOADS = ["tight", "alloc"];
 
 /** Median and its 95% confidence interval. */
@@ -210,7 +220,7 @@ async function main(): Promise<void> {
   const workloads = process.env.BENCH_MPROF_WORKLOADS?.split(",") ?? (SHORT ? SHORT_WORKLOADS : WORKLOADS);
   const intervals = SHORT ? ["0.1", "0.01"] : ["0.1", "0.01", "0.01-before"];
   const label = (i: string) => (i === "0.01-before" ? "0.01 s, before" : `every ${i} s`);
-  const rows: Record<string, { sampling: SamplingResult }> = {};
+  const rows: Record<string, { blockMs: number; sampling: SamplingResult }> = {};
   for (const w of workloads) {
     const dir = makeProject("tsprof-bench-mprof-");
     const src = path.join(BENCH, "workloads", `${w}.ts`);
@@ -220,11 +230,11 @@ async function main(): Promise<void> {
     fs.writeFileSync(plain, compile(source, src, { plain: true }));
     fs.writeFileSync(prof, compile(source, src));
     process.stderr.write(`bench:mprof: ${w}: ${ROUNDS} rounds: paused, every 0.1 s, every 0.01 s${SHORT ? "" : ", every 0.01 s as before, every 1 ms, brackets"}…\n`);
-    rows[w] = { sampling: await sampling(dir, plain, ROUNDS, BLOCK_MS, !SHORT, SHORT ? undefined : prof) };
+    rows[w] = { blockMs: blockMsOf(w), sampling: await sampling(dir, plain, ROUNDS, blockMsOf(w), !SHORT, SHORT ? undefined : prof) };
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const lines = [`mprof run's cost on the program (node ${process.version}${SHORT ? ", short" : ""}): heap sampler sampling / paused, the same work in one process`];
-  lines.push(`${ROUNDS} rounds per workload, each sampled block between two paused ones, blocks of ≈${BLOCK_MS} ms of main-thread CPU (at least one run); cells: ratio [95% confidence interval]`);
+  lines.push(`${ROUNDS} rounds per workload, each sampled block between two paused ones, blocks of ≈${BLOCK_MS} ms of main-thread CPU (${workloads.filter((w) => rows[w].blockMs !== BLOCK_MS).map((w) => `${w}: ${rows[w].blockMs} ms`).join(", ") || "every workload"}; at least one run); cells: ratio [95% confidence interval]`);
   const table = (title: string, pick: (r: SamplingResult["byInterval"][string]) => Spread | Pooled, plain: (r: SamplingResult) => number, plainLabel: string) => {
     lines.push("", title);
     lines.push(`${"workload".padEnd(10)} ${plainLabel.padStart(10)} ${intervals.map((i) => label(i).padStart(26)).join(" ")}`);
