@@ -2,7 +2,8 @@ import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import { settleMemory, startMemory } from "./memory";
 import { startSampler, tickMs, ticks } from "./sampler";
-import { FunctionStats, warmUpProbes, type TimingMode } from "./stats";
+import { deferV8Start, FunctionStats, warmUpProbes, type TimingMode } from "./stats";
+import { hasInspector } from "./v8-cpu";
 import { DEFAULT_V8_INTERVAL_US, foldV8, noteFile, startV8Timing } from "./v8-lines";
 import { share } from "./watchdog";
 import { cacheStaticJson } from "./writer";
@@ -126,6 +127,17 @@ export function registerFunctions(file: string, metas: FunctionMeta[], options: 
   return stats;
 }
 
+/**
+ * Whether V8's profiler waits for the first profiled call (node ≥ 22) or starts at the first
+ * registration (node 20). A start after the modules have loaded goes through all the code
+ * compiled so far at once; on node 22 and 24 that costs less than profiling the loading, on
+ * node 20 it does not. Warm start-up of the bench's 241 CommonJS modules, idle machine, 13
+ * interleaved runs against the early start: node 20.20 0.96x, node 22.23 0.80x, node 24 0.87x
+ * (docs/run.md). `TSPROF_V8_START=early|late` overrides, to measure.
+ */
+const LATE_V8_START = process.env.TSPROF_V8_START === "late" ||
+  (process.env.TSPROF_V8_START !== "early" && Number(process.versions.node.split(".")[0]) >= 22);
+
 function wantsMemory(options: RegisterOptions | undefined): boolean {
   return process.env.TSPROF_MEMORY === "1" || (options?.memory === true && process.env.TSPROF_MEMORY !== "0");
 }
@@ -147,6 +159,16 @@ function chooseMode(s: Session, options: RegisterOptions | undefined): TimingMod
     // would land on the first profiled line (hundreds of µs, measured).
     warmUpProbes("v8");
     // Without an inspector (a Node built without it), V8's profiler is out of reach: exact timing.
+    if (LATE_V8_START) {
+      if (!hasInspector()) return "exact";
+      s.rate = rate;
+      // Started by the first profiled call (stats.ts says why).
+      deferV8Start(() => {
+        if (!startV8Timing(1e6 / rate)) return;
+        setInterval(() => foldV8(true), V8_FOLD_MS).unref();
+      });
+      return "v8";
+    }
     if (startV8Timing(1e6 / rate)) {
       s.rate = rate;
       // Folding now and then bounds the profile's memory (V8 keeps every sample until it stops).

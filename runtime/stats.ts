@@ -10,6 +10,39 @@ import { ambiguousCallSlots, v8InvocationClasses } from "./v8-probes";
 /** V8 mode's invocation classes (v8-probes.ts), compiled on first use. */
 let V8Classes: ReturnType<typeof v8InvocationClasses> | undefined;
 
+/**
+ * V8 mode on node ≥ 22 (session.ts decides): V8's profiler is started by the first call of a
+ * profiled function, not by the first registration (a module's load). Running while the rest of
+ * the program loads, it makes V8 log and keep source positions for every function compiled.
+ * Until then the counters have no own `push` and `enter`: the prototype's start the profiler,
+ * then give every waiting one V8 mode's own.
+ */
+let v8Waiting: { start: () => void; stats: FunctionStats[] } | undefined;
+
+/** V8 mode: `start` runs at the first call of a profiled function of this thread. */
+export function deferV8Start(start: () => void): void {
+  v8Waiting = { start, stats: v8Waiting?.stats ?? [] };
+}
+
+function v8Methods(f: FunctionStats): void {
+  // Own methods from the probes' script: their inlined code is billed to its offset lines.
+  Object.defineProperty(f, "push", { value: V8Classes![2], enumerable: false });
+  Object.defineProperty(f, "enter", { value: V8Classes![3], enumerable: false });
+}
+
+function startV8(): void {
+  const waiting = v8Waiting;
+  if (!waiting) return;
+  try {
+    waiting.start();
+  } catch {
+    // No stack left for the inspector (a first call at the end of a deep recursion): the next call tries again.
+    return;
+  }
+  v8Waiting = undefined;
+  for (const f of waiting.stats) v8Methods(f);
+}
+
 /** How a thread's probes measure time: a clock read per line, a sampler thread, only calls' entry and exit (`tsprof mprof run`), or not at all (`TSPROF=0`). */
 export type TimingMode = "exact" | "sampled" | "v8" | "mprof" | "off";
 
@@ -153,9 +186,8 @@ export class FunctionStats {
     if (mode === "v8") {
       V8Classes ??= v8InvocationClasses();
       this.v8Class = V8Classes[this.timed.includes(1) ? 1 : 0];
-      // Own methods from the probes' script: their inlined code is billed to its offset lines.
-      Object.defineProperty(this, "push", { value: V8Classes[2], enumerable: false });
-      Object.defineProperty(this, "enter", { value: V8Classes[3], enumerable: false });
+      if (v8Waiting) v8Waiting.stats.push(this);
+      else v8Methods(this);
     }
     // Memory mode always samples time (see session.ts): exact probes allocate at every clock read.
     this.memory = memory.on && mode === "sampled";
@@ -179,7 +211,11 @@ export class FunctionStats {
   enter(): Invocation {
     if (this.mode === "exact") return new ExactInvocation(this);
     if (this.mode === "sampled") return new SampledInvocation(this) as unknown as Invocation;
-    if (this.mode === "v8") return new this.v8Class!(this) as unknown as Invocation;
+    if (this.mode === "v8") {
+      // Only before V8's profiler started: then each counter has V8 mode's own `enter`.
+      startV8();
+      return new this.v8Class!(this) as unknown as Invocation;
+    }
     return this.mode === "mprof" ? bracket(this) : DISABLED;
   }
 

@@ -44,6 +44,16 @@ export interface InspectorSession {
   post(method: string, params: object, cb: (err: Error | null, result?: any) => void): void;
 }
 
+/** Whether this Node has an inspector (builds without one have no `node:inspector`). */
+export function hasInspector(): boolean {
+  try {
+    require("node:inspector");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** An inspector session connected to this thread, or null where this Node has no inspector. */
 export function connectedSession(): InspectorSession | null {
   try {

@@ -80,8 +80,8 @@ function step(n: number): number {
   for (let i = 0; i < n; i++) s += i;
   return s;
 }
-// Called once before the line the tests wait for: a signal sent once it is printed always finds
-// a hit counted, however slowly the loop below gets going on a loaded machine.
+// Called once before the line the tests wait for: V8 timing starts V8's profiler at the first
+// profiled call, and a signal sent while it starts would find no hit yet.
 let total = step(1);
 console.log("computing");
 for (;;) total += step(100);
