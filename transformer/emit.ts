@@ -352,11 +352,12 @@ export function emitInstrumented(
   const statements = ts.visitNodes(sf.statements, visit, ts.isStatement);
   const header = moduleHeader(ts, f, sf, context.getCompilerOptions(), runtimeName, options.runtime ?? "tsprof/runtime");
   const footer = registration(ts, f, plan, loadName, runtimeName, options.runtimeOptions, options.texts);
-  if (plan.functions.some((fn) => fn.copy && fn.kind === "sync")) footer.push(retHelper(ts, f, loadName, runtimeName, retName));
+  // plan.ts gives copies to sync functions only.
+  const copies = plan.functions.some((fn) => fn.copy);
+  if (copies) footer.push(retHelper(ts, f, loadName, runtimeName, retName));
   let n = 0;
   while (n < statements.length && isDirective(ts, statements[n])) n++;
   const eager = f.createExpressionStatement(f.createCallExpression(loadName, undefined, []));
-  const copies = plan.functions.some((fn) => fn.copy && fn.kind === "sync");
   return f.updateSourceFile(sf, [
     ...statements.slice(0, n),
     header,

@@ -416,6 +416,7 @@ function planFunction(
   // Parameter defaults run in the function too: their suspensions need no probe (they cannot await).
 
   const lastLine = lineAt(fn.end);
+  const kind = functionKind(ts, fn);
   return {
     index,
     name,
@@ -426,10 +427,10 @@ function planFunction(
     quiet: lines.map((l, slot) => (slot > 0 && !noisy.has(l) ? slot : -1)).filter((slot) => slot > 0),
     cheap: lines.map((l, slot) => (slot > 0 && !costly.has(l) ? slot : -1)).filter((slot) => slot > 0),
     light: lines.map((l, slot) => (slot > 0 && !weighty.has(l) ? slot : -1)).filter((slot) => slot > 0),
-    kind: functionKind(ts, fn),
+    kind,
     at: startOf(fn),
     sites,
-    copy: functionKind(ts, fn) === "sync" ? selfCopy(ts, sf, fn) : undefined,
+    copy: kind === "sync" ? selfCopy(ts, sf, fn) : undefined,
   };
 }
 
