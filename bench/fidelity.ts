@@ -30,6 +30,8 @@ export interface FidelityMode {
   env: Record<string, string>;
   /** Measured only when named in FIDELITY_MODES (the suite's run time grows with each mode). */
   optional?: boolean;
+  /** Runs the instrumented program rewritten without its functions' `try/finally` (`withoutTry`). */
+  noTry?: boolean;
 }
 
 export const MODES: FidelityMode[] = [
@@ -40,7 +42,52 @@ export const MODES: FidelityMode[] = [
   { name: "v8", env: { TSPROF_TIMING: "v8" } },
   // V8 timing sampling every 50 µs, the truth's interval.
   { name: "v8-50", env: { TSPROF_TIMING: "v8", TSPROF_RATE: "20000" }, optional: true },
+  // V8 timing of the instrumented program without the `try/finally` each function's exit is in:
+  // what V8 makes of the same probes in a function without a handler (docs/v8-mode.md).
+  { name: "v8-notry", env: { TSPROF_TIMING: "v8" }, optional: true, noTry: true },
 ];
+
+/**
+ * The instrumented program with each profiled function's `try { … } finally { <exit> }` taken
+ * apart: the block's statements in the function's body, its returns through a helper that
+ * closes the invocation (as a self-calling function's copy returns), the exit after them for a
+ * body that falls off its end. Only for programs that never throw through a profiled function
+ * (the fidelity programs): an exception would leave the invocation open. A measurement of what
+ * the handler costs the compiled code, not a way to profile.
+ */
+export function withoutTry(js: string): string {
+  const load = /(__tsp_load_\d+)\.c = \1\(\)\[\d+\]\.push\(/.exec(js)?.[1];
+  if (!load) return js;
+  const sf = ts.createSourceFile("profiled.js", js, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
+  const ret = "__tsp_notry_ret";
+  const isExit = (t: ts.TryStatement) => !t.catchClause && !!t.finallyBlock && t.finallyBlock.statements.length === 1 &&
+    new RegExp(String.raw`^${load}\.c\.(?:exit|close)\(`).test(t.finallyBlock.statements[0].getText(sf));
+  const transformer: ts.TransformerFactory<ts.SourceFile> = (context) => {
+    const f = context.factory;
+    const returns = (node: ts.Node): ts.Node => {
+      if (ts.isFunctionLike(node) || ts.isClassLike(node)) return node;
+      if (ts.isReturnStatement(node)) return f.createReturnStatement(f.createCallExpression(f.createIdentifier(ret), undefined, [node.expression ? (ts.visitEachChild(node.expression, returns, context)) : f.createVoidZero()]));
+      return ts.visitEachChild(node, returns, context);
+    };
+    const visit = (node: ts.Node): ts.Node => {
+      if (ts.isBlock(node) && ts.isFunctionLike(node.parent)) {
+        const at = node.statements.findIndex((st) => ts.isTryStatement(st) && isExit(st));
+        if (at >= 0) {
+          const t = node.statements[at] as ts.TryStatement;
+          const inner = t.tryBlock.statements.map((st) => returns(ts.visitEachChild(st, visit, context)) as ts.Statement);
+          return f.updateBlock(node, [...node.statements.slice(0, at).map((st) => ts.visitEachChild(st, visit, context)), ...inner, ...t.finallyBlock!.statements, ...node.statements.slice(at + 1)]);
+        }
+      }
+      return ts.visitEachChild(node, visit, context);
+    };
+    return (file) => ts.visitNode(file, visit) as ts.SourceFile;
+  };
+  const out = ts.transform(sf, [transformer]);
+  const printed = ts.createPrinter().printFile(out.transformed[0]);
+  out.dispose();
+  // In the shape of the copies' return helper, which V8 timing's scan takes for instrumentation.
+  return printed + `function ${ret}(v) {\n    const s = ${load}.c;\n    if (s) {\n        ${load}.c = s.up;\n        s.exit();\n    }\n    return v;\n}\n`;
+}
 
 /** Realistic programs, then construction fixtures (known or constructed costs). */
 export const PROGRAMS = ["csv", "ray", "tokens", "orders"];
@@ -224,7 +271,9 @@ export function prepare(name: string): Prepared {
   const plainJs = compile(source, src, { plain: true, compilerOptions: { inlineSourceMap: true } });
   const plain = path.join(dir, "plain.js"), profiled = path.join(dir, "profiled.js");
   fs.writeFileSync(plain, plainJs);
-  fs.writeFileSync(profiled, compile(source, src));
+  const profiledJs = compile(source, src);
+  fs.writeFileSync(profiled, profiledJs);
+  fs.writeFileSync(path.join(dir, "profiled-notry.js"), withoutTry(profiledJs));
   const mod = require(plain) as { reps?: number; truth?: Record<string, number> };
   let constructed: Map<number, number> | undefined;
   if (mod.truth) {
@@ -317,7 +366,7 @@ export function measureMode(p: Prepared, mode: FidelityMode, keep?: (lprof: stri
   let samples = 0;
   for (let i = 0; i < TRUTH_MAX_RUNS && (i < 1 || (samples > 0 && samples < TRUTH_SAMPLES)); i++) {
     const out = path.join(p.dir, `${mode.name}-${Date.now()}-${i}.lprof`);
-    child(p.profiled, p.reps, [], cleanEnv({ TSPROF_OUTPUT: out, ...mode.env }), p.dir);
+    child(mode.noTry ? path.join(p.dir, "profiled-notry.js") : p.profiled, p.reps, [], cleanEnv({ TSPROF_OUTPUT: out, ...mode.env }), p.dir);
     keep?.(out);
     files.push(out);
     const fn = mergeProfiles([readLprof(out)]).functions.find((f) => f.name === p.name);
