@@ -604,7 +604,7 @@ export function formatFidelity(f: FidelityResults): string {
         if (loaded && loaded.worst > 8) missed.push(`${r.program} loaded`);
       } else if (idle && idle.worst > 1) missed.push(`${r.program} idle`);
     }
-    out.push(`  ${m.name}: ${missed.length ? `NOT met on ${missed.join(", ")}` : "met"}`);
+    if (f.results.length) out.push(`  ${m.name}: ${missed.length ? `NOT met on ${missed.join(", ")}` : "met"}`);
   }
   for (const h of f.firstHit ?? []) {
     out.push(`  ${h.mode}: first hit ${fmt(h.meanUs)} µs (target ≤ 5 µs: ${h.meanUs <= 5 ? "met" : "NOT met"})`);

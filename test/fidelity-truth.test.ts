@@ -104,6 +104,8 @@ test("the first-hit artifact is printed per mode with its verdict against 5 µs"
   assert.match(out, /^ {2}v8 +mean 6\.7, median 0\.0 \(2 of 30 processes/m);
   assert.match(out, /exact: first hit 0\.7 µs \(target ≤ 5 µs: met\)/);
   assert.match(out, /v8: first hit 6\.7 µs \(target ≤ 5 µs: NOT met\)/);
+  // No program measured: no verdict on programs.
+  assert.doesNotMatch(out, /^ {2}v8: (?:met|NOT met)/m);
 });
 
 const EXITS = [
