@@ -4,8 +4,12 @@
  */
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { compile } from "./helpers";
-import { formatFidelity, generatedToSource, score, sourceShape, truthFromCpuProfile, type FidelityResults } from "../bench/fidelity";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { compile, hitsByLine, makeProject, profEnv, runNode } from "./helpers";
+import { mergeProfiles } from "../report/profile";
+import { readLprof } from "../report/read";
+import { formatFidelity, generatedToSource, score, sourceShape, truthFromCpuProfile, withoutTry, type FidelityResults } from "../bench/fidelity";
 
 const SOURCE = [
   "interface Row { a: number }", // erased: generated lines shift
@@ -85,4 +89,80 @@ test("the table shows the truth's own spread next to each program and names fixt
   assert.match(out, /spread exceeds the target on small \(3\.3 pts\)/);
   assert.doesNotMatch(out, /csv \(0\.5 pts\)/);
   assert.match(out, /between 3 independent truths/);
+});
+
+test("the first-hit artifact is printed per mode with its verdict against 5 µs", () => {
+  const f: FidelityResults = {
+    node: "v0", date: "", loadavg: [0, 0, 0], seconds: 1, modes: [{ name: "v8", env: {} }], results: [],
+    firstHit: [
+      { mode: "exact", processes: 30, meanUs: 0.74, medianUs: 0.4, billed: 30, firstCallExtraUs: 31.6 },
+      { mode: "v8", processes: 30, meanUs: 6.67, medianUs: 0, billed: 2, firstCallExtraUs: 40.2 },
+    ],
+  };
+  const out = formatFidelity(f);
+  assert.match(out, /^ {2}exact +mean 0\.7, median 0\.4 \(30 of 30 processes billed it anything\); first call 32 µs over plain/m);
+  assert.match(out, /^ {2}v8 +mean 6\.7, median 0\.0 \(2 of 30 processes/m);
+  assert.match(out, /exact: first hit 0\.7 µs \(target ≤ 5 µs: met\)/);
+  assert.match(out, /v8: first hit 6\.7 µs \(target ≤ 5 µs: NOT met\)/);
+  // No program measured: no verdict on programs.
+  assert.doesNotMatch(out, /^ {2}v8: (?:met|NOT met)/m);
+});
+
+const EXITS = [
+  "const out: number[] = [];",
+  "/** @profile */",
+  "function pick(xs: number[]): number {",
+  "  let best = 0; // hits: 2",
+  "  for (const x of xs) {",
+  "    if (x > 100) return x; // hits: 5",
+  "    if (x > best) best = x; // hits: 4",
+  "  }",
+  "  return best; // hits: 1",
+  "}",
+  "/** @profile */",
+  "function tally(n: number): void {",
+  "  const twice = (k: number) => { return k * 2; }; // hits: 1",
+  "  let s = 0; // hits: 1",
+  "  for (let i = 0; i < n; i++) s += twice(i);",
+  "  out.push(s); // hits: 1",
+  "}",
+  "/** @profile */",
+  "function fact(n: number): number {",
+  "  if (n < 2) return 1; // hits: 5",
+  "  return n * fact(n - 1); // hits: 4",
+  "}",
+  "tally(5);",
+  "out.push(pick([1, 5, 3]), pick([1, 200, 3]), fact(5));",
+  "console.log(JSON.stringify(out));",
+].join("\n");
+
+test("without its try/finally the instrumented program prints the same and counts the same hits", () => {
+  const dir = makeProject();
+  const src = path.join(dir, "exits.ts");
+  fs.writeFileSync(src, EXITS);
+  const js = compile(EXITS, src);
+  const bare = withoutTry(js);
+  assert.match(js, /finally/);
+  assert.doesNotMatch(bare, /\btry\b|finally/, "every profiled function's handler is gone");
+  // Returns of the function itself go through the helper; the arrow's own return is left alone.
+  assert.match(bare, /return __tsp_notry_ret\(x\)/);
+  assert.match(bare, /return k \* 2/);
+  const run = (code: string, name: string) => {
+    const file = path.join(dir, `${name}.js`), output = path.join(dir, `${name}.lprof`);
+    fs.writeFileSync(file, code);
+    const r = runNode([file], { cwd: dir, env: profEnv(output, { TSPROF_TIMING: "v8" }) });
+    assert.equal(r.status, 0, r.stderr);
+    return { stdout: r.stdout, profile: mergeProfiles([readLprof(output)], { raw: true }) };
+  };
+  const a = run(js, "with"), b = run(bare, "without");
+  assert.equal(a.stdout.trim(), "[20,5,200,120]");
+  assert.equal(b.stdout, a.stdout);
+  const expected: Record<number, number> = {};
+  EXITS.split("\n").forEach((text, i) => {
+    const m = /\/\/ hits: (\d+)/.exec(text);
+    if (m) expected[i + 1] = Number(m[1]);
+  });
+  assert.deepEqual(hitsByLine(b.profile), hitsByLine(a.profile));
+  for (const [line, hits] of Object.entries(expected)) assert.equal(hitsByLine(b.profile)[Number(line)], hits, `line ${line}`);
+  assert.equal(Object.keys(expected).length, 9);
 });
