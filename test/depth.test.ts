@@ -227,6 +227,7 @@ test("recursion: which functions run their recursive calls in a copy: self-calli
     ["function f(n: number): number { return n ? f(n - 1) : 0; }\nf = (n: number) => n;", false], // reassigned
     ["function f(n: number): number { return n ? f(n - 1) : 0; }\nexport const g = f;", false], // passed on
     ["function f(n: number): number { while (true) { if (n) return f(n - 1); return 0; } }", false], // an end not plain
+    ["function f(n: number): string { return n ? f(n - 1) : String.raw`x`; }", false], // a template site's strings array is its own
     ["function* f(n: number): Generator<number> { if (n) yield* f(n - 1); }", false],
     ["async function f(n: number): Promise<number> { return n ? f(n - 1) : 0; }", false],
   ];
