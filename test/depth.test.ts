@@ -227,6 +227,7 @@ test("recursion: which functions run their recursive calls in a copy: self-calli
     ["function f(n: number): number { return n ? f(n - 1) : 0; }\nf = (n: number) => n;", false], // reassigned
     ["function f(n: number): number { return n ? f(n - 1) : 0; }\nexport const g = f;", false], // passed on
     ["function f(n: number): number { while (true) { if (n) return f(n - 1); return 0; } }", false], // an end not plain
+    ["function f(n: number): string { return n ? f(n - 1) : String.raw`x`; }", false], // a template site's strings array is its own
     ["function* f(n: number): Generator<number> { if (n) yield* f(n - 1); }", false],
     ["async function f(n: number): Promise<number> { return n ? f(n - 1) : 0; }", false],
   ];
@@ -234,5 +235,111 @@ test("recursion: which functions run their recursive calls in a copy: self-calli
     const sf = ts.createSourceFile("f.ts", source, ts.ScriptTarget.ES2022, true);
     const plan = planFile(ts, sf, { all: true });
     assert.equal(!!plan.functions[0].copy, copied, source);
+  }
+});
+
+/*
+ * The text emitter (bundlers, test runners, TypeScript 7) keeps every original line at its
+ * number: a copy goes onto the line of the body's first statement, its text joined onto it. A
+ * CommonJS JavaScript source, so that the emitted text runs as it is, line for line: comments
+ * (these `// hits:` ones too), a template and a string over lines, a regular expression,
+ * statements that automatic semicolon insertion ends (`return` before a line break, `k` before
+ * `++k`, `break` before `else`, `do … while`), parameters over lines.
+ */
+const JOINED = `Error.stackTraceLimit = Infinity;
+/** @profile */
+function walk(
+  n, // how deep
+  acc,
+) {
+  const re = /a\\/b/g // hits: 4
+  let s = // hits: 4
+    \`row \${n}
+next\\
+\`
+  const t = // hits: 4
+    "x\\
+y" + "\\u2028".length
+  acc.push(s.replace(re, "-") + t + "a/b") // hits: 4
+  if (n === 0) { // hits: 4
+    return acc.join("|") // hits: 1
+  }
+  let k = n // hits: 3
+  k // hits: 3
+  ++k // hits: 3
+  /* a comment
+     over lines */ if (k > 1e9) return // hits: 3
+    "never" // hits: 3
+  do k-- // hits: 3
+  while (k > n) // hits: 3
+  for (let i = 0; i < 3; i++) { if (i > 0) break // hits: 6
+    else continue } // hits: 3
+  return walk(n - 1, acc) // hits: 3
+}
+/** @profile */
+function boom(n) {
+  if (n === 0) // hits: 31
+    throw new Error("deep") // hits: 1
+  return 1 + // hits: 30
+    boom(n - 1)
+}
+console.log(JSON.stringify(walk(3, [])));
+try {
+  boom(30);
+} catch (e) {
+  const frames = e.stack.split("\\n").filter((l) => l.includes("at boom "));
+  console.log(e.message, frames.length);
+  console.error(JSON.stringify(frames.map((l) => /:(\\d+):(\\d+)\\)$/.exec(l).slice(1).map(Number))));
+}
+`;
+
+test("recursion: the text emitter joins a multi-line self-calling function's copy onto one line: its depth, exact hits, the output, and stack frames on the body's lines (raw for the entry, through the map for the copies)", (t) => {
+  const dir = fs.realpathSync(makeProject("tsprof-joined-"));
+  const plain = path.join(dir, "plain.js"), prof = path.join(dir, "prof.js");
+  fs.writeFileSync(plain, JOINED);
+  const sf = ts.createSourceFile(plain, JOINED, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
+  const { code, map } = emitText(ts, sf, planFile(ts, sf), { format: "cjs" });
+  // Every original line where it was, each function with a copy, closed by its entry.
+  const lines = code.split("\n"), source = JOINED.split("\n");
+  assert.ok(lines.length >= source.length);
+  for (const name of ["walk", "boom"]) assert.match(code, new RegExp(`function ${name}\\([^]*function ${name}\\([^]*\\.close\\(`));
+  assert.match(lines[6], /^ {2}function walk\( n, acc, \) \{ .*return __tsp_ret\(walk\(n - 1, acc\)\); \} try \{/);
+  fs.writeFileSync(prof, code);
+  const p = runNode([plain], { cwd: dir, env: profEnv(path.join(dir, "plain.lprof")) });
+  assert.equal(p.stdout, `${JSON.stringify(["row 3\nnext", "row 2\nnext", "row 1\nnext", "row 0\nnext"].map((r) => `${r}xy1a/b`).join("|"))}\ndeep 31\n`, p.stderr);
+  const plainFrames = JSON.parse(p.stderr) as [number, number][];
+  const expected = expectedHits(JOINED);
+  const { SourceMap } = require("node:module") as { SourceMap: new (payload: unknown) => { findEntry(line: number, column: number): { originalLine: number; originalColumn: number } } };
+  const consumer = new SourceMap(JSON.parse(map.toString()));
+  for (const mode of ["exact", "sampled", "v8"]) {
+    const output = path.join(dir, "out.lprof");
+    fs.rmSync(output, { force: true });
+    const r = runNode([prof], { cwd: dir, env: profEnv(output, { TSPROF_TIMING: mode }) });
+    assert.equal(r.stdout, p.stdout, `${mode}: ${r.stderr}`);
+    assert.deepEqual(hitsByLine(mergeProfiles([readLprof(output)], { raw: true })), expected, mode);
+    const frames = JSON.parse(r.stderr.trim().split("\n").pop()!) as [number, number][];
+    assert.equal(frames.length, plainFrames.length);
+    // The entry (the outermost frame) is the original body, on its lines; the copies are on the
+    // first statement's line, and the map gives each the line and column of the plain frame.
+    assert.deepEqual(frames[frames.length - 1][0], plainFrames[plainFrames.length - 1][0], `${mode}: the entry's line`);
+    for (const [line] of frames.slice(0, -1)) assert.equal(line, 33, `${mode}: a copy's line`);
+    const mapped = frames.map(([line, column]) => {
+      const e = consumer.findEntry(line - 1, column - 1);
+      return [e.originalLine + 1, e.originalColumn + 1];
+    });
+    assert.deepEqual(mapped, plainFrames, `${mode}: frames through the map`);
+  }
+  // As deep as the one-line form: the copy's frame, not the entry's, runs the recursion.
+  const SOURCE = "exports.depth = (n) => depth(n);\n/** @profile */\nfunction depth(n) {\n  if (n === 0) return 0\n  const m = n - 1\n  return 1 + depth(m)\n}\n";
+  const dsf = ts.createSourceFile(path.join(dir, "depth.js"), SOURCE, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
+  fs.writeFileSync(path.join(dir, "depth.plain.js"), SOURCE);
+  const depthCode = emitText(ts, dsf, planFile(ts, dsf), { format: "cjs" }).code;
+  assert.match(depthCode, /function depth\(n\) \{[^]*function depth\(n\) \{[^\n]*\} try \{/);
+  fs.writeFileSync(path.join(dir, "depth.prof.js"), depthCode);
+  const plainDepth = deepest(dir, path.join(dir, "depth.plain.js"), profEnv(path.join(dir, "d.lprof")));
+  for (const mode of ["exact", "v8"]) {
+    const d = deepest(dir, path.join(dir, "depth.prof.js"), profEnv(path.join(dir, "d.lprof"), { TSPROF_TIMING: mode }));
+    t.diagnostic(`text emitter, ${mode}: ${d} / ${plainDepth} = ${(d / plainDepth).toFixed(3)}x`);
+    assert.ok(d / plainDepth >= LOWEST_RATIO, `${mode}: ${d} / ${plainDepth}`);
   }
 });

@@ -68,6 +68,19 @@ log.push(2);
 }
 assert.sameValue(where(), 7);
 `,
+  // \`let\` + a line break where only a statement may stand: the identifier, then a block.
+  "statements/let-asi-body.js": meta("flags: [noStrict]\n") + `var let = 3;
+function f(xs) {
+  for (var x of xs) let // ASI
+  {}
+  for (var k in xs) let // ASI
+  {}
+  if (xs.length) let // ASI
+  {}
+  return x + k;
+}
+assert.sameValue(f([1, 2]), "21");
+`,
   "fails/always.js": meta("") + "function f() { throw new Test262Error(\"fails both ways\"); }\nf();\n",
   "skipped/module.js": meta("flags: [module]\n") + "export var x = 1;\n",
   "skipped/syntax.js": meta("negative:\n  phase: parse\n  type: SyntaxError\n") + "$DONOTEVALUATE();\nvar = 1;\n",
@@ -100,7 +113,7 @@ test("test262 runner: test262-format tests plain and instrumented; only the docu
   const s = runner(tree(), []);
   assert.deepEqual(
     { files: s.files, skipped: s.skipped, both: s.both, onlyPlain: s.onlyPlain, onlyProfiled: s.onlyProfiled, neither: s.neither },
-    { files: 10, skipped: 2, both: 6, onlyPlain: 1, onlyProfiled: 0, neither: 1 },
+    { files: 11, skipped: 2, both: 7, onlyPlain: 1, onlyProfiled: 0, neither: 1 },
   );
   assert.deepEqual(s.onlyPlainTests.map((l) => l.split(/\s+/)[0]), ["test/language/limits/callsite-line.js"]);
 });

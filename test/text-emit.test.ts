@@ -22,8 +22,9 @@ function probeCalls(js: string): string[] {
 
 /**
  * The probes, once each, a self-calling function's copy folded into it: the TypeScript emitter
- * copies a self-calling function whatever its lines, the text emitter only one whose body is on
- * one line (its lines keep their numbers), so the two place the same probes, not as many.
+ * copies a self-calling function whatever its text, the text emitter only one whose text joins
+ * onto one line as the same program (no JSX, no `@ts-` comment), so the two place the same
+ * probes, not always as many.
  */
 function probeKinds(js: string): string[] {
   return [...new Set(probeCalls(js).map((p) => (p === "close(" ? "exit(" : p)))];

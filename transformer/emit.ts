@@ -88,8 +88,12 @@ export function emitInstrumented(
   const visitEmbedded = (s: TS.Statement): TS.Statement => {
     const before = ts.isBlock(s) ? [] : probesBefore(s);
     const v = ts.visitNode(s, visit, ts.isStatement)!;
-    return before.length ? f.createBlock([...before, v], true) : v;
+    return before.length ? f.createBlock([...before, stillEmbedded(s, v)], true) : v;
   };
+
+  /** `s` (emitted as `v`) moved from a body position into a block: see `declarationInBodyPosition`. */
+  const stillEmbedded = (s: TS.Statement, v: TS.Statement): TS.Statement =>
+    declarationInBodyPosition(ts, s) ? f.createIfStatement(f.createTrue(), v) : v;
 
   /** A loop body that starts with a per-iteration probe (and ends with `after`, for `for…of`). */
   const bodyWithProbe = (s: TS.Statement, site: ProbeSite | undefined, first?: TS.Statement, after?: TS.Statement): TS.Statement => {
@@ -97,7 +101,8 @@ export function emitInstrumented(
     const head = first ?? probeStatement(site);
     const tail = after ? [after] : [];
     if (ts.isBlock(s)) return f.updateBlock(s, [head, ...visitStatements(s.statements), ...tail]);
-    return f.createBlock([head, visitEmbedded(s), ...tail], true);
+    const inner = visitEmbedded(s);
+    return f.createBlock([head, ts.isBlock(inner) ? inner : stillEmbedded(s, inner), ...tail], true);
   };
 
   /** A `for…of` loop's next step: timed on the header (`mark`), or, in `for await`, a suspension. */
@@ -366,6 +371,17 @@ export function emitInstrumented(
     ...statements.slice(n),
     ...footer,
   ]);
+}
+
+/**
+ * A `let` declaration where only a statement may stand, as TypeScript parses `for (…) let` + a
+ * line break + `{}` in sloppy JavaScript: JavaScript reads there the identifier `let`, a `;`
+ * inserted at the line break, then the next statement. Moved into a block, the same text reads as
+ * a declaration (a SyntaxError, `let {}` without an initializer); behind `if (true)` it still
+ * stands where only a statement may, and reads as before.
+ */
+export function declarationInBodyPosition(ts: typeof TS, s: TS.Statement): boolean {
+  return ts.isVariableStatement(s) && (s.declarationList.flags & ts.NodeFlags.BlockScoped) !== 0;
 }
 
 /** Names a body declares with `var` (in any of its blocks, not in nested functions). */

@@ -446,7 +446,8 @@ function planFunction(
  * - its body calls itself by name (`f(…)`), and names it nowhere else (no `f.x`, `new f`, `g(f)`,
  *   no local or parameter of that name);
  * - no nested function or class (closures would see the copy), no `try` (a `catch` in a copy
- *   would leave the copies above it open), no `with`, `eval`, `arguments`, `this`, `new.target`;
+ *   would leave the copies above it open), no `with`, `eval`, `arguments`, `this`, `new.target`,
+ *   no tagged template (each template site has its own strings array, which a tag may compare);
  * - elsewhere in the file the name is only called, exported or a property's name: never assigned,
  *   declared again (overload signatures aside) or passed on;
  * - where control reaches the body's end, the end is plainly reachable (so the copy's closing
@@ -465,7 +466,7 @@ function selfCopy(ts: typeof TS, sf: TS.SourceFile, fn: ProfilableFunction): Pla
     if (!ok) return false;
     if (isFunctionLike(ts, n) || ts.isClassLike(n) || ts.isTryStatement(n) || ts.isWithStatement(n) || ts.isMetaProperty(n)
       || n.kind === ts.SyntaxKind.ThisKeyword || n.kind === ts.SyntaxKind.SuperKeyword
-      || ts.isYieldExpression(n) || ts.isAwaitExpression(n)) {
+      || ts.isYieldExpression(n) || ts.isAwaitExpression(n) || ts.isTaggedTemplateExpression(n)) {
       ok = false;
       return false;
     }

@@ -1,9 +1,10 @@
 import type * as TS from "typescript";
 import type MagicStringType from "magic-string";
-import type { SourceMap } from "magic-string";
-import { isDirective, type ProfilableFunction } from "./marks";
+import type { SourceMap, SourceMap as SourceMapType } from "magic-string";
+import { forEachDescendant, holdsOffset, isDirective, type ProfilableFunction } from "./marks";
 import { SiteIndex, type FilePlan, type PlannedFunction, type ProbeSite } from "./plan";
-import { varNames, type EmitOptions } from "./emit";
+import { declarationInBodyPosition, varNames, type EmitOptions } from "./emit";
+import { checkedJoins, joinOf, placeCopies, type Join, type PlacedCopy } from "./text-copy";
 
 export interface TextEmitOptions extends EmitOptions {
   /**
@@ -33,7 +34,7 @@ export interface TextEmitResult {
  * (`prependLeft`, inner first); text inside a delimiter (`{`, `:`) hugs that delimiter.
  */
 export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, options: TextEmitOptions = {}): TextEmitResult {
-  const MagicString = (require("magic-string") as { default: typeof MagicStringType }).default;
+  const { default: MagicString, SourceMap } = require("magic-string") as { default: typeof MagicStringType; SourceMap: typeof SourceMapType };
   const text = sf.text;
   // Swapped for a scratch copy while a self-calling function's copy is written (`copyText`).
   let ms = new MagicString(text);
@@ -49,7 +50,9 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
   const RET = unique("__tsp_ret"), E = unique("__tsp_e");
   /** In the copy of a self-calling function's body: `return x` becomes `return ret(x)`. */
   let inCopy = false;
-  let copies = 0;
+  /** The copies written, each at its placeholder in `ms` (the placeholder is a name the file does not hold). */
+  const placed: PlacedCopy[] = [];
+  const PLACE = unique("__tsp_copy");
   // The file's current sync invocation, a property of the hoisted load function (see registration).
   const C = `${LOAD}.c`;
   const sites = new SiteIndex(plan);
@@ -75,7 +78,10 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
   /** Right after a block's `{`. */
   const inBlock = (block: TS.Block, s: string) => ms.appendLeft(startOf(block) + 1, s);
   /** Text that follows a statement: after a `;`, so a statement ended by a line break (ASI) stays ended. */
-  const afterStatement = (s: TS.Statement | undefined, close: string) => (!s || text[s.end - 1] === ";" ? close : `;${close}`);
+  const afterStatement = (s: TS.Statement | undefined, close: string) => (!s || inCopy || text[s.end - 1] === ";" ? close : `;${close}`);
+  /** In a copy, the statements that automatic semicolon insertion ended (the copy is one line; `Join`). */
+  let semicolons: Set<TS.Node> = new Set();
+  const semicolon = (node: TS.Node) => (inCopy && semicolons.has(node) && !ts.isContinueStatement(node) ? ";" : "");
 
   const unlabeled = (s: TS.Statement): TS.Statement => {
     let inner: TS.Statement = s;
@@ -105,8 +111,10 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
   /** A statement in a body position: wrapped in a block when it needs a probe first. */
   const embedded = (s: TS.Statement) => {
     const before = ts.isBlock(s) ? [] : probesBefore(s);
-    if (before.length) wrap(s, `{ ${before.map((p) => `${p}; `).join("")}`, " }");
+    if (before.length) wrap(s, `{ ${before.map((p) => `${p}; `).join("")}${stillEmbedded(s)}`, " }");
   };
+  /** Before a statement moved from a body position into a block (emit.ts `declarationInBodyPosition`). */
+  const stillEmbedded = (s: TS.Statement) => (declarationInBodyPosition(ts, s) ? "if (true) " : "");
   /** A loop body that starts with a per-iteration probe (`head`) and, for `for…of`, ends with `tail`. */
   const bodyWithProbe = (s: TS.Statement, site: ProbeSite | undefined, head?: string, tail?: string) => {
     if (!site) return embedded(s);
@@ -116,7 +124,8 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
       if (tail) ms.prependRight(s.end - 1, afterStatement(s.statements[s.statements.length - 1], ` ${tail}; `));
       return;
     }
-    wrap(s, `{ ${first}; `, tail ? afterStatement(s, ` ${tail}; }`) : " }");
+    const guard = ts.isBlock(s) || probesBefore(s).length ? "" : stillEmbedded(s);
+    wrap(s, `{ ${first}; ${guard}`, tail ? afterStatement(s, ` ${tail}; }`) : " }");
     embedded(s);
   };
   const testProbe = (site: ProbeSite | undefined, test: TS.Expression | undefined, emptyAt: number) => {
@@ -128,32 +137,36 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
   /**
    * The copy of a self-calling function (plan.ts `selfCopy`; emit.ts `withCopy`), as one line of
    * text: its body instrumented again, in a scratch MagicString, with its `return`s through the
-   * helper. Only where the body's statements share one line, and the copy fits on it: every
-   * original line keeps its number, for the copy's frames as for the entry's (ts-jest reads no
-   * input source map). Undefined otherwise: the function keeps the one-activation form.
+   * helper, then joined onto one line (`Join`, text-copy.ts), so that every original line keeps
+   * its number. Its map segments map it to the body it copies. Undefined where the function has
+   * no join: it keeps the one-activation form.
    */
-  const copyText = (fn: TS.FunctionDeclaration, pf: PlannedFunction): string | undefined => {
-    const body = fn.body!, list = body.statements;
-    if (!pf.copy || list.length === 0) return undefined;
-    const first = list[0], last = list[list.length - 1];
-    const lineAt = (at: number) => sf.getLineAndCharacterOfPosition(at).line;
-    if (lineAt(startOf(first)) !== lineAt(last.end)) return undefined;
-    const head = text.slice(fn.name!.end, startOf(body));
-    if (/[\r\n\u2028\u2029]/.test(head)) return undefined;
+  const copyText = (fn: TS.FunctionDeclaration, pf: PlannedFunction): PlacedCopy | undefined => {
+    const body = fn.body!;
+    const join = joins.get(fn);
+    if (!pf.copy || body.statements.length === 0 || !join) return undefined;
     const saved = ms;
-    ms = new MagicString(text);
+    const scratch = (ms = new MagicString(text));
     inCopy = true;
-    let inner: string;
+    semicolons = join.semicolons;
     try {
       visit(body);
-      inner = ms.slice(startOf(first), last.end);
     } finally {
       ms = saved;
       inCopy = false;
     }
-    const tail = pf.copy.fallsOff ? afterStatement(last, ` ${RET}(void 0);`) : "";
-    const copy = `function ${fn.name!.text}${head}{ ${C} = ${LOAD}()[${pf.index}].push(${C}); ${inner}${tail} } `;
-    return /[\r\n\u2028\u2029]/.test(copy) ? undefined : copy;
+    scratch.appendLeft(startOf(body) + 1, ` ${C} = ${LOAD}()[${pf.index}].push(${C});`);
+    if (pf.copy.fallsOff) scratch.prependRight(body.end - 1, ` ${RET}(void 0); `);
+    for (const [a, b] of join.gaps) scratch.update(a, b, " ");
+    for (const [a, b, t] of join.literals) scratch.update(a, b, t);
+    const from = startOf(fn.name!);
+    scratch.remove(0, from);
+    if (body.end < text.length) scratch.remove(body.end, text.length);
+    scratch.prepend("function ").append(" ");
+    const code = scratch.toString();
+    if (/[\r\n\u2028\u2029]/.test(code)) return undefined;
+    const segments = scratch.generateDecodedMap({ hires: true }).mappings[0] ?? [];
+    return { placeholder: `${PLACE}_${placed.length}_`, code, segments };
   };
 
   const instrumentFunction = (fn: ProfilableFunction, pf: PlannedFunction) => {
@@ -161,10 +174,11 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
     const sync = pf.kind === "sync";
     const copy = sync && ts.isFunctionDeclaration(fn) && fn.name && ts.isBlock(body) ? copyText(fn, pf) : undefined;
     if (copy !== undefined && ts.isBlock(body)) {
-      // The entry keeps the `try/finally`, closing the copies an exception went through (emit.ts `withCopy`).
-      copies++;
+      // The entry keeps the `try/finally`, closing the copies an exception went through (emit.ts
+      // `withCopy`). The copy goes on the line of the body's first statement.
+      placed.push(copy);
       ms.appendLeft(startOf(body) + 1, ` const ${E} = ${C} = ${LOAD}()[${pf.index}].push(${C});`);
-      ms.appendRight(startOf(body.statements[0]), `${copy}try { `);
+      ms.appendRight(startOf(body.statements[0]), `${copy.placeholder}try { `);
       ms.prependRight(body.end - 1, ` } finally { ${C}.close(${E}, ${C} = ${E}.up); } `);
       return;
     }
@@ -192,6 +206,10 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
   };
 
   const visit = (node: TS.Node): void => {
+    // First, so that what closes the statement's parts comes before it, and what wraps the
+    // statement after it (magic-string's `prependLeft` puts the later text first).
+    const semi = semicolon(node);
+    if (semi) ms.prependLeft(node.end, semi);
     if (ts.isDecorator(node) && decorators.has(startOf(node))) {
       ms.remove(startOf(node), node.end);
       return;
@@ -229,12 +247,15 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
       bodyWithProbe(node.statement, iter, iter && call(iter, async ? "hit" : "count", `${iter.slot}`), step && turn(step));
     } else if (ts.isContinueStatement(node)) {
       const step = sites.get("turn", at);
-      if (step) wrap(node, `{ ${turn(step)}; `, " }");
+      // A `continue` is wrapped whole: its `;` goes inside the block.
+      const end = inCopy && semicolons.has(node) ? ";" : "";
+      if (step) wrap(node, `{ ${turn(step)}; `, `${end} }`);
+      else if (end) ms.prependLeft(node.end, end);
     } else if (ts.isForInStatement(node)) {
       bodyWithProbe(node.statement, sites.get("iter", at));
     } else if (inCopy && ts.isReturnStatement(node)) {
       if (node.expression) wrap(node.expression, `${RET}(`, ")");
-      else ms.appendLeft(at + "return".length, ` ${RET}(void 0)`);
+      else ms.prependLeft(at + "return".length, ` ${RET}(void 0)`);
     } else if (ts.isAwaitExpression(node) && sites.get("await", at)) {
       const site = sites.get("await", at)!;
       wrap(node, `${stateOf.get(site)}.resume(`, ")");
@@ -252,6 +273,21 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
     }
     ts.forEachChild(node, visit);
   };
+  // Copies' joins, checked together by one parse of the file.
+  const candidates = new Map<TS.FunctionDeclaration, Join>();
+  const copied = plan.functions.filter((pf) => pf.copy && pf.kind === "sync").map((pf) => pf.at).sort((a, b) => a - b);
+  if (copied.length > 0) {
+    forEachDescendant(ts, sf, (n) => {
+      if (!holdsOffset(copied, n)) return false;
+      if (ts.isFunctionDeclaration(n) && n.name && n.body && sites.functionAt(startOf(n))?.copy) {
+        const join = joinOf(ts, sf, n);
+        if (join) candidates.set(n, join);
+        return false;
+      }
+      return true;
+    });
+  }
+  const joins = checkedJoins(ts, sf, candidates, MagicString);
   ts.forEachChild(sf, visit);
 
   // Header after the directive prologue (and a shebang), footer at the end: as emitInstrumented.
@@ -268,16 +304,18 @@ export function emitText(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, optio
     : `const ${RT} = require(${specifier});`;
   // A copy's return helper is called once here, where it does nothing, so that V8 compiles it at
   // a shallow frame (as emitInstrumented's `retHelper`).
-  const eager = copies > 0 ? `${LOAD}(); ${RET}(void 0);` : `${LOAD}();`;
+  const eager = placed.length > 0 ? `${LOAD}(); ${RET}(void 0);` : `${LOAD}();`;
   ms.appendLeft(headAt, n > 0 ? ` ${header} ${eager}` : `${header} ${eager} `);
   ms.append(`\n${registration(plan, LOAD, RT, options.runtimeOptions, typed, options.texts)}\n`);
-  if (copies > 0) {
+  if (placed.length > 0) {
     // How a copy returns, as emit.ts `retHelper`: its invocation stops being current, then closes.
     ms.append(typed
       ? `function ${RET}<T>(v: T): T { const s = ${C}; if (s) { ${C} = s.up; s.exit(); } return v; }\n`
       : `function ${RET}(v) { const s = ${C}; if (s) { ${C} = s.up; s.exit(); } return v; }\n`);
   }
-  return { code: ms.toString(), map: ms.generateMap({ hires: true, source: sf.fileName, includeContent: true }) };
+  const decoded = ms.generateDecodedMap({ hires: true, source: sf.fileName, includeContent: true });
+  const code = placeCopies(ms.toString(), decoded.mappings, placed);
+  return { code, map: new SourceMap(decoded) };
 }
 
 /**
