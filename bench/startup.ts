@@ -3,9 +3,9 @@
  * node running the same program precompiled to JavaScript.
  *
  * Generates a project of MODULES TypeScript modules (default 240, plus main.ts; every module is
- * loaded, one in 20 has an @profile function), as CommonJS and as ES modules (on a node with
- * `module.stripTypeScriptTypes`, also ES modules without enums, the files type stripping can
- * take), and times, round by round, in an order that rotates every round:
+ * loaded, one in 20 has an @profile function), as CommonJS and as ES modules (also ES modules
+ * without enums, the files type stripping can take: by `module.stripTypeScriptTypes`, or amaro
+ * where Node has none), and times, round by round, in an order that rotates every round:
  *   plain  node plain/main.js                    (tsc output, no tsprof)
  *   cold   tsprof run main.ts, empty compile cache (nothing compiled yet, nothing of V8's cached)
  *   warm   tsprof run main.ts, cache filled by earlier runs
@@ -41,7 +41,15 @@ const BASELINE = process.env.BASELINE ? path.resolve(process.env.BASELINE) : und
 const WARM_TARGET = 1.3;
 const COLD_TARGET = 5;
 
-const canStrip = typeof (require("node:module") as { stripTypeScriptTypes?: unknown }).stripTypeScriptTypes === "function";
+const nodeStrips = typeof (require("node:module") as { stripTypeScriptTypes?: unknown }).stripTypeScriptTypes === "function";
+/** Node's stripper, or amaro (the same, from npm) where Node has none: tsprof strips with either. */
+const canStrip = nodeStrips || (() => {
+  try {
+    return require.resolve("amaro") !== "";
+  } catch {
+    return false;
+  }
+})();
 
 type Format = "commonjs" | "module";
 
@@ -290,9 +298,11 @@ async function main(): Promise<void> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), "tsprof-startup-"));
   try {
     const typescriptLoad = SHORT ? undefined : requireCost(base, `require(${JSON.stringify(require.resolve("typescript"))})`);
-    // Type stripping's first call loads Node's own stripper (amaro, WebAssembly).
+    // Type stripping's first call loads Node's own stripper (amaro, WebAssembly), or amaro from npm.
     const stripLoad = SHORT || !canStrip ? undefined
-      : requireCost(base, `process.emitWarning = () => {}; require("node:module").stripTypeScriptTypes("let a: number = 1")`);
+      : requireCost(base, nodeStrips
+        ? `process.emitWarning = () => {}; require("node:module").stripTypeScriptTypes("let a: number = 1")`
+        : `require(${JSON.stringify(require.resolve("amaro"))}).transformSync("let a: number = 1", { mode: "strip-only" })`);
     const rows: Row[] = [];
     for (const v of VARIANTS) {
       if (!SHORT) process.stderr.write(`bench:startup: ${v.name}…\n`);
@@ -325,7 +335,9 @@ async function main(): Promise<void> {
       lines.push("");
     }
     if (typescriptLoad !== undefined) lines.push(`loading typescript alone (a warm start does not): ${typescriptLoad.toFixed(0)} ms`);
-    if (stripLoad !== undefined) lines.push(`loading node's type stripper (first module.stripTypeScriptTypes call): ${stripLoad.toFixed(0)} ms`);
+    if (stripLoad !== undefined) lines.push(nodeStrips
+      ? `loading node's type stripper (first module.stripTypeScriptTypes call): ${stripLoad.toFixed(0)} ms`
+      : `loading amaro, the type stripper from npm (first transformSync call): ${stripLoad.toFixed(0)} ms`);
     if (floor) lines.push(`esm floor on this node: plain node with no-op module.register hooks starts in ${range(floor)} plain node`);
     lines.push(`target, warm start-up ≤ ${WARM_TARGET.toFixed(2)}x plain node: ${rows.map((r) => verdict(r, "warm", WARM_TARGET)).join(", ")}`);
     if (!SHORT) lines.push(`target, cold start-up ≤ ${COLD_TARGET.toFixed(2)}x plain node: ${rows.map((r) => verdict(r, "cold", COLD_TARGET)).join(", ")}`);

