@@ -22,7 +22,7 @@
  * each block's CPU first adjusted for the collections that began in it (how many minor, major and
  * incremental-marking ones, against the paused blocks' mean, at the cost per collection fitted on
  * the paused blocks), with a bootstrap interval over the rounds (the fit redone in each
- * resampling). Adaptive: after each look (40, 80, 120 rounds short; 100, 200, 300 full) the kinds
+ * resampling). Adaptive: after each look (40 and 80 rounds short; 100, 200 and 300 full) the kinds
  * already decided stop and the others go on, to the last look at most; every look's interval is at
  * 1 − 5%/looks (Bonferroni), so the chance that any look of a cell is wrong stays within 5%.
  * The full run also has `aa` (a paused block placed as a sampled one: the A/A check), and in every
@@ -409,7 +409,7 @@ const SHORT = process.argv.includes("--short");
  * depends on the block's length (A/A, paused against paused, at a load of 14-23: a robust spread
  * of 3-7% for blocks of 3 to 50 ms), so short blocks and many rounds.
  */
-const LOOKS = (process.env.BENCH_MPROF_LOOKS ?? (SHORT ? "40,80,120" : "100,200,300")).split(",").map(Number);
+const LOOKS = (process.env.BENCH_MPROF_LOOKS ?? (SHORT ? "40,80" : "100,200,300")).split(",").map(Number);
 const BLOCK_MS = Number(process.env.BENCH_MPROF_BLOCK_MS ?? 10);
 /**
  * The allocating workloads' blocks are ten times longer: a block of one or two of their runs
