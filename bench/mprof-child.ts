@@ -5,32 +5,44 @@
  * main thread's CPU), in this one process: processes differ from one another by more than
  * sampling costs.
  *
- * The gate sets the thread's period (mprof-heap-worker.ts). In each round every kind has a block
- * between two paused ones, and its ratio is its block over the mean of those two: the nearest in
- * time, so a steady drift of the machine's speed cancels and slower changes weigh little (the
- * kinds' order turns each round). Kinds: `off`, `0.1`, `0.01` in every round; with `--full`, in
- * every third round, also `0.01-before` (every 0.01 s as the sampler asked before: after 5 ms of
- * the main thread's running, the external memory every 0.1 s of wall time), `fast` (every 1 ms,
- * where the cost of one question stands far above the noise, measured per question) and
- * `brackets` (the instrumented build under mprof's runtime mode). Per block: wall time, the main
- * thread's CPU time (/proc/thread-self/schedstat, in ns, made exact by a getrusage first: alone
- * it moves at scheduler ticks, 3-4 ms here) and the process's CPU time (getrusage: every thread,
- * the sampler's included). Prints JSON: per kind, one ratio a round it was measured in.
+ * The parent (mprof.ts) drives it over stdin, one JSON line per batch: `{"rounds": [{"kinds": [kind, …], "spacer": k}, …]}`
+ * runs those rounds, each as paused, kind, paused, kind, …, paused (every kind between two paused
+ * blocks of its own: the nearest in time, so the machine's drift cancels), each after `spacer`
+ * untimed runs; `{"stop": true}` ends it. It answers one JSON line per round with every block's raw figures, and `{"done": n}` after
+ * a batch, so the parent can decide after each batch which kinds still need rounds.
+ *
+ * Kinds: `off` (paused), `aa` (paused too, placed and reported as a sampled kind: the A/A check of
+ * the intervals), `0.1`, `0.01`, `0.01-before` (every 0.01 s as the sampler asked before: after 5 ms
+ * of the main thread's running, the external memory every 0.1 s of wall time), `fast` (every 1 ms,
+ * where one question's cost stands far above the noise) and `brackets` (the instrumented build
+ * under mprof's runtime mode). Per block: wall time, the main thread's CPU time
+ * (/proc/thread-self/schedstat, in ns, made exact by a getrusage first: alone it moves at
+ * scheduler ticks, 3-4 ms here), the process's CPU time (getrusage: every thread, the sampler's
+ * included), the questions answered, and the collections that began in it (count by kind and
+ * their duration, from a `gc` PerformanceObserver): the parent adjusts for how many fell in each.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { performance } from "node:perf_hooks";
+import { constants, performance, PerformanceObserver } from "node:perf_hooks";
 import { startHeapSampler } from "../loader/mprof-heap";
 
 type Workload = { run: () => unknown; prepare?: () => void };
-const [modulePath, roundsText, blockMsText, mode, profiledPath] = process.argv.slice(2);
-const full = mode === "full";
+const [modulePath, blockMsText, profiledPath] = process.argv.slice(2);
 /** The sampling period in ms (0: paused), and whether the sampler asks as it did before. */
-const GATES: Record<string, [number, number]> = { off: [0, 0], "0.1": [100, 0], "0.01": [10, 0], "0.01-before": [10, 1], fast: [1, 0] };
+const GATES: Record<string, [number, number]> = { off: [0, 0], aa: [0, 0], brackets: [0, 0], "0.1": [100, 0], "0.01": [10, 0], "0.01-before": [10, 1], fast: [1, 0] };
 const gate = new SharedArrayBuffer(24);
 const control = new Int32Array(gate, 0, 3);
-/** The paused blocks' main-thread CPU, ns: the sampler leaves it out of its schedule (mprof-heap-worker.ts). */
+/**
+ * The main thread's CPU outside sampled blocks, ns: the sampler leaves it out of its schedule
+ * (mprof-heap-worker.ts), so a sampled block sees the thread's running as a program sampled all
+ * along would. All of it, not the paused blocks' alone: the untimed runs before each round
+ * earned the sampler credit (two questions at most) that it spent at the start of the next
+ * sampled block, and 10 ms blocks every 0.01 s got 0.14–0.16 questions per ms of the program's
+ * CPU instead of 0.11 (node 24, async and classes), which the bench counted as sampling's cost.
+ */
 const hidden = new Float64Array(gate, 16, 1);
+/** The main thread's CPU inside sampled blocks, ns. */
+let visible = 0;
 let sink = 0;
 
 /**
@@ -49,11 +61,22 @@ function processCpuUs(): number {
   return u.user + u.system;
 }
 
-interface Block {
+/** One block's raw figures, as the parent reads them. */
+export interface RawBlock {
+  kind: string;
   wallMs: number;
   cpuMs: number;
   processMs: number;
+  /** Questions the sampler had answered by the block's end, less those at its start. */
   samples: number;
+  /** Runs in the block. */
+  runs: number;
+  /** Collections that began in the block: [minor, major, incremental marking, weak callbacks], and their total duration (wall ms). */
+  gc: number[];
+  gcMs: number;
+  /** performance.now() at the block's start and end (filled in when its collections are counted). */
+  t0: number;
+  t1: number;
 }
 
 async function runs(w: Workload, n: number): Promise<void> {
@@ -65,26 +88,48 @@ async function runs(w: Workload, n: number): Promise<void> {
   }
 }
 
-
-async function block(w: Workload, n: number, kind: string): Promise<Block> {
-  if (kind === "brackets") kind = "off";
+async function block(w: Workload, n: number, kind: string): Promise<RawBlock> {
   // No collection or untimed run before a block: a full collection before each (as before) made
   // the blocks noisier, not quieter (A/A robust spread of the ratios 0.09–0.16 against 0.03–0.09
   // without, on classes and alloc at a load of 20), and took four fifths of the bench's time.
-  // Each block's share of the collections is noise that falls on paused and sampled blocks alike.
+  // Each block's share of the collections falls on paused and sampled blocks alike; the parent
+  // adjusts for it from the counts below.
+  const sampled = GATES[kind][0] > 0;
+  // Everything up to a sampled block's start is hidden: the sampler finds the thread's running
+  // where the last sampled block left it.
+  if (sampled) hidden[0] = threadCpuNs() - visible;
   Atomics.store(control, 2, GATES[kind][1]);
   Atomics.store(control, 0, GATES[kind][0]);
   const answered = Atomics.load(control, 1);
   const c0 = threadCpuNs(), p0 = processCpuUs(), t0 = performance.now();
   await runs(w, n);
   const t1 = performance.now(), c1 = threadCpuNs(), p1 = processCpuUs();
-  if (GATES[kind][0] === 0) hidden[0] += c1 - c0;
-  return { wallMs: t1 - t0, cpuMs: (c1 - c0) / 1e6, processMs: (p1 - p0) / 1e3, samples: Atomics.load(control, 1) - answered };
+  if (sampled) visible += c1 - c0;
+  return { kind, wallMs: t1 - t0, cpuMs: (c1 - c0) / 1e6, processMs: (p1 - p0) / 1e3, samples: Atomics.load(control, 1) - answered, runs: n, gc: [0, 0, 0, 0], gcMs: 0, t0, t1 };
 }
 
-/** Per kind, one value a round it was measured in (extra kinds: every EXTRA_EVERY-th round). */
-type PerKind = Record<string, number[]>;
-const push = (m: PerKind, kind: string, v: number) => (m[kind] ??= []).push(v);
+/** Collections seen, not yet given to a block (the observer hears of them once the event loop turns). */
+const collections: { start: number; duration: number; kind: number }[] = [];
+const GC_KINDS = [constants.NODE_PERFORMANCE_GC_MINOR, constants.NODE_PERFORMANCE_GC_MAJOR, constants.NODE_PERFORMANCE_GC_INCREMENTAL, constants.NODE_PERFORMANCE_GC_WEAKCB];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) collections.push({ start: e.startTime, duration: e.duration, kind: ((e as unknown as { detail?: { kind?: number } }).detail?.kind ?? (e as unknown as { kind: number }).kind) });
+}).observe({ entryTypes: ["gc"] });
+const turn = () => new Promise<void>((r) => setImmediate(r));
+
+/** Gives each block the collections that began within it. */
+async function countCollections(blocks: RawBlock[]): Promise<void> {
+  await turn();
+  await turn();
+  for (const c of collections.splice(0)) {
+    const b = blocks.find((x) => c.start >= x.t0 && c.start < x.t1);
+    if (!b) continue;
+    const k = GC_KINDS.indexOf(c.kind);
+    if (k >= 0) b.gc[k]++;
+    b.gcMs += c.duration;
+  }
+}
+
+const write = (v: unknown) => new Promise<void>((r) => process.stdout.write(JSON.stringify(v) + "\n", () => r()));
 
 async function main(): Promise<void> {
   const w = require(modulePath) as Workload;
@@ -105,66 +150,60 @@ async function main(): Promise<void> {
     }
     return k;
   };
+  // Twice: the first fill is still warming up (compilation, the heap's growth to its working
+  // size), and a block sized by it held a third of the runs asked for (alloc: 4 runs, 29 ms).
+  await fill(w);
   const n = await fill(w);
   // The instrumented build, under mprof's runtime mode (brackets only), in blocks of its own size.
   const p = profiledPath ? (require(profiledPath) as Workload) : undefined;
+  if (p) await fill(p);
   const np = p ? await fill(p) : 0;
-  // The verdicts' kinds are in every round; the full run's others (the sampler as before, every
-  // 1 ms, the brackets) in every EXTRA_EVERY-th, so the rounds that decide are many.
-  const DECIDE = ["0.1", "0.01"];
-  const EXTRA = full ? ["0.01-before", "fast", ...(p ? ["brackets"] : [])] : [];
-  const EXTRA_EVERY = 3;
-  const wall: PerKind = {}, cpu: PerKind = {}, proc: PerKind = {}, samplerCore: PerKind = {}, questions: PerKind = {}, cpuMs: PerKind = {}, aroundCpuMs: PerKind = {};
-  const sampleCostUs: number[] = [], brackets = { cpu: [] as number[], wall: [] as number[] }, plainMs: number[] = [], plainCpuMs: number[] = [];
-  const samples: Record<string, number> = {}, seconds: Record<string, number> = {};
-  for (let r = 0; r < Number(roundsText); r++) {
-    const kinds = [...DECIDE, ...(r % EXTRA_EVERY === 0 ? EXTRA : [])];
-    // Each kind between two paused blocks of its own, compared with them alone: the nearest in
-    // time, so the machine's drift over a round weighs less. The kinds' order turns each round.
-    const order = r % 2 ? kinds.slice().reverse() : kinds;
-    const offs: Block[] = [await block(w, n, "off")];
-    const got: Record<string, Block> = {};
-    for (const kind of order) {
-      got[kind] = kind === "brackets" ? await block(p!, np, kind) : await block(w, n, kind);
-      offs.push(await block(w, n, "off"));
+  await countCollections([]);
+  await write({ ready: true, runsPerBlock: n, profiledRunsPerBlock: np });
+  let pending = "";
+  const commands: string[] = [];
+  let wake: (() => void) | undefined;
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (s: string) => {
+    pending += s;
+    let i;
+    while ((i = pending.indexOf("\n")) >= 0) {
+      commands.push(pending.slice(0, i));
+      pending = pending.slice(i + 1);
     }
-    const around = (kind: string, k: keyof Block) => {
-      const at = order.indexOf(kind);
-      return (offs[at][k] + offs[at + 1][k]) / 2;
-    };
-    for (const kind of [...kinds, "off"]) {
-      const bs = kind === "off" ? offs : [got[kind]];
-      samples[kind] = (samples[kind] ?? 0) + bs.reduce((a, b) => a + b.samples, 0);
-      seconds[kind] = (seconds[kind] ?? 0) + bs.reduce((a, b) => a + b.wallMs, 0) / 1000;
-    }
-    // The sampler thread's CPU (with V8's helper threads'): the process's time beyond the main
-    // thread's, per second of the block, over that of the paused blocks; in % of one core.
-    const others = (b: Pick<Block, "processMs" | "cpuMs" | "wallMs">) => (b.processMs - b.cpuMs) / b.wallMs;
-    const offAround = (i: string) => ({ processMs: around(i, "processMs"), cpuMs: around(i, "cpuMs"), wallMs: around(i, "wallMs") });
-    for (const i of kinds) {
-      if (i === "brackets") {
-        // Per run, instrumented in mprof mode over plain: CPU and wall time.
-        brackets.cpu.push((got.brackets.cpuMs / np) / (around("brackets", "cpuMs") / n));
-        brackets.wall.push((got.brackets.wallMs / np) / (around("brackets", "wallMs") / n));
-        continue;
+    wake?.();
+  });
+  process.stdin.on("end", () => {
+    commands.push('{"stop":true}');
+    wake?.();
+  });
+  for (;;) {
+    while (!commands.length) await new Promise<void>((r) => (wake = r));
+    const command = JSON.parse(commands.shift()!) as { rounds?: { kinds: string[]; spacer: number }[]; stop?: boolean };
+    if (command.stop) break;
+    // A batch's rounds run without a turn of the event loop between them, as the work of a busy
+    // program: V8 runs some of its collection tasks there, and a turn after each round made the
+    // collections keep time with the rounds (alloc: 0.05 major collections in a round's second
+    // block, 0.8 in its third and later), which the kinds' places then took for their cost.
+    const done: RawBlock[][] = [];
+    for (const round of command.rounds ?? []) {
+      // Untimed runs of the parent's random count before the round: its blocks start at no fixed
+      // point of the program's own cycle of collections.
+      await runs(w, round.spacer);
+      const blocks: RawBlock[] = [await block(w, n, "off")];
+      for (const kind of round.kinds) {
+        blocks.push(kind === "brackets" ? await block(p!, np, kind) : await block(w, n, kind));
+        blocks.push(await block(w, n, "off"));
       }
-      push(wall, i, got[i].wallMs / around(i, "wallMs"));
-      push(cpu, i, got[i].cpuMs / around(i, "cpuMs"));
-      push(aroundCpuMs, i, around(i, "cpuMs"));
-      push(proc, i, got[i].processMs / around(i, "processMs"));
-      push(samplerCore, i, 100 * (others(got[i]) - others(offAround(i))));
-      // Questions and the program's own CPU at each interval: how often a question's cost is paid.
-      push(questions, i, got[i].samples);
-      push(cpuMs, i, got[i].cpuMs);
+      done.push(blocks);
     }
-    // What one question costs the main thread, in µs: measured where questions are many (fast).
-    if (got.fast) sampleCostUs.push((1000 * (got.fast.cpuMs - around("fast", "cpuMs"))) / Math.max(1, got.fast.samples));
-    plainMs.push(offs.reduce((a, b) => a + b.wallMs, 0) / (offs.length * n));
-    plainCpuMs.push(offs.reduce((a, b) => a + b.cpuMs, 0) / (offs.length * n));
+    Atomics.store(control, 0, 0);
+    await countCollections(done.flat());
+    for (const blocks of done) await write({ blocks });
+    await write({ done: done.length });
   }
   Atomics.store(control, 0, 0);
-  const rate = Object.fromEntries(Object.keys(samples).map((k) => [k, samples[k] / seconds[k]]));
-  process.stdout.write(JSON.stringify({ wall, cpu, process: proc, samplerCore, questions, cpuMs, aroundCpuMs, sampleCostUs, brackets, plainMs, plainCpuMs, runsPerBlock: n, samplesPerSecond: rate, sink }));
+  await write({ end: true, sink });
   process.exit(0);
 }
 

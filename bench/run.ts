@@ -146,7 +146,7 @@ function main(): void {
     lines.push(`  ${mode} ${w}: ${fmt(got)}x ≤ ${fmt(target)}x (${ref === kp ? "kernprof" : "memory_profiler"} × ${fmt(factor, 2)}) ${got <= target ? "met" : "NOT met"}`);
   }
   lines.push("", formatFidelity(fidelityResults).trimEnd());
-  // mprof run's sampling cost, short (npm run bench:mprof has it all): 0.1 s and 0.01 s measured directly, ~1 minute under load.
+  // mprof run's sampling cost, short (npm run bench:mprof has it all): six workloads, 0.1 s and 0.01 s measured directly, 40 rounds a kind, 80 for those still undecided (docs/mprof.md has its time).
   process.stderr.write("bench: mprof sampling (short)…\n");
   const mprof = spawnSync(process.execPath, [path.join(__dirname, "mprof.js"), "--short"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
   if (mprof.status === 0) {
