@@ -7,7 +7,7 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { compile, makeProject, profEnv, runNode, tsprof } from "./helpers";
+import { compile, makeProject, profEnv, ROOT, runNode, tsprof } from "./helpers";
 import { readLprof } from "../report/read";
 
 const SYNC_HOOKS = typeof (require("node:module") as { registerHooks?: unknown }).registerHooks === "function";
@@ -104,4 +104,37 @@ test("V8 timing: a profiled script is read from its file when the file is what V
     // Samples on the loop's line exist only if its script's text was found and mapped.
     assert.ok((loop?.[4] ?? 0) > 0, `${how}: the loop's line got V8's samples (${JSON.stringify(hot.lines)})`);
   }
+});
+
+/**
+ * Exact timing: the watchdog thread measures the probes' costs while the program runs; the
+ * main thread's exit write then uses them instead of measuring its own (25-35 ms at exit).
+ */
+test("exact timing: the main thread's run carries the costs its watchdog thread measured, and the exit measures none", () => {
+  const dir = makeProject("tsprof-own-cost-calibration-");
+  const runtime = path.join(ROOT, "dist", "runtime");
+  const out = path.join(dir, "out.lprof");
+  const child = [
+    `const { registerFunctions, session } = require(${JSON.stringify(path.join(runtime, "session"))});`,
+    `const { startWatchdog, watchdogCalibration } = require(${JSON.stringify(path.join(runtime, "watchdog"))});`,
+    `const { serializeRun, writeRun } = require(${JSON.stringify(path.join(runtime, "writer"))});`,
+    `const [f] = registerFunctions("/p.ts", [["f", 1, [1, 2], ["function f() {", "}"], "sync"]], {});`,
+    `f.hits[1] = 3;`,
+    // An interval far away: a watchdog on every node (Node 24's workers cannot watch signals).
+    `startWatchdog(session(), ${JSON.stringify(out)}, 3600);`,
+    `const wait = () => {`,
+    `  const w = watchdogCalibration();`,
+    `  if (!w) return setTimeout(wait, 20);`,
+    `  writeRun(${JSON.stringify(out)}, serializeRun(session(), true), session().startWall);`,
+    `  console.log(JSON.stringify({ probe: Math.round(w.probe * 1e8) / 100, call: Math.round(w.call * 1e8) / 100 }));`,
+    `  process.exit(0);`,
+    `};`,
+    `wait();`,
+  ].join("\n");
+  fs.writeFileSync(path.join(dir, "child.js"), child);
+  const r = runNode([path.join(dir, "child.js")], { cwd: dir, env: profEnv(out, { TSPROF_TIMING: "exact" }) });
+  assert.equal(r.status, 0, r.stderr);
+  const measured = JSON.parse(r.stdout) as { probe: number; call: number };
+  assert.ok(measured.probe > 0, r.stdout);
+  assert.deepEqual(readLprof(out).runs[0].calibration, measured);
 });
