@@ -67,6 +67,8 @@ interface CallSite {
 const registrars = new Map<string, CallSite[]>();
 /** A registration whose script has no name (eval): then every script is read, as before. */
 let unnamedRegistrar = false;
+/** Call sites kept per script. */
+const MAX_SITES = 8;
 /** Frames of a registration looked at, above the runtime's own. */
 const REGISTRAR_FRAMES = 4;
 
@@ -104,10 +106,11 @@ export function noteRegistrar(above: Function): void {
     }
     if (name.startsWith("node:")) continue;
     const key = pathOfUrl(name);
+    // A bundle registers each of its modules from one script: a few call sites of it are enough
+    // (two scripts under one URL are told apart by the profile: `shared` in `attribute`).
     const list = registrars.get(key);
     if (!list) registrars.set(key, [site]);
-    else if (list.length < 64) list.push(site);
-    else unnamedRegistrar = true;
+    else if (list.length < MAX_SITES) list.push(site);
   }
 }
 
