@@ -6,7 +6,8 @@
  *   the same functions and lines (`tsprof export --to kernprof`), alternating, output to
  *   /dev/null. Wall time of the whole command (bash's `time`), and its CPU time.
  * - exit write: a process holding the same functions' counters writes its run (snapshot: V8's
- *   profile folded, or exact timing's calibration; serialization, merge, atomic replace) with the
+ *   profile folded, or exact timing's calibration, unless the watchdog thread measured it while
+ *   the program ran; serialization, merge, atomic replace) with the
  *   previous run's file in place (replaced), and with a file another process wrote after it
  *   started (merged). Beside the writer's serializer, in the same rounds: it without the names and
  *   sources serialized at registration, and the run as one object given to `JSON.stringify` (the
@@ -98,11 +99,11 @@ function benchView(dir: string) {
 interface WriteResult {
   snapshotMs: number; writeMs: number; totalMs: number;
   snapshotCpuMs: number; writeCpuMs: number; totalCpuMs: number;
-  runs: number; bytes: number; mode: string;
+  runs: number; bytes: number; mode: string; calibratedBefore?: boolean;
 }
 
-function writeChild(dir: string, out: string, scenario = "", serializer = "", timing = ""): WriteResult & { calibrateMs?: number; calibrateCpuMs?: number; staticMs?: number; staticCpuMs?: number } {
-  const env = { ...process.env, TSPROF_SESSION: "", TSPROF_TIMING: timing };
+function writeChild(dir: string, out: string, scenario = "", serializer = "", timing = "", watchdog = false): WriteResult & { calibrateMs?: number; calibrateCpuMs?: number; staticMs?: number; staticCpuMs?: number } {
+  const env = { ...process.env, TSPROF_SESSION: "", TSPROF_TIMING: timing, BENCH_WRITE_WATCHDOG: watchdog ? "1" : "" };
   const r = spawnSync(process.execPath, [path.join(__dirname, "write-child.js"), out, String(FUNCTIONS), scenario, serializer], { cwd: dir, encoding: "utf8", env });
   if (r.status !== 0) throw new Error(`bench: write-child ${scenario} failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
@@ -110,7 +111,7 @@ function writeChild(dir: string, out: string, scenario = "", serializer = "", ti
 
 function benchWrite(dir: string) {
   const out = path.join(dir, "exit.lprof");
-  const replaced: WriteResult[] = [], objects: WriteResult[] = [], chunks: WriteResult[] = [], merged: WriteResult[] = [], exact: WriteResult[] = [];
+  const replaced: WriteResult[] = [], objects: WriteResult[] = [], chunks: WriteResult[] = [], merged: WriteResult[] = [], exact: WriteResult[] = [], exactAtExit: WriteResult[] = [];
   const calibration: { calibrateMs?: number; calibrateCpuMs?: number }[] = [], statics: { staticMs?: number; staticCpuMs?: number }[] = [];
   writeChild(dir, out); // the previous run's file
   for (let i = 0; i < ROUNDS; i++) {
@@ -124,14 +125,17 @@ function benchWrite(dir: string) {
       (serializer === "objects" ? objects : serializer === "chunks" ? chunks : replaced).push(r);
     }
     statics.push(writeChild(dir, out, "static"));
-    // Exact timing: no V8 profile to fold, but the probes' calibration (the first write of a thread).
-    exact.push(writeChild(dir, out, "", "", "exact"));
+    // Exact timing: no V8 profile to fold, but the probes' calibration: measured by the watchdog
+    // thread while the program runs (a main thread on node 20 and 22), or at the exit (a worker
+    // thread, node 24: no watchdog).
+    exact.push(writeChild(dir, out, "", "", "exact", true));
+    exactAtExit.push(writeChild(dir, out, "", "", "exact"));
     const m = writeChild(dir, path.join(dir, "merged.lprof"), "sibling");
     if (m.runs !== 2) throw new Error(`bench: a running sibling's run was lost (${m.runs} runs)`);
     merged.push(m);
     calibration.push(writeChild(dir, out, "calibrate"));
   }
-  const med = (xs: WriteResult[], k: Exclude<keyof WriteResult, "mode">) => median(xs.map((x) => x[k]));
+  const med = (xs: WriteResult[], k: Exclude<keyof WriteResult, "mode" | "calibratedBefore">) => median(xs.map((x) => x[k]));
   const pick = (xs: WriteResult[]) => ({
     totalMs: med(xs, "totalMs"), snapshotMs: med(xs, "snapshotMs"), writeMs: med(xs, "writeMs"),
     totalCpuMs: med(xs, "totalCpuMs"), snapshotCpuMs: med(xs, "snapshotCpuMs"), writeCpuMs: med(xs, "writeCpuMs"), bytes: xs[0].bytes, mode: xs[0].mode,
@@ -143,7 +147,8 @@ function benchWrite(dir: string) {
     replacingPrevious: pick(replaced),
     replacingPreviousChunksOnly: pick(chunks),
     replacingPreviousOneObject: pick(objects),
-    replacingPreviousExact: pick(exact),
+    replacingPreviousExact: { ...pick(exact), calibratedByWatchdog: exact.filter((x) => x.calibratedBefore).length, rounds: exact.length },
+    replacingPreviousExactCalibratingAtExit: pick(exactAtExit),
     mergingSibling: pick(merged),
     calibration: { ms: median(calibration.map((c) => c.calibrateMs!)), cpuMs: median(calibration.map((c) => c.calibrateCpuMs!)) },
     staticAtRegistration: { ms: median(statics.map((c) => c.staticMs!)), cpuMs: median(statics.map((c) => c.staticCpuMs!)) },
@@ -179,10 +184,12 @@ function main(): void {
     ["  without registration's part", write.replacingPreviousChunksOnly],
     ["  the run as one JSON.stringify", write.replacingPreviousOneObject],
     ["  exact timing", write.replacingPreviousExact],
+    ["  exact, calibrating at exit", write.replacingPreviousExactCalibratingAtExit],
     ["merging a running sibling's run", write.mergingSibling],
   ] as const) {
     lines.push(`${name.padEnd(34)} ${ms(w.totalMs).padStart(9)} ${ms(w.totalCpuMs).padStart(9)}   (${ms(w.snapshotMs)} / ${ms(w.writeMs)})`);
   }
+  lines.push(`(exact timing: the watchdog thread had measured the probes' costs before the write in ${write.replacingPreviousExact.calibratedByWatchdog} of ${write.replacingPreviousExact.rounds} rounds)`);
   lines.push(`writer / the run as one JSON.stringify: ${write.vsOneObject.wall.toFixed(2)}x wall, ${write.vsOneObject.cpu.toFixed(2)}x CPU (median of per-round ratios)`);
   lines.push(`${"names, sources at registration".padEnd(34)} ${ms(write.staticAtRegistration.ms).padStart(9)} ${ms(write.staticAtRegistration.cpuMs).padStart(9)}   (once per module, as it loads: not in the exit write)`);
   lines.push(`${"of which the probes' calibration".padEnd(34)} ${ms(write.calibration.ms).padStart(9)} ${ms(write.calibration.cpuMs).padStart(9)}   (once per thread, whatever the profile's size)`);
@@ -191,8 +198,8 @@ function main(): void {
   if (view) lines.push(`  view: ${ms(view.tsprof.wallMs)} < ${ms(VIEW_TARGET_MS)} ${view.tsprof.wallMs < VIEW_TARGET_MS ? "met" : "NOT met"}`);
   if (vs) lines.push(`  view vs line_profiler: ${vs.wall.toFixed(2)}x ≤ 1x ${vs.wall <= 1 ? "met" : "NOT met"}`);
   // Only exact timing calibrates the probes; V8 timing (the default) folds its profile instead.
-  for (const [name, w] of [[`${wr.mode} timing`, wr], ["exact timing", write.replacingPreviousExact]] as const) {
-    const without = w.mode === "exact" ? ` (without the calibration: ${ms(Math.max(0, w.totalMs - write.calibration.ms))})` : "";
+  for (const [name, w] of [[`${wr.mode} timing`, wr], ["exact timing", write.replacingPreviousExact], ["exact timing, calibrating at exit (no watchdog)", write.replacingPreviousExactCalibratingAtExit]] as const) {
+    const without = w === write.replacingPreviousExactCalibratingAtExit ? ` (without the calibration: ${ms(Math.max(0, w.totalMs - write.calibration.ms))})` : "";
     lines.push(`  exit write, ${name}: ${ms(w.totalMs)} wall, ${ms(w.totalCpuMs)} CPU < ${ms(WRITE_TARGET_MS)} ${w.totalMs < WRITE_TARGET_MS ? "met" : "NOT met"}${without}`);
   }
   lines.push("", `(${((Date.now() - started) / 1000).toFixed(0)} s)`);

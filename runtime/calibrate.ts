@@ -86,6 +86,17 @@ function settled(xs: number[]): boolean {
   return last.every((x) => Math.abs(x - m) <= 0.05 * m);
 }
 
+let measured: Calibration | undefined;
+
+/**
+ * This thread's costs, measured once: by this thread at its first write, or taken from `given`
+ * when it has them (the watchdog thread's, measured while the program ran: the same code, on
+ * the same machine, in the same process; docs/calibration.md compares the two).
+ */
+export function threadCalibration(given?: () => Calibration | undefined): Calibration {
+  return (measured ??= given?.() ?? calibrate());
+}
+
 /** Probe and call costs in milliseconds (the unit of `performance.now()`), measured in this thread. */
 export function calibrate(): Calibration {
   const saved = probeTotals.slice();

@@ -4,7 +4,7 @@ import { settleMemory, startMemory } from "./memory";
 import { startSampler, tickMs, ticks } from "./sampler";
 import { deferV8Start, FunctionStats, warmUpProbes, type TimingMode } from "./stats";
 import { hasInspector } from "./v8-cpu";
-import { DEFAULT_V8_INTERVAL_US, foldV8, noteFile, startV8Timing } from "./v8-lines";
+import { DEFAULT_V8_INTERVAL_US, foldV8, noteFile, noteRegistrar, startV8Timing } from "./v8-lines";
 import { share } from "./watchdog";
 import { cacheStaticJson } from "./writer";
 
@@ -117,7 +117,10 @@ export function registerFunctions(file: string, metas: FunctionMeta[], options: 
   const mode = s.mode;
   const stats = metas.map(([name, firstLine, lines, source, kind, quiet, cheap, light]) =>
     new FunctionStats(file, name, firstLine, lines, source, kind, mode, quiet, cheap, light));
-  if (mode === "v8") noteFile(file, stats);
+  if (mode === "v8") {
+    noteFile(file, stats);
+    noteRegistrar(registerFunctions);
+  }
   // Names and sources never change: serialized now, so that the exit writes only the counters.
   if (s.enabled && mode !== "mprof" && mode !== "off") cacheStaticJson(stats);
   if (s.enabled) {

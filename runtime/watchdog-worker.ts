@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import type { SampleChunk } from "./sampler";
 import type { TimingMode } from "./stats";
-import { EXITING, SIGNALS, type SignalEnd } from "./watchdog-shared";
+import { CALIBRATED, EXITING, SIGNALS, type SignalEnd } from "./watchdog-shared";
 import type { StatsView } from "./writer";
 
 interface SessionData {
@@ -46,7 +46,9 @@ for (const [stream, fd] of [[process.stdout, 1], [process.stderr, 2]] as const) 
 // Node warns when a worker takes its signal handle (below); the warning is not the program's.
 process.emitWarning = () => undefined;
 
-const data = workerData as { state: Int32Array; session: SessionData; intervalS: number; signals: boolean; end?: SignalEnd };
+const data = workerData as {
+  state: Int32Array; calibration: Float64Array; calibrate: boolean; session: SessionData; intervalS: number; signals: boolean; end?: SignalEnd;
+};
 const state = data.state;
 let session = data.session;
 let end = data.end;
@@ -118,3 +120,15 @@ if (data.signals) {
 }
 
 if (data.intervalS > 0) setInterval(write, data.intervalS * 1000);
+
+// Exact timing: the probes' costs, measured here once the signals are watched, for the main
+// thread's exit and this thread's own writes (calibrate.ts).
+if (data.calibrate) {
+  setImmediate(() => {
+    const { threadCalibration } = require("./calibrate") as typeof import("./calibrate");
+    const c = threadCalibration();
+    data.calibration[0] = c.probe;
+    data.calibration[1] = c.call;
+    Atomics.store(state, CALIBRATED, 1);
+  });
+}

@@ -25,7 +25,8 @@ import type { Session } from "./session";
 import type { FunctionStats } from "./stats";
 import { disguise } from "./source-text";
 
-import { EXITING, SIGNALS, STATE_SIZE, type SignalEnd } from "./watchdog-shared";
+import { CALIBRATED, EXITING, SIGNALS, STATE_SIZE, type SignalEnd } from "./watchdog-shared";
+import type { Calibration } from "./calibrate";
 
 export { SIGNALS, type SignalEnd } from "./watchdog-shared";
 
@@ -37,6 +38,8 @@ interface Dog {
   signals: boolean;
   worker: threads.Worker;
   state: Int32Array;
+  /** The probes' costs the watchdog measured (exact timing): probe, call; valid once `CALIBRATED` is set. */
+  calibration: Float64Array;
   sent: number;
 }
 
@@ -77,10 +80,14 @@ export function startWatchdog(s: Session, output: string, intervalS: number): bo
   const signals = workerCanWatchSignals();
   if (!signals && !(intervalS > 0)) return false;
   const state = new Int32Array(new SharedArrayBuffer(4 * STATE_SIZE));
+  const calibration = new Float64Array(new SharedArrayBuffer(16));
+  // Exact timing: the watchdog measures the probes' costs as soon as it is up, on its own thread,
+  // so that the exit's write does not (25-35 ms, measured: docs/calibration.md).
+  const calibrate = s.mode === "exact";
   let worker: threads.Worker;
   try {
     worker = new BaseWorker(path.join(__dirname, "watchdog-worker.js"), {
-      workerData: { state, session: sessionData(s, output), intervalS, signals, end: pendingEnd },
+      workerData: { state, calibration, calibrate, session: sessionData(s, output), intervalS, signals, end: pendingEnd },
       // Ours, not the program's: no inherited flags, hooks, environment or stdin.
       execArgv: [],
       env: {},
@@ -94,7 +101,7 @@ export function startWatchdog(s: Session, output: string, intervalS: number): bo
   }
   worker.unref();
   worker.on("error", () => undefined);
-  dog = { worker, state, sent: 0, signals };
+  dog = { worker, state, calibration, sent: 0, signals };
   if (signals) countListeners(state);
   share(s);
   return signals;
@@ -169,6 +176,12 @@ export function watchdogStand(): void {
 export function setSignalEnd(end: SignalEnd): void {
   pendingEnd = end;
   dog?.worker.postMessage({ end });
+}
+
+/** The probes' costs the watchdog measured, once it has (exact timing, main thread); else undefined. */
+export function watchdogCalibration(): Calibration | undefined {
+  if (!dog || Atomics.load(dog.state, CALIBRATED) !== 1) return undefined;
+  return { probe: dog.calibration[0], call: dog.calibration[1] };
 }
 
 /** Whether the watchdog makes the interval dumps. */

@@ -1,12 +1,13 @@
 import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import { threadId } from "node:worker_threads";
-import { calibrate, type Calibration } from "./calibrate";
+import { threadCalibration, type Calibration } from "./calibrate";
 import { LPROF_FORMAT, LPROF_VERSION, type LprofColumn, type LprofFile, type LprofFunction, type LprofLine, type LprofRun } from "./lprof";
 import type { Session } from "./session";
 import { chunks, CHUNK, type SampleChunk } from "./sampler";
 import { memory } from "./memory";
 import { foldV8 } from "./v8-lines";
+import { watchdogCalibration } from "./watchdog";
 import type { FunctionStats } from "./stats";
 
 const MS_TO_NS = 1e6;
@@ -113,7 +114,7 @@ function runHead(s: SnapshotSession, complete: boolean, from: SnapshotSource, at
   // This thread's V8 profile so far, into the counters (the watchdog writes what was folded).
   if (s.mode === "v8" && from.threadId === threadId) foldV8(!complete);
   // Sampled times carry no probe cost to remove: the probes never read the clock.
-  if (!sampled) calibration ??= calibrate();
+  if (!sampled) calibration ??= threadCalibration(watchdogCalibration);
   const now = at ?? performance.now();
   // A function without light lines of its own pays what the thread's other functions pay.
   const costs = s.functions.map((f) => (sampled || !calibration ? [] : inSituCosts(f, calibration.probe)));

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { makeProject, profEnv, tsprof } from "./helpers";
+import { compile, makeProject, profEnv, ROOT, runNode, tsprof } from "./helpers";
 import { readLprof } from "../report/read";
 
 const SYNC_HOOKS = typeof (require("node:module") as { registerHooks?: unknown }).registerHooks === "function";
@@ -61,4 +61,86 @@ test("V8 timing: the loader's record of each module's code is the text V8 runs (
     assert.ok(hot, `${sub}: hot was profiled`);
     assert.equal(hot.lines.find((row) => row[0] === 4)?.[1], 200_001, `${sub}: the loop header's hits`);
   }
+});
+
+/**
+ * A tspc-style build run by plain node: V8 timing reads a profiled script from its file when
+ * the file's SHA-256 is the hash V8 gives the script, without opening V8's debugger; a file
+ * changed since it loaded is read from V8 instead. Either way the loop's samples land on its line.
+ */
+test("V8 timing: a profiled script is read from its file when the file is what V8 runs, from V8's debugger when it changed since", () => {
+  const dir = makeProject("tsprof-own-cost-file-");
+  const source = [
+    `import * as fs from "node:fs";`,
+    `const inspector = require("node:inspector");`,
+    `const posted: string[] = [];`,
+    `const post = inspector.Session.prototype.post;`,
+    `inspector.Session.prototype.post = function (this: unknown, method: string, ...rest: unknown[]) { posted.push(method); return post.call(this, method, ...rest); };`,
+    `if (process.argv[2] === "change") fs.appendFileSync(__filename, "\\n// changed after loading\\n");`,
+    // A bundle registers each of its modules from one script: many registrations, one script.
+    `const runtime = require("tsprof/runtime");`,
+    `for (let i = 0; i < 100; i++) runtime.register("/bundled/m" + i + ".ts", [], {});`,
+    // Work in a script that registers nothing: it holds no probes, and is not read.
+    `console.log(require("./helper.js").spin(3e6) > 0);`,
+    `/** @profile */`,
+    `function hot(n: number): number {`,
+    `  let s = 0;`,
+    `  for (let i = 0; i < n; i++) s = (s + Math.sqrt(i * 7 + s)) % 1e9;`,
+    `  return s;`,
+    `}`,
+    `console.log(hot(Number(process.argv[3])) > 0);`,
+    // After the runtime's own exit listener (installed at the first registration): sees its write.
+    `process.on("exit", () => console.log(posted.includes("Debugger.enable") ? "debugger" : "no debugger"));`,
+  ].join("\n");
+  const src = path.join(dir, "prog.ts");
+  fs.writeFileSync(src, source);
+  fs.writeFileSync(path.join(dir, "helper.js"), "exports.spin = (n) => { let x = 0; for (let i = 0; i < n; i++) x += Math.sqrt(i); return x; };\n");
+  const js = compile(source, src);
+  for (const [how, expected] of [["same", "no debugger"], ["change", "debugger"]] as const) {
+    const prog = path.join(dir, `prog-${how}.js`);
+    fs.writeFileSync(prog, js);
+    const out = path.join(dir, `${how}.lprof`);
+    const r = runNode([prog, how, "10000000"], { cwd: dir, env: profEnv(out, { TSPROF_TIMING: "v8" }) });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), `true\ntrue\n${expected}`, how);
+    const hot = readLprof(out).runs.flatMap((run) => run.functions).find((f) => f.name === "hot");
+    assert.ok(hot, `${how}: hot was profiled`);
+    const loop = hot.lines.find((row) => row[0] === 13);
+    assert.equal(loop?.[1], 10_000_001, `${how}: the loop header's hits`);
+    // Samples on the loop's line exist only if its script's text was found and mapped.
+    assert.ok((loop?.[4] ?? 0) > 0, `${how}: the loop's line got V8's samples (${JSON.stringify(hot.lines)})`);
+  }
+});
+
+/**
+ * Exact timing: the watchdog thread measures the probes' costs while the program runs; the
+ * main thread's exit write then uses them instead of measuring its own (25-35 ms at exit).
+ */
+test("exact timing: the main thread's run carries the costs its watchdog thread measured, and the exit measures none", () => {
+  const dir = makeProject("tsprof-own-cost-calibration-");
+  const runtime = path.join(ROOT, "dist", "runtime");
+  const out = path.join(dir, "out.lprof");
+  const child = [
+    `const { registerFunctions, session } = require(${JSON.stringify(path.join(runtime, "session"))});`,
+    `const { startWatchdog, watchdogCalibration } = require(${JSON.stringify(path.join(runtime, "watchdog"))});`,
+    `const { serializeRun, writeRun } = require(${JSON.stringify(path.join(runtime, "writer"))});`,
+    `const [f] = registerFunctions("/p.ts", [["f", 1, [1, 2], ["function f() {", "}"], "sync"]], {});`,
+    `f.hits[1] = 3;`,
+    // An interval far away: a watchdog on every node (Node 24's workers cannot watch signals).
+    `startWatchdog(session(), ${JSON.stringify(out)}, 3600);`,
+    `const wait = () => {`,
+    `  const w = watchdogCalibration();`,
+    `  if (!w) return setTimeout(wait, 20);`,
+    `  writeRun(${JSON.stringify(out)}, serializeRun(session(), true), session().startWall);`,
+    `  console.log(JSON.stringify({ probe: Math.round(w.probe * 1e8) / 100, call: Math.round(w.call * 1e8) / 100 }));`,
+    `  process.exit(0);`,
+    `};`,
+    `wait();`,
+  ].join("\n");
+  fs.writeFileSync(path.join(dir, "child.js"), child);
+  const r = runNode([path.join(dir, "child.js")], { cwd: dir, env: profEnv(out, { TSPROF_TIMING: "exact" }) });
+  assert.equal(r.status, 0, r.stderr);
+  const measured = JSON.parse(r.stdout) as { probe: number; call: number };
+  assert.ok(measured.probe > 0, r.stdout);
+  assert.deepEqual(readLprof(out).runs[0].calibration, measured);
 });
