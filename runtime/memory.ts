@@ -30,22 +30,28 @@ export const ASSUMED = 2;
 /** What the last reading found the line just ended allocated itself: the growth since the previous boundary, less `ASSUMED`. */
 export const OWN = 3;
 /**
- * What verifying readings found, summed, beyond what their steady lines were credited. Between
+ * What verifying readings found less than what steady lines were credited, summed (≤ 0): credit
+ * given ahead, which later readings that find more than was credited pay back first. Between
  * readings memory in use moves in steps coarser than one line's objects (measured in the
  * class-heavy workload: a span of 12 credited executions, 3,024 bytes, grew by 16 bytes, and a
- * later span by correspondingly more), so one verification is noisy and the sum is what counts.
+ * later span by about as much more), so one verification is noisy and the sum is what counts.
  */
 export const DRIFT = 4;
-/** `DRIFT` beyond this either way: the steady lines' amounts are wrong, and every line learns afresh. */
+/**
+ * Credit given ahead beyond `DRIFT_MAX`, or one verification off by more than `SURPRISE_MAX`
+ * either way: some steady line's amount is wrong, and every line learns afresh.
+ */
 export const DRIFT_MAX = 64 * 1024;
+export const SURPRISE_MAX = 16 * 1024;
 
 /**
  * Steady lines. A line whose own allocation (`OWN`) was the same at `STEADY` readings in a row is
  * read only once in `VERIFY` executions after that; in between, that amount is credited without a
  * reading. The reading that verifies it sees everything since the previous reading, less what was
- * credited: the difference goes to `DRIFT`, and when that passes `DRIFT_MAX` (some line's
+ * credited: more is credited to the line read (as any reading's finding is), less is `DRIFT`;
+ * when that passes `DRIFT_MAX`, or one verification is off by `SURPRISE_MAX` (some line's
  * allocation changed), `era` moves on, so every line of the thread is read again until it is
- * steady again.
+ * steady again. So the thread's total stays what readings find, to `DRIFT_MAX`.
  */
 export const STEADY = 64;
 /**

@@ -1,7 +1,7 @@
 import { openSync, readSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { types } from "node:util";
-import { ALLOCATED, ASSUMED, closeReading, CREDITED, DRIFT, DRIFT_MAX, era, IN_USE, memory, openReading, OWN, readingCounts, STEADY, STEADY_MAX_BYTES, totals, VERIFY } from "./memory";
+import { ALLOCATED, ASSUMED, closeReading, CREDITED, DRIFT, DRIFT_MAX, era, IN_USE, memory, openReading, OWN, readingCounts, STEADY, STEADY_MAX_BYTES, SURPRISE_MAX, totals, VERIFY } from "./memory";
 import { bracket } from "./mprof";
 import { NoOpProbes } from "./no-op-probes";
 import { popTo, push, reserveSlots, show, tickMs, ticks } from "./sampler";
@@ -546,18 +546,22 @@ class SampledInvocation extends Stepping {
     openReading(ticks[0] * tickMs);
     const own = totals[OWN];
     if (f.steady[l] > STEADY && f.steadyEra[l] === era[0]) {
-      // Verifying a steady line: it is credited its steady amount; the difference is drift.
-      const expected = f.ownBytes[l], drift = (totals[DRIFT] += own - expected);
-      let credit = expected > 0 ? expected : 0;
+      // Verifying a steady line. It is credited its steady amount, and what the reading found
+      // beyond what was credited since the last one, less earlier over-credit (`DRIFT`).
+      const expected = f.ownBytes[l], surprise = own - expected;
+      let credit = expected > 0 ? expected : 0, drift = totals[DRIFT] + surprise;
+      if (drift > 0) {
+        credit += drift;
+        drift = 0;
+      }
       f.steady[l] = STEADY;
-      if (drift > DRIFT_MAX || drift < -DRIFT_MAX) {
-        // Some steady line's allocation changed. Allocation not credited yet goes here, the one
-        // line read now; every line learns afresh.
-        if (drift > 0) credit += drift;
-        totals[DRIFT] = 0;
+      if (drift < -DRIFT_MAX || surprise > SURPRISE_MAX || surprise < -SURPRISE_MAX) {
+        // Some steady line's allocation changed: every line learns afresh.
+        drift = 0;
         era[0]++;
         f.steady[l] = 0;
       }
+      totals[DRIFT] = drift;
       totals[ALLOCATED] += credit - (own > 0 ? own : 0);
     } else if (f.steadyEra[l] === era[0] && f.steady[l] > 0 && near(own, f.ownBytes[l])) {
       // Learning: the line's amount is the mean of its run of readings.
