@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
 import * as v8 from "node:v8";
-import { makeProject, ROOT } from "../test/helpers";
+import { compile, makeProject, ROOT } from "../test/helpers";
 import { overheadTable, pythonOverhead, type Mode } from "./run";
 
 const BASELINE = process.env.BENCH_MEMORY_BASELINE;
@@ -91,6 +91,33 @@ function baselineOverhead(root: string, workload: string): number {
   return median(ratios);
 }
 
+/**
+ * Memory mode's boundaries per workload run after lines that may allocate: how many read memory
+ * in use, and how many steady lines were credited without a reading (runtime/memory.ts
+ * `readingCounts`), over 10 runs after 3 of warm-up.
+ */
+function readingsPerRun(workload: string): { readings: number; credited: number } {
+  const dir = makeProject("tsprof-bench-reads-");
+  const src = path.join(ROOT, "bench", "workloads", `${workload}.ts`);
+  const prof = path.join(dir, "profiled.js");
+  fs.writeFileSync(prof, compile(fs.readFileSync(src, "utf8"), src, {}));
+  const script = `
+    const w = require(${JSON.stringify(prof)});
+    const { readingCounts } = require(${JSON.stringify(path.join(ROOT, "dist", "runtime", "memory.js"))});
+    (async () => {
+      for (let i = 0; i < 3; i++) await w.run();
+      const r0 = readingCounts[0], c0 = readingCounts[1];
+      for (let i = 0; i < 10; i++) await w.run();
+      process.stdout.write(JSON.stringify({ readings: (readingCounts[0] - r0) / 10, credited: (readingCounts[1] - c0) / 10 }));
+    })();`;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith("TSPROF")) delete env[k];
+  Object.assign(env, { TSPROF_OUTPUT: path.join(dir, "out.lprof"), TSPROF_MEMORY: "1" });
+  const r = spawnSync(process.execPath, ["-e", script], { cwd: dir, encoding: "utf8", env });
+  if (r.status !== 0) throw new Error(`bench: readings of ${workload} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { readings: number; credited: number };
+}
+
 const fmt = (x: number | undefined, digits = 1) => (x === undefined ? "-" : x.toFixed(digits));
 
 function main(): void {
@@ -118,12 +145,20 @@ function main(): void {
     lines.push(`${w.padEnd(10)} ${`${fmt(rows.sampled[w].ratio)}x`.padStart(9)}${BASELINE ? ` ${`${fmt(baseline[w])}x`.padStart(8)}` : ""} ${`${fmt(m)}x`.padStart(9)} ${ref ? `${fmt(ref, 0)}x`.padStart(9) : "-".padStart(9)} `
       + `${ref ? `${fmt(ref / 50)}x`.padStart(9) : "-".padStart(9)}  ${q === null ? "-" : `1/${fmt(1 / q, 0)} ${q <= 1 / 50 ? "met" : "NOT met"}`}`);
   }
+  const reads: Record<string, { readings: number; credited: number }> = {};
+  lines.push("", "Memory mode, per workload run: boundaries after lines that may allocate, read or credited (steady lines)", "");
+  lines.push(`${"workload".padEnd(10)} ${"readings".padStart(10)} ${"credited".padStart(10)}  read`);
+  for (const w of WORKLOADS) {
+    const c = (reads[w] = readingsPerRun(w));
+    const all = c.readings + c.credited;
+    lines.push(`${w.padEnd(10)} ${fmt(c.readings, 0).padStart(10)} ${fmt(c.credited, 0).padStart(10)}  ${all ? `${fmt((100 * c.readings) / all)}%` : "-"}`);
+  }
   if (!mp) lines.push("", "(memory_profiler column empty: apt-get install python3-memory-profiler)");
   lines.push("", `(${((Date.now() - started) / 1000).toFixed(0)} s)`);
   process.stdout.write(lines.join("\n") + "\n");
   const out = path.join(ROOT, "bench", "results");
   fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, "memory.json"), JSON.stringify({ node: process.version, date: new Date().toISOString(), readingNs: costs, overhead: rows, baseline: BASELINE ? baseline : null, memory_profiler: mp ?? null, quotients, sink: sink > 0 }, null, 2) + "\n");
+  fs.writeFileSync(path.join(out, "memory.json"), JSON.stringify({ node: process.version, date: new Date().toISOString(), readingNs: costs, overhead: rows, baseline: BASELINE ? baseline : null, memory_profiler: mp ?? null, quotients, readingsPerRun: reads, sink: sink > 0 }, null, 2) + "\n");
 }
 
 main();
