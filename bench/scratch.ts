@@ -5,10 +5,8 @@
  * arguments that name `.js` files are the scripts; the rest are passed to each of them (what
  * `npm run bench:x -- ARGS` appends). Stops at the first script that fails, with its exit status.
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
+import { runInScratch } from "../test/scratch";
 
 const given = process.argv.slice(2);
 let split = 0;
@@ -20,28 +18,4 @@ if (scripts.length === 0) {
   process.exit(2);
 }
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), "tsprof-bench-run-"));
-const env = { ...process.env, TMPDIR: root, TMP: root, TEMP: root };
-let child: ReturnType<typeof spawn> | undefined;
-
-// Ctrl-C reaches the running script through the terminal's process group; this process waits for
-// it to end, then cleans up. A termination sent to this process alone is passed on.
-process.on("SIGINT", () => {});
-for (const signal of ["SIGTERM", "SIGHUP"] as const) process.on(signal, () => child?.kill(signal));
-
-function finish(code: number | null, signal: NodeJS.Signals | null): void {
-  fs.rmSync(root, { recursive: true, force: true, maxRetries: 3 });
-  if (signal) {
-    process.removeAllListeners(signal);
-    process.kill(process.pid, signal);
-  }
-  process.exit(code ?? 1);
-}
-
-function next(index: number): void {
-  if (index === scripts.length) return finish(0, null);
-  child = spawn(process.execPath, [scripts[index], ...args], { stdio: "inherit", env });
-  child.on("exit", (code, signal) => (code === 0 ? next(index + 1) : finish(code, signal)));
-}
-
-next(0);
+runInScratch("tsprof-bench-run-", scripts.map((script) => [script, ...args]));
