@@ -52,6 +52,14 @@ function sampled<T>(measure: () => T, fn: (m: T) => ReturnType<typeof fnNamed>, 
   return { m, starved: samples < MIN_SAMPLES, samples };
 }
 
+/** `source` run as `sampled` runs it, under V8 timing with settled code; its `work` function's lines. */
+function sampledWork(source: string) {
+  const { m: r, starved, samples } = sampled(() => runProfiled(source, { env: V8, nodeArgs: SETTLED }), (x) => fnNamed(x.profile, "work"));
+  assert.equal(r.profiled.stdout, r.plain.stdout);
+  const fn = fnNamed(r.profile, "work");
+  return { fn, starved, samples, samplesAt: (line: number) => fn.lines.get(line)?.samples ?? 0 };
+}
+
 for (const c of cases) {
   test(`v8 mode, exact hits: ${c.name}`, () => {
     const r = runProfiled(c.source, { ...c.options, env: V8 });
@@ -323,13 +331,10 @@ function work(rounds: number) {
 work(50);
 console.log(work(3000));
 `;
-  const { m: r, starved, samples } = sampled(() => runProfiled(source, { env: V8, nodeArgs: SETTLED }), (x) => fnNamed(x.profile, "work"));
-  assert.equal(r.profiled.stdout, r.plain.stdout);
-  const fn = fnNamed(r.profile, "work");
+  const { fn, starved, samples, samplesAt } = sampledWork(source);
   const hits = Object.fromEntries([...fn.lines].filter(([l]) => l >= 10 && l <= 16).map(([l, x]) => [l, x.hits]));
   assert.deepEqual(hits, { 10: 3052, 11: 3050, 13: 2, 14: 3052, 15: 3050, 16: 3050 });
   if (starved) return t.skip(`V8's sampler took ${samples} samples at best in 5 runs: machine overloaded, proportions not judged`);
-  const samplesAt = (line: number) => fn.lines.get(line)?.samples ?? 0;
   t.diagnostic(`samples: for header ${samplesAt(10)}, body ${samplesAt(11)}; while header ${samplesAt(14)}, body ${samplesAt(15)}`);
   // 3x the work on each header, measured ~2.5-3.5x; judged at more than 1.5x.
   assert.ok(samplesAt(10) > samplesAt(11) * 1.5, `for header ${samplesAt(10)} samples, its body ${samplesAt(11)}`);
@@ -359,13 +364,10 @@ function work(rounds: number) {
 work(20);
 console.log(work(400));
 `;
-  const { m: r, starved, samples } = sampled(() => runProfiled(source, { env: V8, nodeArgs: SETTLED }), (x) => fnNamed(x.profile, "work"));
-  assert.equal(r.profiled.stdout, r.plain.stdout);
-  const fn = fnNamed(r.profile, "work");
+  const { fn, starved, samples, samplesAt } = sampledWork(source);
   assert.equal(fn.lines.get(10)?.hits, 420);
   assert.equal(fn.lines.get(11)?.hits, 420);
   if (starved) return t.skip(`V8's sampler took ${samples} samples at best in 5 runs: machine overloaded, proportions not judged`);
-  const samplesAt = (line: number) => fn.lines.get(line)?.samples ?? 0;
   t.diagnostic(`samples: exec line ${samplesAt(10)}, helper line ${samplesAt(11)}`);
   // Shared by what each line got otherwise, the matcher went to the helper's line, whose own samples dwarf exec's.
   assert.ok(samplesAt(10) > samplesAt(11), `exec line ${samplesAt(10)} samples, helper line ${samplesAt(11)}`);
