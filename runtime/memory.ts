@@ -20,7 +20,8 @@ import * as v8 from "node:v8";
 
 /**
  * `[IN_USE]`: memory in use at the last reading, bytes; `[ALLOCATED]`: bytes allocated since
- * memory mode started (monotonic). In a typed array, whose stores never allocate.
+ * memory mode started (monotonic, but for credit given ahead to steady lines and taken back:
+ * stats.ts `reading`). In a typed array, whose stores never allocate.
  */
 export const totals = new Float64Array(5);
 export const IN_USE = 0;

@@ -556,7 +556,11 @@ class SampledInvocation extends Stepping {
       }
       f.steady[l] = STEADY;
       if (drift < -DRIFT_MAX || surprise > SURPRISE_MAX || surprise < -SURPRISE_MAX) {
-        // Some steady line's allocation changed: every line learns afresh.
+        // Some steady line's allocation changed: every line learns afresh, and the credit given
+        // ahead (`drift`, ≤ 0 here) is taken back now, not dropped. Dropped, a line learned while
+        // V8 still made its objects larger (before in-object slack tracking ends) kept 64 KiB too
+        // much per relearning: 1.75 MB over 11.99 MB in a 60,000-object loop.
+        credit += drift;
         drift = 0;
         era[0]++;
         f.steady[l] = 0;
