@@ -303,7 +303,7 @@ const TRUTH_MAX_RUNS = 8;
 /**
  * The construction fixtures are judged to 1 point, which 2,500 samples cannot resolve: one truth
  * set of 2,500 scored against the others missed by 0.2-7.2 points on *busy* (median 0.7; the 7.2
- * a process V8 compiled differently) and by up to 3.2 on *small*; at 10,000 (four processes or
+ * one set far from all the others) and by up to 3.2 on *small*; at 10,000 (four processes or
  * more a set), medians 0.3-0.9 on busy, fine and small (docs/v8-mode.md, "The fixtures' 1
  * point"). Their processes are short (*small*: ~700 samples a process at 50 µs), so they may run
  * more of them.
