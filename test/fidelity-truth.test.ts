@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { compile, hitsByLine, makeProject, profEnv, runNode } from "./helpers";
 import { mergeProfiles } from "../report/profile";
 import { readLprof } from "../report/read";
-import { formatFidelity, generatedToSource, score, sourceShape, truthFromCpuProfile, withoutTry, type FidelityResults } from "../bench/fidelity";
+import { formatFidelity, generatedToSource, score, sourceShape, spreadOf, truthFromCpuProfile, withoutTry, type FidelityResults } from "../bench/fidelity";
 
 const SOURCE = [
   "interface Row { a: number }", // erased: generated lines shift
@@ -72,22 +72,35 @@ test("score: worst line and mean in points of % Time, over every line either sid
   assert.ok(Math.abs(s.mean - (5 + 15 + 10) / 3) < 1e-9);
 });
 
-test("the table shows the truth's own spread next to each program and names fixtures whose spread exceeds the target", () => {
+test("the truth's floor scores each truth against the sum of the others, the largest over the truths", () => {
+  // Shares of line 1: 20%, 30%, 40% (100 samples each). Against the others' sum: 35, 30, 25.
+  const t = (a: number) => new Map([[1, a], [2, 100 - a]]);
+  const s = spreadOf([t(20), t(30), t(40)]);
+  assert.equal(s.sets, 3);
+  assert.ok(Math.abs(s.worst - 20) < 1e-9, `pairwise worst ${s.worst}`);
+  assert.ok(Math.abs(s.floor! - 15) < 1e-9, `floor ${s.floor}`);
+  // Pair means: |20-30|, |20-40|, |30-40| over both lines.
+  assert.ok(Math.abs(s.mean - (10 + 20 + 10) / 3) < 1e-9);
+});
+
+test("the table shows the truth's own spread and floor next to each program and names fixtures whose floor exceeds the target", () => {
   const s = score(new Map([[1, 25], [2, 75]]), new Map([[1, 27], [2, 73]]));
   const f: FidelityResults = {
     node: "v0", date: "", loadavg: [0, 0, 0], seconds: 1,
     modes: [{ name: "v8", env: {} }],
     results: [
-      { program: "small", kind: "fixture", truthSamples: 100, sharedSamples: 0, gcSamples: 0, truth: {}, truthSpread: { worst: 3.25, mean: 1.5, sets: 3 }, modes: { v8: { idle: s, loaded: undefined } } },
-      { program: "csv", kind: "program", truthSamples: 100, sharedSamples: 0, gcSamples: 0, truth: {}, truthSpread: { worst: 0.5, mean: 0.25, sets: 3 }, modes: { v8: { idle: s, loaded: undefined } } },
+      { program: "small", kind: "fixture", truthSamples: 100, sharedSamples: 0, gcSamples: 0, truth: {}, truthSpread: { worst: 3.25, mean: 1.5, sets: 3, floor: 2.25 }, modes: { v8: { idle: s, loaded: undefined } } },
+      { program: "csv", kind: "program", truthSamples: 100, sharedSamples: 0, gcSamples: 0, truth: {}, truthSpread: { worst: 0.5, mean: 0.25, sets: 3, floor: 0.4 }, modes: { v8: { idle: s, loaded: undefined } } },
     ],
   };
   const out = formatFidelity(f);
   assert.match(out, /truth±/);
-  assert.match(out, /^small .* 3\.3 \/ 1\.5$/m);
-  assert.match(out, /^csv .* 0\.5 \/ 0\.3$/m);
-  assert.match(out, /spread exceeds the target on small \(3\.3 pts\)/);
-  assert.doesNotMatch(out, /csv \(0\.5 pts\)/);
+  assert.match(out, /^small .* 3\.3 \/ 1\.5 +2\.3$/m);
+  assert.match(out, /^csv .* 0\.5 \/ 0\.3 +0\.4$/m);
+  assert.match(out, /floor exceeds the target on small \(2\.3 pts\)/);
+  assert.doesNotMatch(out, /csv \(0\.4 pts\)/);
+  // The fixture's verdict stays "not met", with the floor it was measured against.
+  assert.match(out, /v8: NOT met on small idle \(2\.0 against a floor of 2\.3\)/);
   assert.match(out, /between 3 independent truths/);
 });
 
