@@ -6,9 +6,9 @@
  *   the same functions and lines (`tsprof export --to kernprof`), alternating, output to
  *   /dev/null. Wall time of the whole command (bash's `time`), and its CPU time.
  * - exit write: a process holding the same functions' counters writes its run (snapshot: V8's
- *   profile folded, or exact timing's calibration, unless the watchdog thread measured it while
- *   the program ran; serialization, merge, atomic replace) with the
- *   previous run's file in place (replaced), and with a file another process wrote after it
+ *   profile folded, or exact timing's calibration, unless the watchdog thread (node 20, 22) or
+ *   the calibration thread (node 24) measured it while the program ran; serialization, merge,
+ *   atomic replace) with the previous run's file in place (replaced), and with a file another process wrote after it
  *   started (merged). Beside the writer's serializer, in the same rounds: it without the names and
  *   sources serialized at registration, and the run as one object given to `JSON.stringify` (the
  *   writer before); what registration spends on them, and the calibration alone.
@@ -125,9 +125,9 @@ function benchWrite(dir: string) {
       (serializer === "objects" ? objects : serializer === "chunks" ? chunks : replaced).push(r);
     }
     statics.push(writeChild(dir, out, "static"));
-    // Exact timing: no V8 profile to fold, but the probes' calibration: measured by the watchdog
-    // thread while the program runs (a main thread on node 20 and 22), or at the exit (a worker
-    // thread, node 24: no watchdog).
+    // Exact timing: no V8 profile to fold, but the probes' calibration: measured while the program
+    // runs by the watchdog thread (a main thread on node 20 and 22) or the calibration thread (node
+    // 24), or at the exit (no thread of the process measured them before: TSPROF_WATCHDOG=0).
     exact.push(writeChild(dir, out, "", "", "exact", true));
     exactAtExit.push(writeChild(dir, out, "", "", "exact"));
     const m = writeChild(dir, path.join(dir, "merged.lprof"), "sibling");
@@ -189,7 +189,7 @@ function main(): void {
   ] as const) {
     lines.push(`${name.padEnd(34)} ${ms(w.totalMs).padStart(9)} ${ms(w.totalCpuMs).padStart(9)}   (${ms(w.snapshotMs)} / ${ms(w.writeMs)})`);
   }
-  lines.push(`(exact timing: the watchdog thread had measured the probes' costs before the write in ${write.replacingPreviousExact.calibratedByWatchdog} of ${write.replacingPreviousExact.rounds} rounds)`);
+  lines.push(`(exact timing: the watchdog or calibration thread had measured the probes' costs before the write in ${write.replacingPreviousExact.calibratedByWatchdog} of ${write.replacingPreviousExact.rounds} rounds)`);
   lines.push(`writer / the run as one JSON.stringify: ${write.vsOneObject.wall.toFixed(2)}x wall, ${write.vsOneObject.cpu.toFixed(2)}x CPU (median of per-round ratios)`);
   lines.push(`${"names, sources at registration".padEnd(34)} ${ms(write.staticAtRegistration.ms).padStart(9)} ${ms(write.staticAtRegistration.cpuMs).padStart(9)}   (once per module, as it loads: not in the exit write)`);
   lines.push(`${"of which the probes' calibration".padEnd(34)} ${ms(write.calibration.ms).padStart(9)} ${ms(write.calibration.cpuMs).padStart(9)}   (once per thread, whatever the profile's size)`);
@@ -198,7 +198,7 @@ function main(): void {
   if (view) lines.push(`  view: ${ms(view.tsprof.wallMs)} < ${ms(VIEW_TARGET_MS)} ${view.tsprof.wallMs < VIEW_TARGET_MS ? "met" : "NOT met"}`);
   if (vs) lines.push(`  view vs line_profiler: ${vs.wall.toFixed(2)}x ≤ 1x ${vs.wall <= 1 ? "met" : "NOT met"}`);
   // Only exact timing calibrates the probes; V8 timing (the default) folds its profile instead.
-  for (const [name, w] of [[`${wr.mode} timing`, wr], ["exact timing", write.replacingPreviousExact], ["exact timing, calibrating at exit (no watchdog)", write.replacingPreviousExactCalibratingAtExit]] as const) {
+  for (const [name, w] of [[`${wr.mode} timing`, wr], ["exact timing", write.replacingPreviousExact], ["exact timing, calibrating at exit (no thread measured before)", write.replacingPreviousExactCalibratingAtExit]] as const) {
     const without = w === write.replacingPreviousExactCalibratingAtExit ? ` (without the calibration: ${ms(Math.max(0, w.totalMs - write.calibration.ms))})` : "";
     lines.push(`  exit write, ${name}: ${ms(w.totalMs)} wall, ${ms(w.totalCpuMs)} CPU < ${ms(WRITE_TARGET_MS)} ${w.totalMs < WRITE_TARGET_MS ? "met" : "NOT met"}${without}`);
   }

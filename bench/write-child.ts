@@ -21,7 +21,7 @@ import type { LprofFunction } from "../runtime/lprof";
 import { registerFunctions, session, type FunctionMeta } from "../runtime/session";
 import { cacheStaticJson, serializeRun, snapshotRun, writeRun } from "../runtime/writer";
 import type { FunctionStats } from "../runtime/stats";
-import { startWatchdog, watchdogCalibration } from "../runtime/watchdog";
+import { startCalibration, startWatchdog, watchdogCalibration, watchdogRunning } from "../runtime/watchdog";
 
 const [output, count, scenario, serializer] = process.argv.slice(2);
 const cpu = () => {
@@ -50,7 +50,8 @@ function load(): FunctionStats[][] {
     const stats = registerFunctions(file, metas, { output });
     // BENCH_WRITE_WATCHDOG=1: as at a real main thread's first registration on node 20 and 22
     // (hooks.ts), the watchdog thread starts (exact timing: it measures the probes' costs meanwhile).
-    if (modules.length === 0 && process.env.BENCH_WRITE_WATCHDOG === "1") startWatchdog(session(), output, 0);
+    // Where no watchdog runs (node 24), exact timing's calibration thread starts instead (hooks.ts).
+    if (modules.length === 0 && process.env.BENCH_WRITE_WATCHDOG === "1" && !startWatchdog(session(), output, 0) && session().mode === "exact" && !watchdogRunning()) startCalibration();
     modules.push(stats);
     stats.forEach((f, i) => fns[i].lines.forEach(([, hits, time, wait, nested, calls], k) => {
       const slot = k + 1;

@@ -89,12 +89,62 @@ function settled(xs: number[]): boolean {
 let measured: Calibration | undefined;
 
 /**
- * This thread's costs, measured once: by this thread at its first write, or taken from `given`
- * when it has them (the watchdog thread's, measured while the program ran: the same code, on
- * the same machine, in the same process; docs/calibration.md compares the two).
+ * The process's costs, once a thread of it measured them: shared memory that every thread
+ * created since it was made receives (`worker_threads` environment data, copied into each new
+ * thread, a SharedArrayBuffer shared, not copied). Int32 0: 0 none yet, 1 being written, 2
+ * written; float64 1 and 2: probe and call. The watchdog thread's or the calibration thread's
+ * measurement (watchdog.ts), or a worker's at its first write, serves every later writer of the
+ * process: the same code, on the same machine, in the same process (docs/calibration.md).
+ */
+const SHARED_KEY = "tsprof:calibration";
+let slot: SharedArrayBuffer | null | undefined;
+
+/** This process's shared calibration slot (made, and handed on to threads created since, at the first call). */
+export function sharedCalibrationSlot(): SharedArrayBuffer | null {
+  if (slot !== undefined) return slot;
+  try {
+    const threads = require("node:worker_threads") as typeof import("node:worker_threads");
+    const given = threads.getEnvironmentData(SHARED_KEY);
+    if (given instanceof SharedArrayBuffer && given.byteLength === 24) return (slot = given);
+    slot = new SharedArrayBuffer(24);
+    threads.setEnvironmentData(SHARED_KEY, slot);
+  } catch {
+    slot = null;
+  }
+  return slot;
+}
+
+/** The costs a thread of this process measured, once one has; else undefined. */
+export function sharedCalibration(): Calibration | undefined {
+  const sab = sharedCalibrationSlot();
+  if (!sab || Atomics.load(new Int32Array(sab, 0, 1), 0) !== 2) return undefined;
+  const f = new Float64Array(sab, 8, 2);
+  return { probe: f[0], call: f[1] };
+}
+
+/** Hands this thread's measurement to the process's later writers (the first measurement stays). */
+function publish(c: Calibration): void {
+  const sab = sharedCalibrationSlot();
+  if (!sab) return;
+  const flag = new Int32Array(sab, 0, 1);
+  if (Atomics.compareExchange(flag, 0, 0, 1) !== 0) return;
+  const f = new Float64Array(sab, 8, 2);
+  f[0] = c.probe;
+  f[1] = c.call;
+  Atomics.store(flag, 0, 2);
+}
+
+/**
+ * This thread's costs, measured once: taken from `given` when it has them (the watchdog
+ * thread's, measured while the program ran), or from another thread of the process that
+ * measured them (`sharedCalibration`), else by this thread at its first write (and shared).
+ * docs/calibration.md compares the two threads' measurements.
  */
 export function threadCalibration(given?: () => Calibration | undefined): Calibration {
-  return (measured ??= given?.() ?? calibrate());
+  if (measured) return measured;
+  measured = given?.() ?? sharedCalibration();
+  if (!measured) publish((measured = calibrate()));
+  return measured;
 }
 
 /** Probe and call costs in milliseconds (the unit of `performance.now()`), measured in this thread. */

@@ -1,7 +1,8 @@
 import { isMainThread } from "node:worker_threads";
 import { flushBrackets } from "./mprof";
 import { outputPath, type Session } from "./session";
-import { hideListeners, SIGNALS, startWatchdog, watchdogRunning, watchdogStand, type SignalEnd, setSignalEnd } from "./watchdog";
+import { hideListeners, SIGNALS, startCalibration, startWatchdog, watchdogRunning, watchdogStand, type SignalEnd, setSignalEnd } from "./watchdog";
+import { sharedCalibrationSlot } from "./calibrate";
 import { NotAFileError, serializeRun, writeRun } from "./writer";
 import { capturePristine, withPristineBuiltins } from "./pristine";
 
@@ -87,7 +88,11 @@ export function installHooks(s: Session): void {
   const interval = asked > 0 ? Math.min(Math.max(asked, 0.01), 2147483) : 0;
   // mprof's brackets live in this thread's memory, which the watchdog cannot read: under mprof the
   // main thread writes them on a signal, once its event loop is free.
+  // Before the program makes its worker threads: each receives the process's calibration slot.
+  if (s.mode === "exact") sharedCalibrationSlot();
   const watched = isMainThread && s.mode !== "mprof" && startWatchdog(s, outputPath(s), interval > 0 ? interval : 0);
   if (isMainThread && !watched) listenOnMainThread(s);
+  // Exact timing: the probes' costs measured while the program runs (the watchdog does, where it runs).
+  if (isMainThread && s.mode === "exact" && !watchdogRunning()) startCalibration();
   if (interval > 0 && !watchdogRunning()) setInterval(() => withPristineBuiltins(() => writeProfile(s, false)), interval * 1000).unref();
 }

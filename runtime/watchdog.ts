@@ -26,7 +26,7 @@ import type { FunctionStats } from "./stats";
 import { disguise } from "./source-text";
 
 import { CALIBRATED, EXITING, SIGNALS, STATE_SIZE, type SignalEnd } from "./watchdog-shared";
-import type { Calibration } from "./calibrate";
+import { sharedCalibration, sharedCalibrationSlot, type Calibration } from "./calibrate";
 
 export { SIGNALS, type SignalEnd } from "./watchdog-shared";
 
@@ -79,6 +79,8 @@ export function startWatchdog(s: Session, output: string, intervalS: number): bo
   if (!threads.isMainThread || process.env.TSPROF_WATCHDOG === "0") return false;
   const signals = workerCanWatchSignals();
   if (!signals && !(intervalS > 0)) return false;
+  // Made before the thread, so that it receives the process's calibration slot (calibrate.ts).
+  sharedCalibrationSlot();
   const state = new Int32Array(new SharedArrayBuffer(4 * STATE_SIZE));
   const calibration = new Float64Array(new SharedArrayBuffer(16));
   // Exact timing: the watchdog measures the probes' costs as soon as it is up, on its own thread,
@@ -136,6 +138,8 @@ function countListeners(state: Int32Array): void {
   hideListeners(onAdd, onRemove);
 }
 
+const NO_SOURCE: readonly string[] = [];
+
 /**
  * Hands the watchdog the session's functions registered since the last call, their counters
  * moved to shared memory first (same values, same typed arrays' kinds: the probes' code does not
@@ -156,11 +160,15 @@ export function share(s: Session, output?: string): void {
       }
     }
   }
+  // A function's names and sources go as the JSON text registration made of them (one string
+  // to copy, not an array of lines: the watchdog thread reads the messages of a big program's
+  // load while the program runs, and may still be at it when the exit writes); without it, as
+  // they are.
   dog.worker.postMessage({
     functions: fresh.map((f) => ({
-      file: f.file, name: f.name, firstLine: f.firstLine, lines: f.lines, source: f.source, kind: f.kind, mode: f.mode,
+      file: f.file, name: f.name, firstLine: f.firstLine, lines: f.lines, source: f.json === undefined ? f.source : NO_SOURCE, kind: f.kind, mode: f.mode,
       base: f.base, memory: f.memory, hits: f.hits, time: f.time, wait: f.wait, nested: f.nested, calls: f.calls,
-      memMax: f.memMax, allocated: f.allocated, light: f.light,
+      memMax: f.memMax, allocated: f.allocated, light: f.light, json: f.json,
     })),
     chunks: chunks.slice(),
     session: output === undefined ? undefined : sessionData(s, output),
@@ -180,8 +188,37 @@ export function setSignalEnd(end: SignalEnd): void {
 
 /** The probes' costs the watchdog measured, once it has (exact timing, main thread); else undefined. */
 export function watchdogCalibration(): Calibration | undefined {
-  if (!dog || Atomics.load(dog.state, CALIBRATED) !== 1) return undefined;
+  if (!dog || Atomics.load(dog.state, CALIBRATED) !== 1) return sharedCalibration();
   return { probe: dog.calibration[0], call: dog.calibration[1] };
+}
+
+let calibrating = false;
+
+/**
+ * Exact timing on a main thread without the watchdog thread (node 24, whose workers cannot watch
+ * signals, and no `TSPROF_INTERVAL`): a thread of its own measures the probes' costs while the
+ * program runs (runtime/calibrate-worker.ts), as the watchdog does on node 20 and 22, so that the
+ * exit's write does not. Starting it costs the main thread 2-6 ms, measuring at exit 25-45 ms
+ * (docs/calibration.md). Not with `TSPROF_WATCHDOG=0` (no thread of tsprof's), nor once the
+ * process has the costs.
+ */
+export function startCalibration(): void {
+  if (calibrating || dog || !threads.isMainThread || process.env.TSPROF_WATCHDOG === "0") return;
+  calibrating = true;
+  if (!sharedCalibrationSlot() || sharedCalibration()) return;
+  try {
+    const worker = new BaseWorker(path.join(__dirname, "calibrate-worker.js"), {
+      execArgv: [],
+      env: {},
+      stdin: false,
+      stdout: true,
+      stderr: true,
+    });
+    worker.unref();
+    worker.on("error", () => undefined);
+  } catch {
+    // The exit measures them instead.
+  }
 }
 
 /** Whether the watchdog makes the interval dumps. */

@@ -69,6 +69,33 @@ export function weightedMedian(pairs: [number, number][]): number | undefined {
   return costs[costs.length - 1][0];
 }
 
+/**
+ * Exact mode: each function's probe cost in the file's unit (`LprofFunction.probe`), by index;
+ * undefined where no function of the thread had enough light hits. A function without light
+ * lines of its own pays what the thread's other functions pay. Only functions with a light line
+ * are looked at (`light` is all zeros otherwise), and no array is made for the others: at exit
+ * this runs once, interpreted, over every function.
+ */
+function probeCosts(fns: readonly StatsView[], calibrated: number): (number | undefined)[] {
+  const own: (number | undefined)[] = [];
+  const all: [number, number][] = [];
+  for (let i = 0; i < fns.length; i++) {
+    const f = fns[i];
+    if (!f.light || f.mode !== "exact" || !f.light.includes(1)) continue;
+    const c = inSituCosts(f, calibrated);
+    if (c.length === 0) continue;
+    own[i] = weightedMedian(c);
+    for (const pair of c) all.push(pair);
+  }
+  const thread = weightedMedian(all);
+  if (thread === undefined) return [];
+  const round = (probe: number) => Math.round(probe * MS_TO_NS * 100) / 100;
+  const threadRounded = round(thread);
+  const probes: (number | undefined)[] = [];
+  for (let i = 0; i < fns.length; i++) probes.push(own[i] === undefined ? threadRounded : round(own[i]!));
+  return probes;
+}
+
 /** A line's row: exact counters, or (sampled mode) the sampler's time and ticks for its global slot. */
 function rowOf(f: StatsView, slot: number, chunks: readonly SampleChunk[]): LprofLine | undefined {
   const hits = f.hits[slot], wait = Math.round(f.wait[slot] * MS_TO_NS);
@@ -96,9 +123,28 @@ function rowOf(f: StatsView, slot: number, chunks: readonly SampleChunk[]): Lpro
 
 function linesOf(f: StatsView, chunks: readonly SampleChunk[]): LprofLine[] {
   const out: LprofLine[] = [];
-  for (let slot = 1; slot < f.lines.length; slot++) {
-    const row = rowOf(f, slot, chunks);
-    if (row) out.push(row);
+  const n = f.lines.length;
+  if (!f.memory && (f.mode === "v8" || f.mode === "exact")) {
+    // `rowOf`'s rows for the two timings without memory, in one loop over the counters held in
+    // locals: at exit this code runs once, mostly unoptimized, where every property read costs.
+    const { lines, hits, time, wait, nested } = f;
+    if (f.mode === "v8") {
+      for (let slot = 1; slot < n; slot++) {
+        const h = hits[slot], t = Math.round(time[slot] * MS_TO_NS), w = Math.round(wait[slot] * MS_TO_NS);
+        if (h || t || w) out.push([lines[slot], h, t, w, Math.round(nested[slot])]);
+      }
+    } else {
+      const calls = f.calls;
+      for (let slot = 1; slot < n; slot++) {
+        const h = hits[slot], t = Math.round(time[slot] * MS_TO_NS), w = Math.round(wait[slot] * MS_TO_NS);
+        if (h || t || w) out.push([lines[slot], h, t, w, nested[slot], calls[slot]]);
+      }
+    }
+  } else {
+    for (let slot = 1; slot < n; slot++) {
+      const row = rowOf(f, slot, chunks);
+      if (row) out.push(row);
+    }
   }
   // Slots follow the source almost always: sorting is then a check.
   for (let i = 1; i < out.length; i++) if (out[i][0] < out[i - 1][0]) return out.sort((a, b) => a[0] - b[0]);
@@ -116,13 +162,7 @@ function runHead(s: SnapshotSession, complete: boolean, from: SnapshotSource, at
   // Sampled times carry no probe cost to remove: the probes never read the clock.
   if (!sampled) calibration ??= threadCalibration(watchdogCalibration);
   const now = at ?? performance.now();
-  // A function without light lines of its own pays what the thread's other functions pay.
-  const costs = s.functions.map((f) => (sampled || !calibration ? [] : inSituCosts(f, calibration.probe)));
-  const threadProbe = weightedMedian(costs.flat());
-  const probes = costs.map((c) => {
-    const probe = weightedMedian(c) ?? threadProbe;
-    return probe === undefined ? undefined : Math.round(probe * MS_TO_NS * 100) / 100;
-  });
+  const probes = sampled || !calibration ? [] : probeCosts(s.functions, calibration.probe);
   const head: Omit<LprofRun, "functions"> = {
     id: `${process.pid}-${from.threadId}-${Math.round(s.startWall)}${s.part ? `-${s.part}` : ""}`,
     session: s.id,
@@ -219,12 +259,25 @@ export class SerializedRun {
 
 /** Functions `a` to `b` as the JSON of their objects, each after a `,` (the first after `lead`). */
 function chunkText(fns: readonly StatsView[], a: number, b: number, chunks: readonly SampleChunk[], probes: (number | undefined)[], lead: string): string {
-  let cached = true;
-  for (let i = a; i < b && cached; i++) cached = fns[i].json !== undefined;
-  if (!cached) {
+  let cached = 0;
+  for (let i = a; i < b; i++) if (fns[i].json !== undefined) cached++;
+  if (cached === 0) {
     const list: LprofFunction[] = [];
     for (let i = a; i < b; i++) list.push(functionOf(fns[i], chunks, probes[i], false));
     return lead + JSON.stringify(list).slice(1, -1);
+  }
+  if (cached < b - a) {
+    // Some with their cached part, some without (the watchdog thread is given the cached part
+    // instead of the sources: watchdog.ts `share`): each function's text on its own, the same
+    // text as in one array.
+    const parts: string[] = [lead];
+    for (let i = a; i < b; i++) {
+      const f = fns[i], probe = probes[i];
+      if (i > a) parts.push(",");
+      if (f.json === undefined) parts.push(JSON.stringify(functionOf(f, chunks, probe, false)));
+      else parts.push(f.json, ',"lines":', JSON.stringify(linesOf(f, chunks)), probe === undefined ? "}" : `,"probe":${JSON.stringify(probe)}}`);
+    }
+    return parts.join("");
   }
   // The rows of all the chunk's functions in one call, split back per function.
   const rows: (LprofLine[] | string)[] = [];
@@ -307,8 +360,23 @@ export function readRegularFile(file: string, maxBytes = MAX_EXISTING, notBefore
   }
 }
 
-/** A name no one can have planted: 64 random bits. */
+/**
+ * A name no one can have planted: 64 random bits, from the kernel's generator (`/dev/urandom`,
+ * 0.1-0.4 ms), else from `node:crypto`, which a process without it loads at its first write
+ * (2.7 ms on node 20, 5.7-7 ms on node 24, measured: docs/lprof-format.md).
+ */
 function randomName(): string {
+  const buf = Buffer.alloc(8);
+  try {
+    const fd = fs.openSync("/dev/urandom", fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+    try {
+      if (fs.fstatSync(fd).isCharacterDevice() && fs.readSync(fd, buf, 0, 8, null) === 8) return buf.toString("hex");
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // No such device (Windows): the crypto module's generator.
+  }
   const { randomBytes } = require("node:crypto") as typeof import("node:crypto");
   return randomBytes(8).toString("hex");
 }

@@ -144,3 +144,51 @@ test("exact timing: the main thread's run carries the costs its watchdog thread 
   assert.ok(measured.probe > 0, r.stdout);
   assert.deepEqual(readLprof(out).runs[0].calibration, measured);
 });
+
+/**
+ * Exact timing without the watchdog thread (node 24's main thread): a thread of tsprof's measures
+ * the probes' costs while the program runs, and every thread of the process made since takes
+ * them (calibrate.ts: the process's shared slot), so no exit write measures its own.
+ */
+test("exact timing: the calibration thread's costs are every thread's, a worker's included", () => {
+  const dir = makeProject("tsprof-own-cost-shared-");
+  const runtime = path.join(ROOT, "dist", "runtime");
+  const out = path.join(dir, "out.lprof");
+  const req = (m: string) => `require(${JSON.stringify(path.join(runtime, m))})`;
+  const worker = [
+    `const { registerFunctions, session } = ${req("session")};`,
+    `const { serializeRun, writeRun } = ${req("writer")};`,
+    `const [g] = registerFunctions("/w.ts", [["g", 1, [1, 2], ["function g() {", "}"], "sync"]], {});`,
+    `g.hits[1] = 2;`,
+    `writeRun(${JSON.stringify(out)}, serializeRun(session(), true), session().startWall);`,
+  ].join("\n");
+  const child = [
+    `const { Worker } = require("node:worker_threads");`,
+    `const { registerFunctions, session } = ${req("session")};`,
+    `const { startCalibration } = ${req("watchdog")};`,
+    `const { sharedCalibration } = ${req("calibrate")};`,
+    `const { serializeRun, writeRun } = ${req("writer")};`,
+    `const [f] = registerFunctions("/p.ts", [["f", 1, [1, 2], ["function f() {", "}"], "sync"]], {});`,
+    `f.hits[1] = 3;`,
+    // No watchdog thread is started here, on any node.
+    `startCalibration();`,
+    `const wait = () => {`,
+    `  const c = sharedCalibration();`,
+    `  if (!c) return setTimeout(wait, 20);`,
+    `  const w = new Worker(${JSON.stringify(worker)}, { eval: true });`,
+    `  w.on("exit", () => {`,
+    `    writeRun(${JSON.stringify(out)}, serializeRun(session(), true), session().startWall);`,
+    `    console.log(JSON.stringify({ probe: Math.round(c.probe * 1e8) / 100, call: Math.round(c.call * 1e8) / 100 }));`,
+    `  });`,
+    `};`,
+    `wait();`,
+  ].join("\n");
+  fs.writeFileSync(path.join(dir, "child.js"), child);
+  const r = runNode([path.join(dir, "child.js")], { cwd: dir, env: profEnv(out, { TSPROF_TIMING: "exact" }) });
+  assert.equal(r.status, 0, r.stderr);
+  const measured = JSON.parse(r.stdout) as { probe: number; call: number };
+  assert.ok(measured.probe > 0, r.stdout);
+  const runs = readLprof(out).runs;
+  assert.deepEqual(runs.map((run) => run.threadId === 0), [false, true], "the worker's run, then the main thread's");
+  for (const run of runs) assert.deepEqual(run.calibration, measured, `thread ${run.threadId}`);
+});

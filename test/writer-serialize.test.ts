@@ -194,3 +194,26 @@ test("the serialized run's file reads back as the reference's, and a running sib
   assert.equal(both.runs[1].functions.length, 40);
   assert.deepEqual(both.runs[1].functions[5], readLprof(reference).runs[0].functions[5]);
 });
+
+test("each row holds the line's counters as the format says: times rounded to ns, lines that never ran left out", () => {
+  for (const mode of ["exact", "v8"] as const) {
+    const fns = Array.from({ length: 40 }, (_, i) => viewOf(i, mode, false, Array.from({ length: 2 + (i % 7) }, (_, k) => 300 + i + k)));
+    // Some slots with nothing at all: no row.
+    for (const f of fns) for (let slot = 1; slot < f.lines.length; slot += 3) f.hits[slot] = f.time[slot] = f.wait[slot] = 0;
+    const s = { ...sessionOf([], mode), functions: fns };
+    const run = JSON.parse(serializeRun(s, true, from, 3).text.join("")) as LprofRun;
+    const ns = (ms: number) => Math.round(ms * 1e6);
+    const expected = fns.map((f) => {
+      const rows: number[][] = [];
+      for (let slot = 1; slot < f.lines.length; slot++) {
+        const [h, t, w] = [f.hits[slot], ns(f.time[slot]), ns(f.wait[slot])];
+        if (!(h || t || w)) continue;
+        rows.push(mode === "v8" ? [f.lines[slot], h, t, w, Math.round(f.nested[slot])] : [f.lines[slot], h, t, w, f.nested[slot], f.calls[slot]]);
+      }
+      return rows;
+    });
+    // Through JSON, as the file holds them (NaN and the infinities as null).
+    assert.deepEqual(run.functions.map((f) => f.lines), JSON.parse(JSON.stringify(expected)), mode);
+    assert.ok(expected.some((rows, i) => rows.length < fns[i].lines.length - 1), "some lines left out");
+  }
+});
