@@ -39,6 +39,14 @@ export function noteLoadedScript(file: string, code: string | undefined): void {
   if (r.trusted) r.scripts.set(file, code !== undefined && code.includes(".register(") ? code : null);
 }
 
+/**
+ * Whether this thread's modules load in this thread: false once Node's off-thread ES-module
+ * hooks run (node < 22.15 under `tsprof run`), which then compile and read them in their own.
+ */
+export function modulesLoadInThread(): boolean {
+  return registry().trusted;
+}
+
 /** Stops using the record (see `trusted`). */
 export function distrustLoadedScripts(): void {
   const r = registry();
