@@ -15,6 +15,8 @@ interface Registry {
    * file an ES-module facade under the same URL, a second script this thread never sees.
    */
   trusted: boolean;
+  /** Whether the loader has loaded TypeScript in this thread (to compile a file). */
+  typescript?: boolean;
 }
 
 function registry(): Registry {
@@ -45,6 +47,16 @@ export function noteLoadedScript(file: string, code: string | undefined): void {
  */
 export function modulesLoadInThread(): boolean {
   return registry().trusted;
+}
+
+/** Whether TypeScript was loaded in this thread to compile the program's files (a cold or edited start). */
+export function typescriptLoadedHere(): boolean {
+  return registry().typescript === true;
+}
+
+/** Notes that the loader loaded TypeScript in this thread. */
+export function noteTypeScriptLoaded(): void {
+  registry().typescript = true;
 }
 
 /** Stops using the record (see `trusted`). */

@@ -5,7 +5,7 @@ import { startSampler, tickMs, ticks } from "./sampler";
 import { deferV8Start, FunctionStats, warmUpProbes, type TimingMode } from "./stats";
 import { hasInspector } from "./v8-cpu";
 import { DEFAULT_V8_INTERVAL_US, foldV8, noteFile, noteRegistrar, startV8Timing } from "./v8-lines";
-import { modulesLoadInThread } from "./scripts";
+import { modulesLoadInThread, typescriptLoadedHere } from "./scripts";
 import { share } from "./watchdog";
 import { cacheStaticJson } from "./writer";
 
@@ -136,8 +136,11 @@ export function registerFunctions(file: string, metas: FunctionMeta[], options: 
  * A start after the modules have loaded goes through all the code compiled so far at once; a
  * start before them makes V8 log and sample the compiling of every module. Late wins where the
  * modules load on this thread: node ≥ 22, and node 20 for CommonJS (and any program without
- * tsprof's off-thread ES-module hooks). Early wins on node 20 when those hooks run: the loading
- * is then mostly in their thread, and this one waits. CPU time to the first output of the
+ * tsprof's off-thread ES-module hooks) from a warm cache. Early wins on node 20 when those hooks
+ * run (the loading is then mostly in their thread, and this one waits), and when TypeScript
+ * was loaded here before the first registration (a cold start: the late start would go through
+ * all of TypeScript's code compiled by then; cold CommonJS took 1.41x the early start's time,
+ * quartiles 1.32–1.54, in the bench's rounds). CPU time to the first output of the
  * bench's warm 241-module projects, node 20.20, medians of 11 interleaved runs: CommonJS 369 ms
  * late against 393 ms early (plain node 137 ms), ES modules 412 ms late against 381 ms early
  * (docs/run.md). `TSPROF_V8_START=early|late` overrides, to measure.
@@ -145,7 +148,7 @@ export function registerFunctions(file: string, metas: FunctionMeta[], options: 
 function lateV8Start(): boolean {
   if (process.env.TSPROF_V8_START === "late") return true;
   if (process.env.TSPROF_V8_START === "early") return false;
-  return Number(process.versions.node.split(".")[0]) >= 22 || modulesLoadInThread();
+  return Number(process.versions.node.split(".")[0]) >= 22 || (modulesLoadInThread() && !typescriptLoadedHere());
 }
 
 function wantsMemory(options: RegisterOptions | undefined): boolean {
