@@ -13,6 +13,7 @@ import * as path from "node:path";
 import type * as TS from "typescript";
 import { cacheKey, cacheGetBytes, cachePutBytes, trustCacheDir } from "./cache";
 import { loaderConfig } from "./config";
+import { noteTypeScriptLoaded } from "../runtime/scripts";
 
 interface CjsModule { exports: unknown; filename: string; paths: string[]; loaded: boolean; require(id: string): unknown }
 interface ModuleStatics {
@@ -30,6 +31,7 @@ let produce: (() => void) | undefined;
 
 export function loadTypeScript(): typeof TS {
   if (loaded) return loaded;
+  noteTypeScriptLoaded();
   const file = require.resolve("typescript");
   const Module = require("node:module") as ModuleStatics;
   const dir = loaderConfig().cacheDir;

@@ -15,6 +15,8 @@ interface Registry {
    * file an ES-module facade under the same URL, a second script this thread never sees.
    */
   trusted: boolean;
+  /** Whether the loader has loaded TypeScript in this thread (to compile a file). */
+  typescript?: boolean;
 }
 
 function registry(): Registry {
@@ -37,6 +39,24 @@ export function loadedScript(file: string): string | null | undefined {
 export function noteLoadedScript(file: string, code: string | undefined): void {
   const r = registry();
   if (r.trusted) r.scripts.set(file, code !== undefined && code.includes(".register(") ? code : null);
+}
+
+/**
+ * Whether this thread's modules load in this thread: false once Node's off-thread ES-module
+ * hooks run (node < 22.15 under `tsprof run`), which then compile and read them in their own.
+ */
+export function modulesLoadInThread(): boolean {
+  return registry().trusted;
+}
+
+/** Whether TypeScript was loaded in this thread to compile the program's files (a cold or edited start). */
+export function typescriptLoadedHere(): boolean {
+  return registry().typescript === true;
+}
+
+/** Notes that the loader loaded TypeScript in this thread. */
+export function noteTypeScriptLoaded(): void {
+  registry().typescript = true;
 }
 
 /** Stops using the record (see `trusted`). */

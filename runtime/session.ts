@@ -5,6 +5,7 @@ import { startSampler, tickMs, ticks } from "./sampler";
 import { deferV8Start, FunctionStats, warmUpProbes, type TimingMode } from "./stats";
 import { hasInspector } from "./v8-cpu";
 import { DEFAULT_V8_INTERVAL_US, foldV8, noteFile, noteRegistrar, startV8Timing } from "./v8-lines";
+import { modulesLoadInThread, typescriptLoadedHere } from "./scripts";
 import { share } from "./watchdog";
 import { cacheStaticJson } from "./writer";
 
@@ -131,15 +132,24 @@ export function registerFunctions(file: string, metas: FunctionMeta[], options: 
 }
 
 /**
- * Whether V8's profiler waits for the first profiled call (node ≥ 22) or starts at the first
- * registration (node 20). A start after the modules have loaded goes through all the code
- * compiled so far at once; on node 22 and 24 that costs less than profiling the loading, on
- * node 20 it does not. Warm start-up of the bench's 241 CommonJS modules, idle machine, 13
- * interleaved runs against the early start: node 20.20 0.96x, node 22.23 0.80x, node 24 0.87x
+ * Whether V8's profiler waits for the first profiled call or starts at the first registration.
+ * A start after the modules have loaded goes through all the code compiled so far at once; a
+ * start before them makes V8 log and sample the compiling of every module. Late wins where the
+ * modules load on this thread: node ≥ 22, and node 20 for CommonJS (and any program without
+ * tsprof's off-thread ES-module hooks) from a warm cache. Early wins on node 20 when those hooks
+ * run (the loading is then mostly in their thread, and this one waits), and when TypeScript
+ * was loaded here before the first registration (a cold start: the late start would go through
+ * all of TypeScript's code compiled by then; cold CommonJS took 1.41x the early start's time,
+ * quartiles 1.32–1.54, in the bench's rounds). CPU time to the first output of the
+ * bench's warm 241-module projects, node 20.20, medians of 11 interleaved runs: CommonJS 369 ms
+ * late against 393 ms early (plain node 137 ms), ES modules 412 ms late against 381 ms early
  * (docs/run.md). `TSPROF_V8_START=early|late` overrides, to measure.
  */
-const LATE_V8_START = process.env.TSPROF_V8_START === "late" ||
-  (process.env.TSPROF_V8_START !== "early" && Number(process.versions.node.split(".")[0]) >= 22);
+function lateV8Start(): boolean {
+  if (process.env.TSPROF_V8_START === "late") return true;
+  if (process.env.TSPROF_V8_START === "early") return false;
+  return Number(process.versions.node.split(".")[0]) >= 22 || (modulesLoadInThread() && !typescriptLoadedHere());
+}
 
 function wantsMemory(options: RegisterOptions | undefined): boolean {
   return process.env.TSPROF_MEMORY === "1" || (options?.memory === true && process.env.TSPROF_MEMORY !== "0");
@@ -162,7 +172,7 @@ function chooseMode(s: Session, options: RegisterOptions | undefined): TimingMod
     // would land on the first profiled line (hundreds of µs, measured).
     warmUpProbes("v8");
     // Without an inspector (a Node built without it), V8's profiler is out of reach: exact timing.
-    if (LATE_V8_START) {
+    if (lateV8Start()) {
       if (!hasInspector()) return "exact";
       s.rate = rate;
       // Started by the first profiled call (stats.ts says why).

@@ -271,6 +271,55 @@ process.on("exit", () => process.stderr.write("reads of probe.ts: " + n + "\\n")
     assert.deepEqual(hitsIn(path.join(dir, "probe.ts.lprof"), dir), { "probe.ts:3": 1 });
   });
 
+  test("V8 timing starts V8's profiler at the first profiled call where the modules load from the cache in the program's thread (warm CommonJS; on node ≥ 22 always)", () => {
+    const dir = makeProject("tsprof-run-");
+    // first.ts registers a profiled function before load.ts's top level spins; main.ts calls it after.
+    fs.writeFileSync(path.join(dir, "first.ts"), "/** @profile */\nexport function f(n: number): number {\n  return n + 1;\n}\n");
+    fs.writeFileSync(path.join(dir, "load.ts"), [
+      "// 40 ms of CPU in the module's top level, before any profiled call.",
+      "const t0 = process.cpuUsage();",
+      "let spins = 0;",
+      "for (let u = process.cpuUsage(t0); u.user + u.system < 40_000; u = process.cpuUsage(t0)) spins++;",
+      "export const spun = spins > 0;",
+      "",
+    ].join("\n"));
+    fs.writeFileSync(path.join(dir, "main.ts"), `import { f } from "./first";\nimport { spun } from "./load";\nconsole.log(f(1), spun);\n`);
+    const esmDir = path.join(dir, "esm");
+    fs.mkdirSync(esmDir);
+    fs.writeFileSync(path.join(esmDir, "package.json"), `{ "type": "module" }\n`);
+    for (const f of ["first.ts", "load.ts"]) fs.copyFileSync(path.join(dir, f), path.join(esmDir, f));
+    fs.writeFileSync(path.join(esmDir, "main.ts"), `import { f } from "./first.js";\nimport { spun } from "./load.js";\nconsole.log(f(1), spun);\n`);
+    /** Samples V8's profile took in load.ts, from the profiles the run dumps (TSPROF_V8_DUMP). */
+    const samplesInLoad = (cwd: string, start?: string) => {
+      const dumps = fs.mkdtempSync(path.join(dir, "dump-"));
+      const env = { ...cleanEnv(), TSPROF_V8_DUMP: path.join(dumps, "p"), ...(start ? { TSPROF_V8_START: start } : {}) };
+      const r = spawnSync(process.execPath, [CLI, "run", "-q", "main.ts"], { cwd, env, encoding: "utf8", timeout: CHILD_TIMEOUT_MS });
+      assert.deepEqual([r.status, r.stdout, r.stderr], [0, "2 true\n", ""]);
+      let samples = 0;
+      for (const d of fs.readdirSync(dumps)) {
+        const profile = JSON.parse(fs.readFileSync(path.join(dumps, d), "utf8")) as { nodes: { callFrame: { url: string }; hitCount?: number }[] };
+        for (const n of profile.nodes) if (n.callFrame.url.endsWith("load.ts")) samples += n.hitCount ?? 0;
+      }
+      assert.deepEqual(hitsIn(path.join(cwd, "main.ts.lprof"), cwd), { "first.ts:3": 1 });
+      return samples;
+    };
+    const node22 = Number(process.versions.node.split(".")[0]) >= 22;
+    // Cold (TypeScript loaded to compile the files): node 20 starts it at the first registration.
+    const cold = samplesInLoad(dir);
+    if (node22) assert.equal(cold, 0, "cold CommonJS, node ≥ 22: started at the first call");
+    else assert.ok(cold > 0, "cold CommonJS, node 20: started at the first registration");
+    // Warm: started late, the profiler never saw load.ts's top level run; started early (what
+    // the override asks for), it sampled it.
+    assert.equal(samplesInLoad(dir), 0, "warm CommonJS: started at the first call");
+    assert.ok(samplesInLoad(dir, "early") > 0, "CommonJS, TSPROF_V8_START=early: started at the first registration");
+    // Node before 22.15 loads ES modules through its off-thread hooks: the profiler starts early there.
+    const offThread = typeof (require("node:module") as { registerHooks?: unknown }).registerHooks !== "function";
+    samplesInLoad(esmDir);
+    const esm = samplesInLoad(esmDir);
+    if (node22) assert.equal(esm, 0, "warm ES modules, node ≥ 22: started at the first call");
+    else if (offThread) assert.ok(esm > 0, "warm ES modules, node 20: started at the first registration");
+  });
+
   test("TypeScript's V8 code cache (node without module.enableCompileCache): written once, a damaged one ignored and written again", () => {
     const dir = makeProject("tsprof-run-");
     const file = path.join(dir, "probe.ts");
