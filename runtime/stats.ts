@@ -684,8 +684,7 @@ function readLine(inv: { f: FunctionStats; l: number; a: number }, slot: number,
 /** What V8 mode's memory probes (v8-probes.ts) share: they read memory in use through `readLine`. */
 const V8_MEMORY_PARTS: V8MemoryParts = {
   totals, era, counts: readingCounts, isProxy: types.isProxy, IN_USE, ALLOCATED, ASSUMED, CREDITED, STEADY, VERIFY,
-  // No sampler ticks to read in V8 mode: the clock is read inside the bracket (its number is tsprof's).
-  read: ((inv: { f: FunctionStats; l: number; a: number }, slot: number, countHit: boolean) => readLine(inv, slot, countHit, -1)) as V8MemoryParts["read"],
+  read: readLine as V8MemoryParts["read"],
 };
 
 /**

@@ -55,7 +55,8 @@ const SOURCE = `(function (now, mem) {
   function enter() { return new this.v8Class(this); }
   // Memory mode (stats.ts SampledInvocation's memory probes, for V8 timing): at the end of a line
   // that may allocate, a steady line is credited here; the rest read memory in use through
-  // mem.read (stats.ts), a call of its own that V8's profile bills to tsprof.
+  // mem.read (stats.ts \`readLine\`), a call of its own that V8's profile bills to tsprof. No sampler
+  // ticks to read in V8 mode: -1 has the clock read inside the reading's bracket.
   const totals = mem.totals, era = mem.era, counts = mem.counts, read = mem.read, isProxy = mem.isProxy;
   const IN_USE = mem.IN_USE, ALLOCATED = mem.ALLOCATED, ASSUMED = mem.ASSUMED, CREDITED = mem.CREDITED, STEADY = mem.STEADY, VERIFY = mem.VERIFY;
   const ARRAY_VALUES = Array.prototype[Symbol.iterator];
@@ -68,7 +69,7 @@ const SOURCE = `(function (now, mem) {
       const f = this.f, l = this.l;
       if (f.quiet[l] === 0 || (this.n !== 0 && l < 31 && ((this.n >> l) & 1) === 1)) {
         const run = f.steady[l];
-        if (run < STEADY || f.steadyEra[l] !== era[0] || (f.steady[l] = run + 1) % VERIFY === 0) { read(this, slot, countHit); return; }
+        if (run < STEADY || f.steadyEra[l] !== era[0] || (f.steady[l] = run + 1) % VERIFY === 0) { read(this, slot, countHit, -1); return; }
         const own = f.ownBytes[l] > 0 ? f.ownBytes[l] : 0;
         totals[ALLOCATED] += own; totals[IN_USE] += own; totals[ASSUMED] += own;
         counts[CREDITED]++;
@@ -149,7 +150,7 @@ export interface V8MemoryParts {
   totals: Float64Array;
   era: Int32Array;
   counts: Float64Array;
-  read: (inv: never, slot: number, countHit: boolean) => void;
+  read: (inv: never, slot: number, countHit: boolean, nowMs: number) => void;
   isProxy: (x: unknown) => boolean;
   IN_USE: number;
   ALLOCATED: number;
