@@ -15,8 +15,8 @@ import { performance } from "node:perf_hooks";
  * 256 of 256 collections in a loop of small allocations, measured), or more than 1 MiB was
  * allocated, or the segment since the previous reading lasted more than 1 ms: a segment
  * allocating 16 MB of garbage runs several collections and can still end with no more memory in
- * use than it began with. The time comes from the caller, read without allocating: the sampler's
- * ticks (memory mode always samples time).
+ * use than it began with. The time comes from the caller, read without allocating (the sampler's
+ * ticks, with sampled timing), or is read inside the bracket (V8 timing).
  */
 
 /**
