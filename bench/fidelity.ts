@@ -47,6 +47,9 @@ export const MODES: FidelityMode[] = [
   // V8 timing of the instrumented program without the `try/finally` each function's exit is in:
   // what V8 makes of the same probes in a function without a handler (docs/v8-mode.md).
   { name: "v8-notry", env: { TSPROF_TIMING: "v8" }, optional: true, noTry: true },
+  // Memory mode's times: V8's by default, sampled when asked for (docs/memory.md).
+  { name: "memory", env: { TSPROF_MEMORY: "1" }, optional: true },
+  { name: "memory-sampled", env: { TSPROF_MEMORY: "1", TSPROF_TIMING: "sampled" }, optional: true },
 ];
 
 /**

@@ -1,7 +1,8 @@
 /*
  * `npm run bench:memory`: memory mode's cost, alone. What one reading of memory in use costs with
- * each API Node offers, then memory mode's overhead on the bench workloads beside sampled mode
- * (the timing memory mode always uses, so the difference is memory's own) and beside
+ * each API Node offers, then memory mode's overhead on the bench workloads beside V8 mode (the
+ * timing memory mode uses by default, so the difference is memory's own), beside memory mode with
+ * sampled timing (`TSPROF_TIMING=sampled`, and the sampled mode under it) and beside
  * memory_profiler on the Python ports, all in one run. Prints tables; writes bench/results/memory.json.
  * `BENCH_MEMORY_BASELINE=<another built checkout of tsprof>` adds that checkout's memory mode as a
  * column, measured in the same run (its transformer compiles, its runtime runs).
@@ -19,8 +20,10 @@ const PAIRS = Number(process.env.BENCH_PAIRS ?? 5);
 
 const WORKLOADS = ["tight", "strings", "fib", "alloc", "classes"];
 const MODES: Mode[] = [
-  { name: "sampled", env: { TSPROF_TIMING: "sampled" } },
+  { name: "v8", env: { TSPROF_TIMING: "v8" } },
   { name: "memory", env: { TSPROF_MEMORY: "1" } },
+  { name: "sampled", env: { TSPROF_TIMING: "sampled" } },
+  { name: "mem+samp", env: { TSPROF_MEMORY: "1", TSPROF_TIMING: "sampled" } },
 ];
 
 const median = (xs: number[]) => {
@@ -136,13 +139,13 @@ function main(): void {
     }
   }
   lines.push("", `Overhead: profiled / unprofiled time (median of ${PAIRS} process pairs; node ${process.version})`, "");
-  lines.push(`${"workload".padEnd(10)} ${"sampled".padStart(9)}${BASELINE ? " baseline" : ""} ${"memory".padStart(9)} ${"mem_prof".padStart(9)} ${"target".padStart(9)}  quotient`);
+  lines.push(`${"workload".padEnd(10)} ${"v8".padStart(9)} ${"sampled".padStart(9)} ${"mem+samp".padStart(9)}${BASELINE ? " baseline" : ""} ${"memory".padStart(9)} ${"mem_prof".padStart(9)} ${"target".padStart(9)}  quotient`);
   const quotients: Record<string, { memory: number; memory_profiler: number | null; quotient: number | null; met: boolean | null }> = {};
   for (const w of WORKLOADS) {
     const m = rows.memory[w].ratio, ref = mp?.[w];
     const q = ref ? m / ref : null;
     quotients[w] = { memory: m, memory_profiler: ref ?? null, quotient: q, met: q === null ? null : q <= 1 / 50 };
-    lines.push(`${w.padEnd(10)} ${`${fmt(rows.sampled[w].ratio)}x`.padStart(9)}${BASELINE ? ` ${`${fmt(baseline[w])}x`.padStart(8)}` : ""} ${`${fmt(m)}x`.padStart(9)} ${ref ? `${fmt(ref, 0)}x`.padStart(9) : "-".padStart(9)} `
+    lines.push(`${w.padEnd(10)} ${`${fmt(rows.v8[w].ratio)}x`.padStart(9)} ${`${fmt(rows.sampled[w].ratio)}x`.padStart(9)} ${`${fmt(rows["mem+samp"][w].ratio)}x`.padStart(9)}${BASELINE ? ` ${`${fmt(baseline[w])}x`.padStart(8)}` : ""} ${`${fmt(m)}x`.padStart(9)} ${ref ? `${fmt(ref, 0)}x`.padStart(9) : "-".padStart(9)} `
       + `${ref ? `${fmt(ref / 50)}x`.padStart(9) : "-".padStart(9)}  ${q === null ? "-" : `1/${fmt(1 / q, 0)} ${q <= 1 / 50 ? "met" : "NOT met"}`}`);
   }
   const reads: Record<string, { readings: number; credited: number }> = {};

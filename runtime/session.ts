@@ -99,10 +99,10 @@ export function registerFunctions(file: string, metas: FunctionMeta[], options: 
   // thread: a run's rows must all have its columns.
   if (s.mode === undefined) {
     s.mode = chooseMode(s, options);
-    if ((s.mode === "exact" || s.mode === "sampled") && wantsMemory(options)) {
+    if ((s.mode === "v8" || s.mode === "sampled") && wantsMemory(options)) {
       startMemory();
       warmUpProbes(s.mode);
-      settleMemory(ticks[0] * tickMs);
+      settleMemory(s.mode === "sampled" ? ticks[0] * tickMs : performance.now());
     } else if (s.mode === "exact") {
       // Otherwise the first probes compile the probe methods, and the program's first profiled
       // line carries it: 35-50 µs measured, 3 µs (median of 7) after 500 warm-up iterations
@@ -156,23 +156,26 @@ function wantsMemory(options: RegisterOptions | undefined): boolean {
 }
 
 /**
- * The thread's timing mode: sampled in memory mode, whatever was asked (exact probes allocate a
- * number at every clock read, 32 bytes, which memory mode would bill to the lines: measured, a
- * loop of 6.8 MB showed 10.9 MB); else `TSPROF_TIMING`, else the plugin's `timing`, else exact.
- * Starts the sampler if needed.
+ * The thread's timing mode: `TSPROF_TIMING`, else the plugin's `timing`, else V8. In memory mode,
+ * V8 unless sampled is asked for, and never exact (exact probes allocate a number at every clock
+ * read, 32 bytes, which memory mode would bill to the lines: measured, a loop of 6.8 MB showed
+ * 10.9 MB); sampled where V8's profiler is out of reach (docs/memory.md). Starts the sampler if needed.
  */
 function chooseMode(s: Session, options: RegisterOptions | undefined): TimingMode {
   if (!s.enabled) return "off";
   // Under `tsprof mprof run`, profiled functions only mark their calls' entry and exit.
   if (process.env.TSPROF_MPROF_DIR) return "mprof";
-  const wanted = wantsMemory(options) ? "sampled" : process.env.TSPROF_TIMING || options?.timing || DEFAULT_TIMING;
+  const memoryOn = wantsMemory(options);
+  const asked = process.env.TSPROF_TIMING || options?.timing || DEFAULT_TIMING;
+  const wanted = memoryOn ? (asked === "sampled" ? "sampled" : "v8") : asked;
   if (wanted === "v8") {
     const rate = Number(process.env.TSPROF_RATE) || options?.rate || DEFAULT_V8_RATE_HZ;
     // The probes compiled and warm before the profiler starts: their first calls' compilation
     // would land on the first profiled line (hundreds of µs, measured).
     warmUpProbes("v8");
     // Without an inspector (a Node built without it), V8's profiler is out of reach: exact timing.
-    if (lateV8Start()) {
+    // Memory mode starts it now: started by the first call, its work would land in that call's line.
+    if (lateV8Start() && !memoryOn) {
       if (!hasInspector()) return "exact";
       s.rate = rate;
       // Started by the first profiled call (stats.ts says why).
@@ -188,9 +191,9 @@ function chooseMode(s: Session, options: RegisterOptions | undefined): TimingMod
       setInterval(() => foldV8(true), V8_FOLD_MS).unref();
       return "v8";
     }
-    return "exact";
+    if (!memoryOn) return "exact";
   }
-  if (wanted !== "sampled") return "exact";
+  if (wanted !== "sampled" && !memoryOn) return "exact";
   const rate = Number(process.env.TSPROF_RATE) || options?.rate || DEFAULT_RATE_HZ;
   s.rate = rate;
   startSampler(1000 / rate);

@@ -5,7 +5,7 @@ import { ALLOCATED, ASSUMED, closeReading, CREDITED, DRIFT, DRIFT_MAX, era, IN_U
 import { bracket } from "./mprof";
 import { NoOpProbes } from "./no-op-probes";
 import { popTo, push, reserveSlots, show, tickMs, ticks } from "./sampler";
-import { ambiguousCallSlots, v8InvocationClasses } from "./v8-probes";
+import { ambiguousCallSlots, v8InvocationClasses, type V8MemoryParts } from "./v8-probes";
 
 /** V8 mode's invocation classes (v8-probes.ts), compiled on first use. */
 let V8Classes: ReturnType<typeof v8InvocationClasses> | undefined;
@@ -26,8 +26,8 @@ export function deferV8Start(start: () => void): void {
 
 function v8Methods(f: FunctionStats): void {
   // Own methods from the probes' script: their inlined code is billed to its offset lines.
-  Object.defineProperty(f, "push", { value: V8Classes![2], enumerable: false });
-  Object.defineProperty(f, "enter", { value: V8Classes![3], enumerable: false });
+  Object.defineProperty(f, "push", { value: V8Classes![f.memory ? 5 : 2], enumerable: false });
+  Object.defineProperty(f, "enter", { value: V8Classes![f.memory ? 6 : 3], enumerable: false });
 }
 
 function startV8(): void {
@@ -189,15 +189,17 @@ export class FunctionStats {
     const n = lines.length;
     this.base = mode === "sampled" ? reserveSlots(n) : 0;
     if (mode === "exact") watchPreemption();
-    this.timed = mode === "v8" ? ambiguousCallSlots(lines, firstLine, source) : new Uint8Array(0);
+    // Memory mode times with V8's profiler or the sampler (see session.ts): exact probes allocate at every clock read.
+    this.memory = memory.on && (mode === "sampled" || mode === "v8");
+    // (Memory mode: no timed segments, whose clock reads could allocate inside the lines; a callee
+    // called from several lines is shared among them by what they got otherwise, v8-lines.ts.)
+    this.timed = mode === "v8" ? (this.memory ? new Uint8Array(n) : ambiguousCallSlots(lines, firstLine, source)) : new Uint8Array(0);
     if (mode === "v8") {
-      V8Classes ??= v8InvocationClasses();
-      this.v8Class = V8Classes[this.timed.includes(1) ? 1 : 0];
+      V8Classes ??= v8InvocationClasses(V8_MEMORY_PARTS);
+      this.v8Class = V8Classes[this.memory ? 4 : this.timed.includes(1) ? 1 : 0];
       if (v8Waiting) v8Waiting.stats.push(this);
       else v8Methods(this);
     }
-    // Memory mode always samples time (see session.ts): exact probes allocate at every clock read.
-    this.memory = memory.on && mode === "sampled";
     this.memMax = new Float64Array(this.memory ? n : 0);
     this.allocated = new Float64Array(this.memory ? n : 0);
     this.ownBytes = new Float64Array(this.memory ? n : 0);
@@ -224,7 +226,7 @@ export class FunctionStats {
     if (this.mode === "v8") {
       // Only before V8's profiler started: then each counter has V8 mode's own `enter`.
       startV8();
-      return new this.v8Class!(this) as unknown as Invocation;
+      return new (this.v8Class as unknown as new (f: FunctionStats, q: number) => unknown)(this, -1) as unknown as Invocation;
     }
     return this.mode === "mprof" ? bracket(this) : DISABLED;
   }
@@ -236,6 +238,7 @@ export class FunctionStats {
    * instrumented frame is smaller and recursion goes deeper (docs/semantics.md).
    */
   push(up: Invocation | undefined): Invocation {
+    if (this.memory && this.mode === "sampled") return pushPooled(this, up) as unknown as Invocation;
     const inv = this.enter();
     if (inv !== DISABLED) inv.up = up;
     return inv;
@@ -459,6 +462,7 @@ function wrapIterable(inv: Stepping, iterable: unknown, slot: number, asyncLoop:
  */
 class SampledInvocation extends Stepping {
   up: Invocation | undefined = undefined;
+  f: FunctionStats;
   l = 0;
   /** Slot of the last probe, timed or not (`cont` reads it). */
   p = 0;
@@ -470,9 +474,19 @@ class SampledInvocation extends Stepping {
   /** Memory mode: bit `s` set, the `for…of` header on slot `s`, quiet over plain arrays, iterates something else: it reads. */
   n = 0;
 
-  constructor(readonly f: FunctionStats) {
+  constructor(f: FunctionStats, d = push(f.base)) {
     super();
-    this.d = push(f.base);
+    this.f = f;
+    this.d = d;
+    this.a = totals[ALLOCATED];
+  }
+
+  /** A pooled invocation starts afresh for a call of `f` on frame `d` (see `pushPooled`). */
+  reuse(f: FunctionStats, d: number, up: Invocation | undefined): void {
+    this.f = f;
+    this.up = up;
+    this.l = this.p = this.t = this.n = 0;
+    this.d = d;
     this.a = totals[ALLOCATED];
   }
 
@@ -560,8 +574,13 @@ class SampledInvocation extends Stepping {
         // ahead (`drift`, ≤ 0 here) is taken back now, not dropped. Dropped, a line learned while
         // V8 still made its objects larger (before in-object slack tracking ends) kept 64 KiB too
         // much per relearning: 1.75 MB over 11.99 MB in a 60,000-object loop.
+        // As far as the line read has bytes to give: a line's count never goes below 0 (taken
+        // whole, a line of a few bytes read at a relearning showed -216,438 bytes in the csv
+        // fidelity program). The rest stays credit ahead, for later surplus to pay back.
+        const least = (own > 0 ? own : 0) - f.allocated[l] - (totals[ALLOCATED] - this.a);
         credit += drift;
-        drift = 0;
+        drift = credit < least ? Math.max(credit - least, -DRIFT_MAX / 2) : 0;
+        if (credit < least) credit = least;
         era[0]++;
         f.steady[l] = 0;
       }
@@ -656,6 +675,91 @@ class SampledInvocation extends Stepping {
     this.pause();
     return r;
   }
+}
+
+/**
+ * A line's end, read: memory in use now (memory.ts `openReading`, with `nowMs` the caller's clock,
+ * or -1 to read one inside the bracket), the line's share of the running total, and whether its
+ * own bytes repeat (steady lines). Sampled and V8 memory probes both end here.
+ */
+function readLine(inv: { f: FunctionStats; l: number; a: number }, slot: number, countHit: boolean, nowMs: number): void {
+  const f = inv.f, l = inv.l;
+  openReading(nowMs);
+  const own = totals[OWN];
+  if (f.steady[l] > STEADY && f.steadyEra[l] === era[0]) {
+    // Verifying a steady line. It is credited its steady amount, and what the reading found
+    // beyond what was credited since the last one, less earlier over-credit (`DRIFT`).
+    const expected = f.ownBytes[l], surprise = own - expected;
+    let credit = expected > 0 ? expected : 0, drift = totals[DRIFT] + surprise;
+    if (drift > 0) {
+      credit += drift;
+      drift = 0;
+    }
+    f.steady[l] = STEADY;
+    if (drift < -DRIFT_MAX || surprise > SURPRISE_MAX || surprise < -SURPRISE_MAX) {
+      // Some steady line's allocation changed: every line learns afresh, and the credit given
+      // ahead (`drift`, ≤ 0 here) is taken back now, not dropped. Dropped, a line learned while
+      // V8 still made its objects larger (before in-object slack tracking ends) kept 64 KiB too
+      // much per relearning: 1.75 MB over 11.99 MB in a 60,000-object loop.
+      // As far as the line read has bytes to give: a line's count never goes below 0 (taken
+      // whole, a line of a few bytes read at a relearning showed -216,438 bytes in the csv
+      // fidelity program). The rest stays credit ahead, for later surplus to pay back.
+      const least = (own > 0 ? own : 0) - f.allocated[l] - (totals[ALLOCATED] - inv.a);
+      credit += drift;
+      drift = credit < least ? Math.max(credit - least, -DRIFT_MAX / 2) : 0;
+      if (credit < least) credit = least;
+      era[0]++;
+      f.steady[l] = 0;
+    }
+    totals[DRIFT] = drift;
+    totals[ALLOCATED] += credit - (own > 0 ? own : 0);
+  } else if (f.steadyEra[l] === era[0] && f.steady[l] > 0 && near(own, f.ownBytes[l])) {
+    // Learning: the line's amount is the mean of its run of readings.
+    const n = ++f.steady[l];
+    // Whole bytes: a profile's counters are whole numbers.
+    f.ownBytes[l] = Math.round(f.ownBytes[l] + (own - f.ownBytes[l]) / n);
+  } else {
+    f.ownBytes[l] = own;
+    f.steady[l] = own <= STEADY_MAX_BYTES && own >= -STEADY_MAX_BYTES ? 1 : 0;
+    f.steadyEra[l] = era[0];
+  }
+  f.allocated[l] += totals[ALLOCATED] - inv.a;
+  if (totals[IN_USE] > f.memMax[l]) f.memMax[l] = totals[IN_USE];
+  inv.a = totals[ALLOCATED];
+  if (countHit) f.hits[slot]++;
+  if (slot >= 0) inv.l = slot;
+  closeReading();
+}
+
+/** What V8 mode's memory probes (v8-probes.ts) share: they read memory in use through `readLine`. */
+const V8_MEMORY_PARTS: V8MemoryParts = {
+  totals, era, counts: readingCounts, isProxy: types.isProxy, IN_USE, ALLOCATED, ASSUMED, CREDITED, STEADY, VERIFY,
+  read: readLine as V8MemoryParts["read"],
+};
+
+/**
+ * Memory mode's sync invocations, one per frame of the shared line stack, reused. A sync call
+ * ends before its frame is pushed again (async functions and generators, which outlive their
+ * frame, take `enter` and a fresh invocation), so the invocation on frame `d` is free whenever
+ * `d` is pushed. A fresh one per call was the program's allocation in memory mode: each call's
+ * invocation (120 bytes with its two boxed doubles) and what V8 made of it was billed to the
+ * calling line, most of the 250 bytes shown for a `new Vec` of 72 in the class-heavy workload,
+ * and the garbage cost collections. Frames past `POOL_MAX` take fresh ones.
+ */
+const pool: (SampledInvocation | undefined)[] = [];
+const POOL_MAX = 8192;
+
+function pushPooled(f: FunctionStats, up: Invocation | undefined): SampledInvocation {
+  const d = push(f.base);
+  const inv = d < POOL_MAX ? pool[d] : undefined;
+  if (inv === undefined) {
+    const made = new SampledInvocation(f, d);
+    made.up = up;
+    if (d < POOL_MAX) pool[d] = made;
+    return made;
+  }
+  inv.reuse(f, d, up);
+  return inv;
 }
 
 /**

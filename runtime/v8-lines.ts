@@ -28,6 +28,7 @@ import { connectedSession, startCpuProfile, type CpuProfile, type CpuProfileNode
 import { PROBE_LINE_OFFSET, PROBES_URL } from "./v8-probes";
 import type { FunctionStats } from "./stats";
 import { loadedScript } from "./scripts";
+import { asOwnWork, memory } from "./memory";
 
 /** Most a sample may stand for, in sampling intervals: see `attribute`. */
 const MAX_WEIGHT = 4;
@@ -161,6 +162,13 @@ export function noteFile(file: string, stats: FunctionStats[]): void {
  * fold adds to the times; a run is the sum of its folds.
  */
 export function foldV8(restart: boolean): void {
+  if (!cpu) return;
+  // Memory mode: the fold's objects (the profile, its mapping) are tsprof's, no line's.
+  if (memory.on) return asOwnWork(() => fold(restart));
+  fold(restart);
+}
+
+function fold(restart: boolean): void {
   if (!cpu) return;
   const profile = cpu.stop();
   cpu = restart ? startCpuProfile(intervalUs) : null;

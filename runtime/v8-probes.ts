@@ -17,7 +17,7 @@ import * as vm from "node:vm";
 /** First line V8 reports for the probe methods' code. */
 export const PROBE_LINE_OFFSET = 10_000_000;
 
-const SOURCE = `(function (now) {
+const SOURCE = `(function (now, mem) {
   class V8Invocation {
     constructor(f) { this.f = f; this.up = undefined; this.p = 0; this.t = 0; }
     wake() { this.f.wait[this.p] += now() + this.t; this.t = 0; }
@@ -53,7 +53,83 @@ const SOURCE = `(function (now) {
   // FunctionStats' own entry methods in V8 mode (set on each instance): inlined too, so kept here.
   function push(up) { const inv = new this.v8Class(this); inv.up = up; return inv; }
   function enter() { return new this.v8Class(this); }
-  return [V8Invocation, V8TimedInvocation, push, enter];
+  // Memory mode (stats.ts SampledInvocation's memory probes, for V8 timing): at the end of a line
+  // that may allocate, a steady line is credited here; the rest read memory in use through
+  // mem.read (stats.ts \`readLine\`), a call of its own that V8's profile bills to tsprof. No sampler
+  // ticks to read in V8 mode: -1 has the clock read inside the reading's bracket.
+  const totals = mem.totals, era = mem.era, counts = mem.counts, read = mem.read, isProxy = mem.isProxy;
+  const IN_USE = mem.IN_USE, ALLOCATED = mem.ALLOCATED, ASSUMED = mem.ASSUMED, CREDITED = mem.CREDITED, STEADY = mem.STEADY, VERIFY = mem.VERIFY;
+  const ARRAY_VALUES = Array.prototype[Symbol.iterator];
+  function plainArray(x) { return !isProxy(x) && Array.isArray(x) && x[Symbol.iterator] === ARRAY_VALUES; }
+  class V8MemoryInvocation {
+    constructor(f, q) { this.f = f; this.up = undefined; this.p = 0; this.l = 0; this.t = 0; this.a = totals[ALLOCATED]; this.n = 0; this.q = q; }
+    reuse(f, up) { this.f = f; this.up = up; this.p = 0; this.l = 0; this.t = 0; this.a = totals[ALLOCATED]; this.n = 0; }
+    wake() { this.f.wait[this.l] += now() + this.t; this.t = 0; this.a = totals[ALLOCATED]; }
+    b(slot, countHit) {
+      const f = this.f, l = this.l;
+      if (f.quiet[l] === 0 || (this.n !== 0 && l < 31 && ((this.n >> l) & 1) === 1)) {
+        const run = f.steady[l];
+        if (run < STEADY || f.steadyEra[l] !== era[0] || (f.steady[l] = run + 1) % VERIFY === 0) { read(this, slot, countHit, -1); return; }
+        const own = f.ownBytes[l] > 0 ? f.ownBytes[l] : 0;
+        totals[ALLOCATED] += own; totals[IN_USE] += own; totals[ASSUMED] += own;
+        counts[CREDITED]++;
+      }
+      f.allocated[l] += totals[ALLOCATED] - this.a;
+      if (totals[IN_USE] > f.memMax[l]) f.memMax[l] = totals[IN_USE];
+      this.a = totals[ALLOCATED];
+      if (countHit) f.hits[slot]++;
+      if (slot >= 0) this.l = slot;
+    }
+    hit(slot) { this.p = slot; if (this.t < 0) { this.wake(); this.f.hits[slot]++; this.l = slot; } else this.b(slot, true); }
+    count(slot) { this.f.hits[(this.p = slot)]++; }
+    cont(slot) { if (this.p !== slot) this.hit(slot); }
+    iter(slot) { if (this.t < 0) this.wake(); this.f.hits[(this.p = slot)]++; }
+    mark(slot) { this.p = slot; if (this.t < 0) { this.wake(); this.l = slot; } else this.b(slot, false); }
+    turn(slot) { this.mark(slot); }
+    arrays(iterable, slot) { if (slot >= 31) return; if (plainArray(iterable)) this.n &= ~(1 << slot); else this.n |= 1 << slot; }
+    of(iterable, slot) {
+      if (plainArray(iterable)) return iterable;
+      const method = iterable == null ? undefined : iterable[Symbol.iterator];
+      if (method == null) return iterable;
+      const inv = this;
+      return { [Symbol.iterator]: () => {
+        const it = method.call(iterable);
+        const w = { next: (...a) => (inv.mark(slot), it.next(...a)) };
+        if (typeof it.return === "function") w.return = (...a) => (inv.mark(slot), it.return(...a));
+        if (typeof it.throw === "function") w.throw = (...a) => it.throw(...a);
+        return w;
+      } };
+    }
+    asyncIter(iterable, slot) { return iterable; }
+    delegate(iterable) { return iterable; }
+    step(slot, run) { if (this.t < 0) this.wake(); if (slot >= 0) this.l = slot; const r = run(); this.pause(); return r; }
+    exit(popped) {
+      if (this.t < 0) this.f.wait[this.l] += now() + this.t;
+      else this.b(-1, false);
+      if (this.q >= 0 && depth === this.q + 1) depth = this.q;
+    }
+    close(entry, popped) { let i = this; while (i !== entry && i !== undefined) { i.exit(); i = i.up; } entry.exit(); }
+    pause(value) { if (this.t >= 0) { this.b(-1, false); this.t = -now(); } return value; }
+    resume(value) { if (this.t < 0) this.wake(); return value; }
+  }
+  // Sync calls' invocations, one per depth of profiled sync calls, reused (stats.ts pushPooled says why).
+  const pool = [];
+  const POOL_MAX = 8192;
+  let depth = 0;
+  function pushMemory(up) {
+    const d = depth++;
+    const inv = d < POOL_MAX ? pool[d] : undefined;
+    if (inv === undefined) {
+      const made = new V8MemoryInvocation(this, d);
+      made.up = up;
+      if (d < POOL_MAX) pool[d] = made;
+      return made;
+    }
+    inv.reuse(this, up);
+    return inv;
+  }
+  function enterMemory() { return new V8MemoryInvocation(this, -1); }
+  return [V8Invocation, V8TimedInvocation, push, enter, V8MemoryInvocation, pushMemory, enterMemory];
 })`;
 
 /** A call of an instrumented function in V8 mode: exact hits, its line (`p`) for `cont` and wait, and since when it is suspended (`-t`). */
@@ -64,7 +140,25 @@ export interface V8InvocationLike {
 }
 
 type V8Class = new (f: unknown) => V8InvocationLike;
-type V8Made = [plain: V8Class, timed: V8Class, push: (up: unknown) => V8InvocationLike, enter: () => V8InvocationLike];
+type V8Made = [
+  plain: V8Class, timed: V8Class, push: (up: unknown) => V8InvocationLike, enter: () => V8InvocationLike,
+  memory: V8Class, pushMemory: (up: unknown) => V8InvocationLike, enterMemory: () => V8InvocationLike,
+];
+
+/** What memory mode's V8 probes share with stats.ts and memory.ts. */
+export interface V8MemoryParts {
+  totals: Float64Array;
+  era: Int32Array;
+  counts: Float64Array;
+  read: (inv: never, slot: number, countHit: boolean, nowMs: number) => void;
+  isProxy: (x: unknown) => boolean;
+  IN_USE: number;
+  ALLOCATED: number;
+  ASSUMED: number;
+  CREDITED: number;
+  STEADY: number;
+  VERIFY: number;
+}
 let made: V8Made | undefined;
 
 /**
@@ -75,12 +169,12 @@ let made: V8Made | undefined;
  * called it, and the segments' ratio splits it. Also `push` and `enter`, which V8 mode's
  * `FunctionStats` take as their own, so their inlined code lands on the offset lines too.
  */
-export function v8InvocationClasses(): V8Made {
+export function v8InvocationClasses(mem: V8MemoryParts): V8Made {
   if (made) return made;
   const factory = new vm.Script(SOURCE, { filename: PROBES_URL, lineOffset: PROBE_LINE_OFFSET }).runInThisContext() as (
-    now: () => number,
+    now: () => number, mem: V8MemoryParts,
   ) => V8Made;
-  made = factory(() => performance.now());
+  made = factory(() => performance.now(), mem);
   return made;
 }
 

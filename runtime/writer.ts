@@ -117,7 +117,8 @@ function rowOf(f: StatsView, slot: number, chunks: readonly SampleChunk[]): Lpro
     row = [f.lines[slot], hits, time, wait, f.nested[slot], f.calls[slot]];
   }
   // Memory mode's cells: most memory in use after the line, bytes it allocated.
-  if (f.memory) row.push(f.memMax[slot], Math.round(f.allocated[slot]));
+  // (Never below 0, which the format forbids: stats.ts keeps a line's count from going under it.)
+  if (f.memory) row.push(f.memMax[slot], Math.max(0, Math.round(f.allocated[slot])));
   return row;
 }
 
