@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as ts from "typescript";
-import { createTransformer, type TransformOptions } from "../transformer/index";
+import { alignLines, createTransformer, type TransformOptions } from "../transformer/index";
 import { mergeProfiles, type Profile } from "../report/profile";
 import { readLprof } from "../report/read";
 
@@ -42,6 +42,8 @@ export function compile(source: string, fileName: string, options: CompileOption
     },
     transformers: options.plain ? undefined : { before: [createTransformer(ts, options)] },
   });
+  // As tspc and tsprof run write it: lines on the plain build's, when the map is inline.
+  if (!options.plain) return alignLines(ts, fileName.replace(/\\/g, "/"), result.outputText)?.code ?? result.outputText;
   return result.outputText;
 }
 
