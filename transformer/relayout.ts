@@ -198,6 +198,7 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
   const edits: [number, number, string][] = [];
   let line = countBreaks(code.slice(0, starts[0]));
   let cc = 0;
+  let lastComment = "", lastCommentAt = -Infinity;
   for (let i = 0; i < tokens.length; i++) {
     if (i > 0) {
       const gapStart = tokens[i - 1].end, gapEnd = starts[i];
@@ -209,11 +210,16 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
       // the lines of the program's own statements after it, it is written as a block comment.
       while (cc < copied.length && copied[cc][1] <= gapStart) cc++;
       const inCopy = cc < copied.length && copied[cc][0] <= gapStart;
+      // The printer writes a statement's trailing comment again before a node it wraps
+      // (`resume(// c` + line break): a repeat of the line comment just printed is a block
+      // comment too.
       const comments = gap.match(LINE_COMMENT_OR_BLOCK) ?? [];
       let forced = 0;
-      for (const c of comments) {
-        if (c.startsWith("//")) { if (!inCopy || c.includes("*/")) forced++; } else forced += countBreaks(c);
-      }
+      const convertible = (c: string) => !c.includes("*/") && (inCopy || (c === lastComment && gapStart - lastCommentAt < 400));
+      const convert = comments.map((c) => c.startsWith("//") && convertible(c));
+      comments.forEach((c, j) => {
+        if (c.startsWith("//")) { if (!convert[j]) forced++; lastComment = c; lastCommentAt = gapStart; } else forced += countBreaks(c);
+      });
       const want = target[i] >= 0 ? target[i] - line : 0;
       const breaks = Math.max(forced, want);
       if (breaks !== had) {
@@ -230,9 +236,9 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
           text += nl + indent;
           atLineStart = true;
         };
-        for (const c of comments) {
+        for (const [j, c] of comments.entries()) {
           if (!c.startsWith("//")) put(c);
-          else if (!inCopy || c.includes("*/")) { put(c); lineBreak(); }
+          else if (!convert[j]) { put(c); lineBreak(); }
           else if (spare > 0) { put(c); lineBreak(); spare--; }
           else put("/*" + c.slice(2) + " */");
         }
