@@ -198,7 +198,7 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
   const edits: [number, number, string][] = [];
   let line = countBreaks(code.slice(0, starts[0]));
   let cc = 0;
-  let lastComment = "", lastCommentAt = -Infinity;
+  const printedComments = new Set<number>();
   for (let i = 0; i < tokens.length; i++) {
     if (i > 0) {
       const gapStart = tokens[i - 1].end, gapEnd = starts[i];
@@ -211,14 +211,22 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
       while (cc < copied.length && copied[cc][1] <= gapStart) cc++;
       const inCopy = cc < copied.length && copied[cc][0] <= gapStart;
       // The printer writes a statement's trailing comment again before a node it wraps
-      // (`resume(// c` + line break): a repeat of the line comment just printed is a block
-      // comment too.
-      const comments = gap.match(LINE_COMMENT_OR_BLOCK) ?? [];
+      // (`resume(// c` + line break): a comment whose source position (comments have segments
+      // too) was printed already is a block comment as well.
+      const found = [...gap.matchAll(LINE_COMMENT_OR_BLOCK)];
+      const comments = found.map((m) => m[0]);
       let forced = 0;
-      const convertible = (c: string) => !c.includes("*/") && (inCopy || (c === lastComment && gapStart - lastCommentAt < 400));
-      const convert = comments.map((c) => c.startsWith("//") && convertible(c));
+      const convert = found.map((m) => {
+        const c = m[0];
+        if (!c.startsWith("//") || c.includes("*/")) return false;
+        const key = sourceAt.get(gapStart + m.index!);
+        const repeat = key !== undefined && printedComments.has(key);
+        // A copy's comments come before the program's own, which stay line comments.
+        if (key !== undefined && !inCopy) printedComments.add(key);
+        return inCopy || repeat;
+      });
       comments.forEach((c, j) => {
-        if (c.startsWith("//")) { if (!convert[j]) forced++; lastComment = c; lastCommentAt = gapStart; } else forced += countBreaks(c);
+        if (c.startsWith("//")) { if (!convert[j]) forced++; } else forced += countBreaks(c);
       });
       const want = target[i] >= 0 ? target[i] - line : 0;
       const breaks = Math.max(forced, want);
