@@ -1,5 +1,5 @@
 import type * as TS from "typescript";
-import { leaves, shape } from "./text-copy";
+import { forEachDescendant } from "./marks";
 
 /**
  * Puts the instrumented output's lines where the plain build has them, so that raw
@@ -125,6 +125,8 @@ function lineStartsOf(text: string): number[] {
 }
 
 function countBreaks(s: string): number {
+  if (s.length === 0 || (s.length === 1 && s !== "\n" && s !== "\r" && s !== "\u2028" && s !== "\u2029")) return 0;
+  if (s.indexOf("\n") < 0 && s.indexOf("\r") < 0 && s.indexOf("\u2028") < 0 && s.indexOf("\u2029") < 0) return 0;
   BREAKS.lastIndex = 0;
   let n = 0;
   while (BREAKS.test(s)) n++;
@@ -138,10 +140,9 @@ function countBreaks(s: string): number {
 export function relayout(ts: typeof TS, code: string, mappings: number[][][], plain: PlainLines): { code: string; mappings: number[][][] } | undefined {
   const out = ts.createSourceFile("out.js", code, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
   if ((out as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics?.length) return undefined;
-  const tokens = leaves(ts, out, out).filter((t) => t.kind !== ts.SyntaxKind.EndOfFileToken);
-  if (tokens.length === 0) return undefined;
-  const k = ts.SyntaxKind;
-  for (const t of tokens) if (t.kind === k.JsxText || (t.parent && (ts.isJsxElement(t.parent) || ts.isJsxOpeningElement(t.parent) || ts.isJsxSelfClosingElement(t.parent) || ts.isJsxFragment(t.parent)))) return undefined;
+  const tokens = tokensOf(ts, out);
+  if (!tokens || tokens.starts.length === 0) return undefined;
+  const { starts, ends } = tokens;
 
   // Source position at each output offset that starts a segment.
   const lineStarts = lineStartsOf(code);
@@ -153,7 +154,6 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
       if (!sourceAt.has(at)) sourceAt.set(at, seg[2] * KEY + seg[3]);
     }
   }
-  const starts = tokens.map((t) => t.getStart(out));
   // The line each token should start on, among the plain build's lines at its source position (a
   // name can be printed twice, `exports.f = f`): the longest non-decreasing choice over the file
   // (patience sorting; a token's lines enter in descending order, so it takes one at most). A
@@ -162,7 +162,7 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
   const copied = copyRanges(ts, out);
   const pairToken: number[] = [], pairLine: number[] = [];
   let c = 0;
-  for (let i = 0; i < tokens.length; i++) {
+  for (let i = 0; i < starts.length; i++) {
     while (c < copied.length && copied[c][1] <= starts[i]) c++;
     if (c < copied.length && copied[c][0] <= starts[i]) continue;
     const key = sourceAt.get(starts[i]);
@@ -191,7 +191,7 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
     tailLine[lo] = v;
     tailPair[lo] = p;
   }
-  const target = new Array<number>(tokens.length).fill(-1);
+  const target = new Array<number>(starts.length).fill(-1);
   for (let p = tailPair.length ? tailPair[tailPair.length - 1] : -1; p >= 0; p = prev[p]) target[pairToken[p]] = pairLine[p];
 
   const nl = code.includes("\r\n") ? "\r\n" : "\n";
@@ -199,9 +199,9 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
   let line = countBreaks(code.slice(0, starts[0]));
   let cc = 0;
   const printedComments = new Set<number>();
-  for (let i = 0; i < tokens.length; i++) {
+  for (let i = 0; i < starts.length; i++) {
     if (i > 0) {
-      const gapStart = tokens[i - 1].end, gapEnd = starts[i];
+      const gapStart = ends[i - 1], gapEnd = starts[i];
       const gap = code.slice(gapStart, gapEnd);
       const had = countBreaks(gap);
       // Comments in the gap: a block comment's own line breaks stay; a line comment keeps the
@@ -213,7 +213,7 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
       // The printer writes a statement's trailing comment again before a node it wraps
       // (`resume(// c` + line break): a comment whose source position (comments have segments
       // too) was printed already is a block comment as well.
-      const found = [...gap.matchAll(LINE_COMMENT_OR_BLOCK)];
+      const found = gap.includes("/") ? [...gap.matchAll(LINE_COMMENT_OR_BLOCK)] : [];
       const comments = found.map((m) => m[0]);
       let forced = 0;
       const convert = found.map((m) => {
@@ -260,7 +260,7 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
         line += had;
       }
     }
-    line += countBreaks(code.slice(starts[i], tokens[i].end));
+    line += countBreaks(code.slice(starts[i], ends[i]));
   }
   if (edits.length === 0) return undefined;
 
@@ -291,12 +291,7 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
 
   const again = ts.createSourceFile("out.js", next, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
   if ((again as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics?.length) return undefined;
-  // Statement by statement (the file's own node holds its whole text).
-  if (out.statements.length !== again.statements.length) return undefined;
-  for (let i = 0; i < out.statements.length; i++) {
-    const x = shape(ts, out.statements[i]), y = shape(ts, again.statements[i]);
-    if (x.length !== y.length || x.some((s, j) => s !== y[j])) return undefined;
-  }
+  if (!sameTree(ts, out, again)) return undefined;
 
   const newStarts = lineStartsOf(next);
   const lines: number[][][] = newStarts.map(() => []);
@@ -312,6 +307,36 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
   for (const segs of lines) segs.sort((x, y) => x[0] - y[0]);
   while (lines.length > 1 && lines[lines.length - 1].length === 0) lines.pop();
   return { code: next, mappings: lines };
+}
+
+/**
+ * The tokens of a parsed file, `[start, end)` each, from TypeScript's scanner, told where the
+ * parse found a regular expression or a template's middle or tail (which the scanner alone reads
+ * as `/` and `}`); undefined for JSX, whose text reads line breaks.
+ */
+function tokensOf(ts: typeof TS, sf: TS.SourceFile): { starts: number[]; ends: number[] } | undefined {
+  const k = ts.SyntaxKind;
+  const regex = new Set<number>(), template = new Set<number>();
+  let jsx = false;
+  forEachDescendant(ts, sf, (n) => {
+    if (n.kind === k.RegularExpressionLiteral) regex.add(n.getStart(sf));
+    else if (n.kind === k.TemplateMiddle || n.kind === k.TemplateTail) template.add(n.getStart(sf));
+    else if (n.kind === k.JsxElement || n.kind === k.JsxSelfClosingElement || n.kind === k.JsxFragment) jsx = true;
+    return !jsx;
+  });
+  if (jsx) return undefined;
+  const scanner = ts.createScanner(ts.ScriptTarget.Latest, true, ts.LanguageVariant.Standard, sf.text);
+  const starts: number[] = [], ends: number[] = [];
+  for (;;) {
+    let t = scanner.scan();
+    if (t === k.EndOfFileToken) break;
+    const at = scanner.getTokenStart();
+    if ((t === k.SlashToken || t === k.SlashEqualsToken) && regex.has(at)) t = scanner.reScanSlashToken();
+    else if (t === k.CloseBraceToken && template.has(at)) t = scanner.reScanTemplateToken(false);
+    starts.push(at);
+    ends.push(scanner.getTokenEnd());
+  }
+  return { starts, ends };
 }
 
 /**
@@ -336,6 +361,32 @@ function copyRanges(ts: typeof TS, sf: TS.SourceFile): [number, number][] {
   };
   visit(sf);
   return out;
+}
+
+/**
+ * Whether two parses are the same program: node by node, the same kinds, names, values,
+ * operators and `let`/`const` (what text-copy.ts `shape` lists, compared in place rather than
+ * written out: the file's whole output is compared here).
+ */
+function sameTree(ts: typeof TS, a: TS.Node, b: TS.Node): boolean {
+  const stack: TS.Node[] = [a, b];
+  const ka: TS.Node[] = [], kb: TS.Node[] = [];
+  while (stack.length) {
+    const y = stack.pop()!, x = stack.pop()!;
+    if (x.kind !== y.kind || (x.flags & ts.NodeFlags.BlockScoped) !== (y.flags & ts.NodeFlags.BlockScoped)) return false;
+    if (x !== a) {
+      const tx = (x as { text?: unknown }).text, ty = (y as { text?: unknown }).text;
+      if (tx !== ty) return false;
+    }
+    if ((x as { operator?: unknown }).operator !== (y as { operator?: unknown }).operator) return false;
+    ka.length = 0;
+    kb.length = 0;
+    ts.forEachChild(x, (c) => { ka.push(c); });
+    ts.forEachChild(y, (c) => { kb.push(c); });
+    if (ka.length !== kb.length) return false;
+    for (let i = ka.length - 1; i >= 0; i--) stack.push(ka[i], kb[i]);
+  }
+  return true;
 }
 
 const INLINE_MAP = /\/\/# sourceMappingURL=data:application\/json;(?:charset=utf-8;)?base64,([A-Za-z0-9+/=]+)\s*$/;
