@@ -18,9 +18,11 @@ const plainLayouts = new Map<string, PlainLines>();
  * has no map, or its text stays as printed.
  */
 export function alignLines(ts: typeof TS, fileName: string, code: string, map?: string): { code: string; map?: string } | undefined {
-  const lines = plainLayouts.get(fileName);
+  // TypeScript names source files with forward slashes.
+  const name = fileName.replace(/\\/g, "/");
+  const lines = plainLayouts.get(name);
   if (!lines) return undefined;
-  plainLayouts.delete(fileName);
+  plainLayouts.delete(name);
   return relayoutEmitted(ts, code, map, lines);
 }
 
