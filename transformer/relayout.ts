@@ -8,10 +8,11 @@ import { forEachDescendant } from "./marks";
  * every probe, `try {` and `} finally {…}` a line of its own; here, after printing, each token
  * that the output's source map ties to a source position the plain build's map also has goes
  * on the line the plain build gives that position, and tsprof's own tokens (which map nowhere)
- * join the line before them. Only the gaps between tokens change (whitespace; a `//` comment
- * that would end up mid-line is written as a block comment), and the result is parsed again
- * and compared node by node with the printed text, as text-copy.ts `checkedJoins` does: any
- * difference keeps the printed text. The map is carried over segment by segment.
+ * join the line before them. Only the gaps between tokens change (line breaks and spaces; a
+ * `//` comment the printer wrote twice, or one in a self-calling function's copy, becomes a block
+ * comment), and the result is parsed again and compared node by node with the printed text, as
+ * text-copy.ts `checkedJoins` does: any difference keeps the printed text. The map is carried
+ * over segment by segment.
  */
 
 /**
