@@ -188,8 +188,9 @@ function transpile(file: string, source: string, format: ModuleFormat, transform
   }
   const project = loaderConfig().compilerOptions;
   const declarations = DECLARATION.test(file);
+  const fileName = declarations ? file.replace(DECLARATION, ".ts") : file;
   const result = ts.transpileModule(declarations ? enumsOf(ts, file, source) : source, {
-    fileName: declarations ? file.replace(DECLARATION, ".ts") : file,
+    fileName,
     reportDiagnostics: true,
     compilerOptions: {
       ...project,
@@ -212,6 +213,12 @@ function transpile(file: string, source: string, format: ModuleFormat, transform
       return null;
     }
     if (!changed) return undefined;
+  }
+  if (transform && changed) {
+    // Lines where the plain build has them, so raw call sites read its line numbers.
+    const { alignLines } = require("../transformer/index") as typeof import("../transformer/index");
+    const aligned = alignLines(ts, fileName, result.outputText);
+    if (aligned) return aligned.code;
   }
   return result.outputText;
 }

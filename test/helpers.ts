@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as ts from "typescript";
-import { createTransformer, type TransformOptions } from "../transformer/index";
+import { alignLines, createTransformer, type TransformOptions } from "../transformer/index";
+import { decodeMappings } from "../transformer/relayout";
 import { mergeProfiles, type Profile } from "../report/profile";
 import { readLprof } from "../report/read";
 
@@ -42,6 +43,8 @@ export function compile(source: string, fileName: string, options: CompileOption
     },
     transformers: options.plain ? undefined : { before: [createTransformer(ts, options)] },
   });
+  // As tspc and tsprof run write it: lines on the plain build's, when the map is inline.
+  if (!options.plain) return alignLines(ts, fileName.replace(/\\/g, "/"), result.outputText)?.code ?? result.outputText;
   return result.outputText;
 }
 
@@ -162,4 +165,27 @@ export async function signalsWatched(pid: number, timeoutMs = CHILD_TIMEOUT_MS):
     if (caught && (parseInt(caught.slice(-1), 16) & 1) === 1) return;
   }
   throw new Error(`process ${pid} never started watching for signals`);
+}
+
+/**
+ * Source positions that the plain build (`plainJs`, with an inline map) prints on a line where
+ * the instrumented build (`profJs`) does not print them: `plainLine:sourceLine:sourceColumn`,
+ * 1-based; positions where a word, number or string starts (where calls and functions start; a
+ * closing `}` or `)` of tsprof's blocks may share a line). Empty when every such position of the
+ * plain build is on its line instrumented.
+ */
+export function lineDrift(plainJs: string, profJs: string): string[] {
+  const mapOf = (js: string) => {
+    const m = /\/\/# sourceMappingURL=data:application\/json;base64,(\S+)\s*$/.exec(js);
+    if (!m) throw new Error("no inline source map");
+    return decodeMappings((JSON.parse(Buffer.from(m[1], "base64").toString("utf8")) as { mappings: string }).mappings);
+  };
+  const prof = new Set<string>();
+  mapOf(profJs).forEach((segs, line) => { for (const s of segs) if (s.length >= 4) prof.add(`${line}:${s[2]}:${s[3]}`); });
+  const out: string[] = [];
+  const plainLines = plainJs.split("\n");
+  mapOf(plainJs).forEach((segs, line) => {
+    for (const s of segs) if (s.length >= 4 && /^[\w$"'`]/.test(plainLines[line]?.slice(s[0]) ?? "") && !prof.has(`${line}:${s[2]}:${s[3]}`)) out.push(`${line + 1}:${s[2] + 1}:${s[3] + 1}`);
+  });
+  return out;
 }

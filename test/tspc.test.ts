@@ -119,3 +119,47 @@ test("a mistyped plugin option fails the build with one clear message", () => {
   assert.notEqual(build.status, 0);
   assert.match(build.stdout + build.stderr, /tsprof: unknown plugin option "outptu" in compilerOptions\.plugins; known options: output/);
 });
+
+test("tspc: raw CallSite lines of the instrumented build are the plain build's (a .map file, and an inline map); mapped through the map, the same TypeScript lines", () => {
+  const files = {
+    "src/app.ts": `import { findSourceMap } from "node:module";
+function site(): string {
+  const saved = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_e, cs) => cs;
+  const c = (new Error().stack as unknown as NodeJS.CallSite[])[1];
+  Error.prepareStackTrace = saved;
+  const at = findSourceMap(c.getFileName()!)?.findEntry(c.getLineNumber()! - 1, c.getColumnNumber()! - 1) as { originalLine: number } | undefined;
+  return [c.getLineNumber(), c.getEnclosingLineNumber(), at && at.originalLine + 1].join(" ");
+}
+export class Stats {
+  /** @profile */
+  mean(xs: number[]) {
+    let total = 0; // a comment
+    for (const x of xs) total += x;
+    console.log(site());
+    return total / xs.length;
+  }
+}
+/** @profile */
+export function main() {
+  const s = new Stats();
+  console.log(site(),
+    s.mean([1, 2, 3]));
+}
+main();
+`,
+  };
+  for (const maps of [{ sourceMap: true }, { sourceMap: false, inlineSourceMap: true }]) {
+    const dir = project(files, {}, { ...maps, types: ["node"], typeRoots: [path.join(ROOT, "node_modules", "@types")] });
+    const build = runNode([TSPC, "-p", "tsconfig.json"], { cwd: dir });
+    assert.equal(build.status, 0, build.stdout + build.stderr);
+    const plainBuild = runNode([TSC, "-p", "tsconfig.plain.json"], { cwd: dir });
+    assert.equal(plainBuild.status, 0, plainBuild.stdout + plainBuild.stderr);
+    const env = profEnv(path.join(dir, "out.lprof"));
+    const plain = runNode(["--enable-source-maps", "plain/app.js"], { cwd: dir, env });
+    const run = runNode(["--enable-source-maps", "dist/app.js"], { cwd: dir, env });
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.match(plain.stdout, /^\d+ \d+ 15\n\d+ \d+ 22 2\n$/, JSON.stringify(maps));
+    assert.equal(run.stdout, plain.stdout, JSON.stringify(maps));
+  }
+});

@@ -2,6 +2,29 @@ import type * as TS from "typescript";
 import { emitInstrumented } from "./emit";
 import { planFile, type PlanOptions } from "./plan";
 import { plainTexts } from "./plain-text";
+import { relayoutEmitted, type PlainLines } from "./relayout";
+
+/**
+ * The plain build's line of each source position, per instrumented file (by its name), from the
+ * transpile that gives `toString()` its texts; taken when the file's printed output is moved onto
+ * those lines (`alignLines`).
+ */
+const plainLayouts = new Map<string, PlainLines>();
+
+/**
+ * The printed output of an instrumented file with each line on the plain build's line
+ * (relayout.ts), and its map carried over: `map` is the `.map` file's text, or undefined when
+ * the map is inline in `code`. Undefined when the file was not instrumented in this process,
+ * has no map, or its text stays as printed.
+ */
+export function alignLines(ts: typeof TS, fileName: string, code: string, map?: string): { code: string; map?: string } | undefined {
+  // TypeScript names source files with forward slashes.
+  const name = fileName.replace(/\\/g, "/");
+  const lines = plainLayouts.get(name);
+  if (!lines) return undefined;
+  plainLayouts.delete(name);
+  return relayoutEmitted(ts, code, map, lines);
+}
 
 /** Options of the tsprof transformer, as written in `compilerOptions.plugins` next to `"transform"`. */
 export interface TsprofPluginOptions {
@@ -79,7 +102,10 @@ export function createTransformer(ts: typeof TS, options: TransformOptions = {})
     if (!options.all && !options.names && !sf.text.includes("profile")) return sf;
     const plan = planFile(ts, sf, options);
     if (plan.functions.length === 0) return sf;
-    const texts = plainTexts(ts, sf, context.getCompilerOptions(), plan);
+    const compilerOptions = context.getCompilerOptions();
+    // Without a map, the printed lines cannot be told apart from tsprof's and stay as printed.
+    const mapped = compilerOptions.sourceMap || compilerOptions.inlineSourceMap;
+    const texts = plainTexts(ts, sf, compilerOptions, plan, mapped ? (lines) => plainLayouts.set(sf.fileName, lines) : undefined);
     return emitInstrumented(ts, context, sf, plan, { runtime: options.runtime, runtimeOptions, texts });
   };
 }
@@ -109,6 +135,7 @@ export default function tsprofPlugin(
     }
     throw new Error(unsupported);
   }
+  alignWrites(ts);
   const problems = validatePluginOptions(config);
   for (const messageText of problems) {
     extras?.addDiagnostic?.({
@@ -118,4 +145,68 @@ export default function tsprofPlugin(
   // A build with option errors fails; until it is fixed, the options are not applied.
   const pick = <K extends keyof TsprofPluginOptions>(key: K) => (problems.length ? undefined : (config[key] as TsprofPluginOptions[K]));
   return { before: createTransformer(ts, { output: pick("output"), timing: pick("timing"), rate: pick("rate"), memory: pick("memory") }) };
+}
+
+const hooked = new WeakSet<object>();
+const JS_OUTPUT = /\.[cm]?jsx?$/;
+const MAP_URL = /\/\/# sourceMappingURL=([^\s]+)\s*$/;
+
+/**
+ * tspc writes its output through `ts.sys.writeFile` (the command line's compiler host, watch and
+ * build modes alike): there each instrumented file's JavaScript and map are moved onto the plain
+ * build's lines (`alignLines`) on their way to disk. A `.map` file, which TypeScript writes just
+ * before its JavaScript, waits for it; everything else is written as it comes.
+ */
+function alignWrites(ts: typeof TS): void {
+  const sys = ts.sys as (TS.System & { writeFile?: TS.System["writeFile"] }) | undefined;
+  if (!sys || typeof sys.writeFile !== "function" || hooked.has(sys)) return;
+  hooked.add(sys);
+  const write = sys.writeFile.bind(sys);
+  const path = require("node:path") as typeof import("node:path");
+  const held = new Map<string, [string, boolean | undefined]>();
+  const flush = () => {
+    for (const [file, [data, bom]] of held) write(file, data, bom);
+    held.clear();
+  };
+  const sourceOf = (mapText: string, dir: string): string | undefined => {
+    try {
+      const json = JSON.parse(mapText) as { sources?: string[]; sourceRoot?: string };
+      if (json.sources?.length !== 1) return undefined;
+      return path.resolve(dir, json.sourceRoot ?? "", json.sources[0]).replace(/\\/g, "/");
+    } catch {
+      return undefined;
+    }
+  };
+  const known = (file: string | undefined) => file !== undefined && plainLayouts.has(file);
+  sys.writeFile = (file: string, data: string, bom?: boolean) => {
+    if (plainLayouts.size > 0 && file.endsWith(".map") && known(sourceOf(data, path.dirname(file)))) {
+      flush();
+      held.set(path.resolve(file), [data, bom]);
+      return;
+    }
+    if (plainLayouts.size > 0 && JS_OUTPUT.test(file)) {
+      const url = MAP_URL.exec(data)?.[1];
+      try {
+        if (url?.startsWith("data:")) {
+          const comma = url.indexOf(",");
+          const source = sourceOf(Buffer.from(url.slice(comma + 1), "base64").toString("utf8"), path.dirname(file));
+          const done = known(source) ? alignLines(ts, source!, data) : undefined;
+          if (done) data = done.code;
+        } else if (url) {
+          const mapFile = path.resolve(path.dirname(file), decodeURI(url));
+          const map = held.get(mapFile);
+          if (map) {
+            held.delete(mapFile);
+            const done = alignLines(ts, sourceOf(map[0], path.dirname(mapFile))!, data, map[0]);
+            write(mapFile, done?.map ?? map[0], map[1]);
+            if (done) data = done.code;
+          }
+        }
+      } catch {
+        // A map that cannot be read leaves the output as printed.
+      }
+    }
+    flush();
+    write(file, data, bom);
+  };
 }

@@ -1,6 +1,7 @@
 import type * as TS from "typescript";
 import { forEachDescendant, holdsOffset } from "./marks";
 import type { FilePlan } from "./plan";
+import { decodeMappings, plainLines, type PlainLines } from "./relayout";
 
 /**
  * What `fn.toString()` returns in the program built without tsprof, for each instrumented
@@ -12,7 +13,9 @@ import type { FilePlan } from "./plan";
  *
  * One transpile per instrumented file, at build time; the figures are in docs/semantics.md.
  */
-export function plainTexts(ts: typeof TS, sf: TS.SourceFile, options: TS.CompilerOptions, plan: FilePlan): string[] | undefined {
+export function plainTexts(
+  ts: typeof TS, sf: TS.SourceFile, options: TS.CompilerOptions, plan: FilePlan, onLines?: (lines: PlainLines) => void,
+): string[] | undefined {
   if (plan.functions.length === 0) return undefined;
   const starts = plan.functions.map((f) => f.at).sort((a, b) => a - b);
   const wanted: TS.Node[] = [];
@@ -54,7 +57,10 @@ export function plainTexts(ts: typeof TS, sf: TS.SourceFile, options: TS.Compile
   if (!output.sourceMapText) return undefined;
   const js = output.outputText;
   const out = ts.createSourceFile("plain.js", js, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
-  const toSource = generatedToSource(ts, sf, out, (JSON.parse(output.sourceMapText) as { mappings: string }).mappings);
+  const mappings = decodeMappings((JSON.parse(output.sourceMapText) as { mappings: string }).mappings);
+  // The plain build's line of each source position: where relayout.ts puts the instrumented file's.
+  onLines?.(plainLines(mappings, output.outputText));
+  const toSource = generatedToSource(sf, out, mappings);
 
   // Output functions and classes by the source offset their first token maps to; outermost first.
   const bySource = new Map<number, TS.Node>();
@@ -90,40 +96,17 @@ function textStart(ts: typeof TS, n: TS.Node, sf: TS.SourceFile): number {
   return at + /^(?:\s|\/\/[^\n]*|\/\*[\s\S]*?\*\/)*/.exec(sf.text.slice(at))![0].length;
 }
 
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /** Output offset → source offset, for each segment of a (single-source) source map. */
-function generatedToSource(ts: typeof TS, src: TS.SourceFile, out: TS.SourceFile, mappings: string): Map<number, number> {
+function generatedToSource(src: TS.SourceFile, out: TS.SourceFile, mappings: number[][][]): Map<number, number> {
   const map = new Map<number, number>();
   const srcLines = src.getLineStarts();
   const outLines = out.getLineStarts();
-  let genLine = 0, genCol = 0, srcLine = 0, srcCol = 0;
-  let i = 0;
-  const vlq = () => {
-    let result = 0, shift = 0, digit: number;
-    do {
-      digit = B64.indexOf(mappings[i++]);
-      result += (digit & 31) << shift;
-      shift += 5;
-    } while (digit & 32);
-    return result & 1 ? -(result >>> 1) : result >>> 1;
-  };
-  while (i < mappings.length) {
-    const c = mappings[i];
-    if (c === ";") { genLine++; genCol = 0; i++; continue; }
-    if (c === ",") { i++; continue; }
-    genCol += vlq();
-    if (i < mappings.length && mappings[i] !== "," && mappings[i] !== ";") {
-      vlq(); // source index: one source
-      srcLine += vlq();
-      srcCol += vlq();
-      if (i < mappings.length && mappings[i] !== "," && mappings[i] !== ";") vlq(); // name
-      if (genLine < outLines.length && srcLine < srcLines.length) {
-        const g = outLines[genLine] + genCol;
-        if (!map.has(g)) map.set(g, srcLines[srcLine] + srcCol);
-      }
+  for (let genLine = 0; genLine < mappings.length && genLine < outLines.length; genLine++) {
+    for (const seg of mappings[genLine]) {
+      if (seg.length < 4 || seg[2] >= srcLines.length) continue;
+      const g = outLines[genLine] + seg[0];
+      if (!map.has(g)) map.set(g, srcLines[seg[2]] + seg[3]);
     }
   }
-  void ts;
   return map;
 }

@@ -35,7 +35,7 @@ function endsWithSemicolon(ts: typeof TS, n: TS.Node): boolean {
 }
 
 /** Leaf tokens of a node, in order (comments and JSDoc are trivia, not tokens). */
-function leaves(ts: typeof TS, sf: TS.SourceFile, root: TS.Node): TS.Node[] {
+export function leaves(ts: typeof TS, sf: TS.SourceFile, root: TS.Node): TS.Node[] {
   const out: TS.Node[] = [];
   const stack = [root];
   while (stack.length) {
@@ -127,7 +127,7 @@ export function joinOf(ts: typeof TS, sf: TS.SourceFile, fn: TS.FunctionDeclarat
 }
 
 /** A node's shape, in preorder: kind, depth, names, values, operators, `let`/`const`. */
-function shape(ts: typeof TS, root: TS.Node): string[] {
+export function shape(ts: typeof TS, root: TS.Node): string[] {
   const out: string[] = [];
   const depth = new Map<TS.Node, number>([[root, 0]]);
   forEachDescendant(ts, root, (n) => {
