@@ -12,6 +12,8 @@
  * (passing both, only plain, only instrumented, neither), the tests that pass one way only (run a
  * second time, alone, to tell a difference from a timeout on a loaded machine), and
  * bench/results/test262.json. The whole of `language/` takes about 35 minutes on 2 busy cores.
+ * `TEST262_MAPS=1` builds both ways with an inline source map, and moves the instrumented output
+ * onto the plain build's lines as `tspc` and `tsprof run` do (`alignLines`).
  */
 import { fork } from "node:child_process";
 import * as fs from "node:fs";
@@ -19,9 +21,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as vm from "node:vm";
 import * as ts from "typescript";
-import { createTransformer } from "../transformer/index";
+import { alignLines, createTransformer } from "../transformer/index";
 
 const RUNTIME = path.resolve(__dirname, "..", "runtime", "index.js");
+const MAPS = process.env.TEST262_MAPS === "1";
 
 interface Meta {
   includes: string[];
@@ -43,16 +46,17 @@ function parseMeta(src: string): Meta {
 }
 
 function transpile(code: string, file: string, instrument: boolean): string {
+  const fileName = file.replace(/\.js$/, ".ts");
   const out = ts.transpileModule(code, {
-    fileName: file.replace(/\.js$/, ".ts"),
+    fileName,
     reportDiagnostics: false,
     compilerOptions: {
       target: ts.ScriptTarget.ESNext, module: ts.ModuleKind.CommonJS, alwaysStrict: false, allowJs: true,
-      ignoreDeprecations: "6.0", useDefineForClassFields: true,
+      ignoreDeprecations: "6.0", useDefineForClassFields: true, inlineSourceMap: MAPS,
     } as ts.CompilerOptions,
     transformers: instrument ? { before: [createTransformer(ts, { all: true, runtime: RUNTIME })] } : undefined,
   });
-  return out.outputText;
+  return (MAPS && instrument && alignLines(ts, fileName, out.outputText)?.code) || out.outputText;
 }
 
 type Outcome = "pass" | "fail" | "skip";

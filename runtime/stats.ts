@@ -555,54 +555,9 @@ class SampledInvocation extends Stepping {
 
   /** `noisy` when the line is read: memory in use now, and whether the line's own bytes repeat. */
   private reading(slot: number, countHit: boolean): void {
-    const f = this.f, l = this.l;
-    show(this.d, f.base);
-    openReading(ticks[0] * tickMs);
-    const own = totals[OWN];
-    if (f.steady[l] > STEADY && f.steadyEra[l] === era[0]) {
-      // Verifying a steady line. It is credited its steady amount, and what the reading found
-      // beyond what was credited since the last one, less earlier over-credit (`DRIFT`).
-      const expected = f.ownBytes[l], surprise = own - expected;
-      let credit = expected > 0 ? expected : 0, drift = totals[DRIFT] + surprise;
-      if (drift > 0) {
-        credit += drift;
-        drift = 0;
-      }
-      f.steady[l] = STEADY;
-      if (drift < -DRIFT_MAX || surprise > SURPRISE_MAX || surprise < -SURPRISE_MAX) {
-        // Some steady line's allocation changed: every line learns afresh, and the credit given
-        // ahead (`drift`, ≤ 0 here) is taken back now, not dropped. Dropped, a line learned while
-        // V8 still made its objects larger (before in-object slack tracking ends) kept 64 KiB too
-        // much per relearning: 1.75 MB over 11.99 MB in a 60,000-object loop.
-        // As far as the line read has bytes to give: a line's count never goes below 0 (taken
-        // whole, a line of a few bytes read at a relearning showed -216,438 bytes in the csv
-        // fidelity program). The rest stays credit ahead, for later surplus to pay back.
-        const least = (own > 0 ? own : 0) - f.allocated[l] - (totals[ALLOCATED] - this.a);
-        credit += drift;
-        drift = credit < least ? Math.max(credit - least, -DRIFT_MAX / 2) : 0;
-        if (credit < least) credit = least;
-        era[0]++;
-        f.steady[l] = 0;
-      }
-      totals[DRIFT] = drift;
-      totals[ALLOCATED] += credit - (own > 0 ? own : 0);
-    } else if (f.steadyEra[l] === era[0] && f.steady[l] > 0 && near(own, f.ownBytes[l])) {
-      // Learning: the line's amount is the mean of its run of readings.
-      const n = ++f.steady[l];
-      // Whole bytes: a profile's counters are whole numbers.
-      f.ownBytes[l] = Math.round(f.ownBytes[l] + (own - f.ownBytes[l]) / n);
-    } else {
-      f.ownBytes[l] = own;
-      f.steady[l] = own <= STEADY_MAX_BYTES && own >= -STEADY_MAX_BYTES ? 1 : 0;
-      f.steadyEra[l] = era[0];
-    }
-    f.allocated[l] += totals[ALLOCATED] - this.a;
-    if (totals[IN_USE] > f.memMax[l]) f.memMax[l] = totals[IN_USE];
-    this.a = totals[ALLOCATED];
-    if (countHit) f.hits[slot]++;
-    if (slot >= 0) this.l = slot;
-    closeReading();
-    show(this.d, f.base + this.l);
+    show(this.d, this.f.base);
+    readLine(this, slot, countHit, ticks[0] * tickMs);
+    show(this.d, this.f.base + this.l);
   }
 
   count(slot: number): void {
