@@ -156,6 +156,17 @@ console.log(consume());
 });
 
 test("exact mode measures the probe's cost inside each function, on its light lines, and the report takes that out", () => {
+  // Measured again once when a judgement fails: a line's cost counts as the probe's only when it
+  // is at least half the calibrated cost, and a calibration taken while the machine is busy can
+  // be inflated past that (one suite run of a few at a load average of 10).
+  try {
+    probeCostInSitu();
+  } catch {
+    probeCostInSitu();
+  }
+});
+
+function probeCostInSitu(): void {
   const source = [
     "/** @profile */",
     "function walk(xs: number[]): number {",
@@ -179,7 +190,7 @@ test("exact mode measures the probe's cost inside each function, on its light li
   const file = readLprof(run.output);
   const [r] = file.runs;
   const walk = r.functions.find((f) => f.name === "walk")!, outer = r.functions.find((f) => f.name === "outer")!;
-  assert.ok(walk.probe !== undefined && walk.probe > 0, "walk has its own probe cost");
+  assert.ok(walk.probe !== undefined && walk.probe > 0, `walk has its own probe cost (calibration ${JSON.stringify(r.calibration)}, rows ${JSON.stringify(walk.lines)})`);
   assert.equal(outer.probe, walk.probe, "outer, without light lines, takes the thread's");
   // The light line's time per clock read is the measurement: its calibrated time comes out near zero.
   const row = walk.lines.find((l) => l[0] === 5)!;
@@ -191,7 +202,7 @@ test("exact mode measures the probe's cost inside each function, on its light li
   assert.ok(Math.abs(corrected - expected) < 1e-6 * Math.max(1, expected), `${corrected} vs ${expected}`);
   // Exact hits, as always.
   assert.deepEqual(fnNamed(run.profile, "walk").lines.get(6)?.hits, 5000);
-});
+}
 
 test("a .lprof whose function probe cost is not a number from 0 is rejected with one clear line", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tsprof-probe-"));
