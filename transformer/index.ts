@@ -168,6 +168,8 @@ function alignWrites(ts: typeof TS): void {
     for (const [file, [data, bom]] of held) write(file, data, bom);
     held.clear();
   };
+  // A map whose JavaScript never comes is still written, at the compiler's exit at the latest.
+  process.once("exit", flush);
   const sourceOf = (mapText: string, dir: string): string | undefined => {
     try {
       const json = JSON.parse(mapText) as { sources?: string[]; sourceRoot?: string };
@@ -196,8 +198,9 @@ function alignWrites(ts: typeof TS): void {
           const mapFile = path.resolve(path.dirname(file), decodeURI(url));
           const map = held.get(mapFile);
           if (map) {
-            held.delete(mapFile);
+            // Held until written: if the layout throws, the flush below writes the map as printed.
             const done = alignLines(ts, sourceOf(map[0], path.dirname(mapFile))!, data, map[0]);
+            held.delete(mapFile);
             write(mapFile, done?.map ?? map[0], map[1]);
             if (done) data = done.code;
           }
