@@ -4,45 +4,18 @@
  * Mappings are decoded once per file into segments per generated line.
  */
 import { fileURLToPath } from "node:url";
+import { decodeMappings as decodeAll } from "./mappings";
 
 /** `[generated column, original line, original column]`, 0-based, by generated column. */
 type Segment = [number, number, number];
 
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const B64_INDEX = new Map([...B64].map((c, i) => [c, i]));
-
 /** Source map v3 `mappings` (of the first source only) as segments per generated line. */
 export function decodeMappings(mappings: string): Segment[][] {
-  const lines: Segment[][] = [];
-  let srcLine = 0, srcCol = 0, source = 0;
-  for (const text of mappings.split(";")) {
+  return decodeAll(mappings).map((line) => {
     const segs: Segment[] = [];
-    let genCol = 0;
-    for (const seg of text.split(",")) {
-      if (!seg) continue;
-      const v: number[] = [];
-      let shift = 0, value = 0;
-      for (const c of seg) {
-        const digit = B64_INDEX.get(c) ?? 0;
-        value += (digit & 31) << shift;
-        if (digit & 32) shift += 5;
-        else {
-          v.push(value & 1 ? -(value >>> 1) : value >>> 1);
-          shift = 0;
-          value = 0;
-        }
-      }
-      genCol += v[0] ?? 0;
-      if (v.length >= 4) {
-        source += v[1];
-        srcLine += v[2];
-        srcCol += v[3];
-        if (source === 0) segs.push([genCol, srcLine, srcCol]);
-      }
-    }
-    lines.push(segs);
-  }
-  return lines;
+    for (const seg of line) if (seg.length >= 4 && seg[1] === 0) segs.push([seg[0], seg[2], seg[3]]);
+    return segs;
+  });
 }
 
 const maps = new Map<string, Segment[][] | null>();
