@@ -304,18 +304,27 @@ process.on("exit", () => process.stderr.write("reads of probe.ts: " + n + "\\n")
       return samples;
     };
     const node22 = Number(process.versions.node.split(".")[0]) >= 22;
+    // Where samples are expected, a run without any is taken once more: on a loaded machine V8's
+    // sampler thread can be starved through the whole 40 ms (one suite run at a load average of 10).
+    const cache = path.join(dir, "node_modules", ".cache", "tsprof");
+    const sampledOnce = (cwd: string, start?: string, cold?: boolean) => {
+      const n = samplesInLoad(cwd, start);
+      if (n > 0) return n;
+      if (cold) fs.rmSync(cache, { recursive: true, force: true });
+      return samplesInLoad(cwd, start);
+    };
     // Cold (TypeScript loaded to compile the files): node 20 starts it at the first registration.
-    const cold = samplesInLoad(dir);
+    const cold = node22 ? samplesInLoad(dir) : sampledOnce(dir, undefined, true);
     if (node22) assert.equal(cold, 0, "cold CommonJS, node ≥ 22: started at the first call");
     else assert.ok(cold > 0, "cold CommonJS, node 20: started at the first registration");
     // Warm: started late, the profiler never saw load.ts's top level run; started early (what
     // the override asks for), it sampled it.
     assert.equal(samplesInLoad(dir), 0, "warm CommonJS: started at the first call");
-    assert.ok(samplesInLoad(dir, "early") > 0, "CommonJS, TSPROF_V8_START=early: started at the first registration");
+    assert.ok(sampledOnce(dir, "early") > 0, "CommonJS, TSPROF_V8_START=early: started at the first registration");
     // Node before 22.15 loads ES modules through its off-thread hooks: the profiler starts early there.
     const offThread = typeof (require("node:module") as { registerHooks?: unknown }).registerHooks !== "function";
     samplesInLoad(esmDir);
-    const esm = samplesInLoad(esmDir);
+    const esm = node22 || !offThread ? samplesInLoad(esmDir) : sampledOnce(esmDir);
     if (node22) assert.equal(esm, 0, "warm ES modules, node ≥ 22: started at the first call");
     else if (offThread) assert.ok(esm > 0, "warm ES modules, node 20: started at the first registration");
   });
