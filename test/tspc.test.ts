@@ -120,7 +120,7 @@ test("a mistyped plugin option fails the build with one clear message", () => {
   assert.match(build.stdout + build.stderr, /tsprof: unknown plugin option "outptu" in compilerOptions\.plugins; known options: output/);
 });
 
-test("tspc: raw CallSite lines of the instrumented build are the plain build's (a .map file, and an inline map); mapped through the map, the same TypeScript lines", () => {
+test("tspc: raw CallSite lines of the instrumented build are the plain build's (a .map file, an inline map, no map); mapped through a map, the same TypeScript lines", () => {
   const files = {
     "src/app.ts": `import { findSourceMap } from "node:module";
 function site(): string {
@@ -149,7 +149,7 @@ export function main() {
 main();
 `,
   };
-  for (const maps of [{ sourceMap: true }, { sourceMap: false, inlineSourceMap: true }]) {
+  for (const maps of [{ sourceMap: true }, { sourceMap: false, inlineSourceMap: true }, { sourceMap: false }]) {
     const dir = project(files, {}, { ...maps, types: ["node"], typeRoots: [path.join(ROOT, "node_modules", "@types")] });
     const build = runNode([TSPC, "-p", "tsconfig.json"], { cwd: dir });
     assert.equal(build.status, 0, build.stdout + build.stderr);
@@ -159,7 +159,16 @@ main();
     const plain = runNode(["--enable-source-maps", "plain/app.js"], { cwd: dir, env });
     const run = runNode(["--enable-source-maps", "dist/app.js"], { cwd: dir, env });
     assert.equal(plain.status, 0, plain.stderr);
-    assert.match(plain.stdout, /^\d+ \d+ 15\n\d+ \d+ 22 2\n$/, JSON.stringify(maps));
+    const mapped = maps.sourceMap || "inlineSourceMap" in maps;
+    assert.match(plain.stdout, mapped ? /^\d+ \d+ 15\n\d+ \d+ 22 2\n$/ : /^\d+ \d+ \n\d+ \d+  2\n$/, JSON.stringify(maps));
     assert.equal(run.stdout, plain.stdout, JSON.stringify(maps));
+    if (!mapped) {
+      // The map the layout read is not left behind: the build's files are those of the plain build.
+      const js = fs.readFileSync(path.join(dir, "dist", "app.js"), "utf8");
+      assert.doesNotMatch(js, /sourceMappingURL/);
+      assert.match(js, /__tsprof/);
+      assert.deepEqual(fs.readdirSync(path.join(dir, "dist")), fs.readdirSync(path.join(dir, "plain")));
+      assert.equal(js.split("\n").length, fs.readFileSync(path.join(dir, "plain", "app.js"), "utf8").split("\n").length);
+    }
   }
 });

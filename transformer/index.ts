@@ -97,14 +97,17 @@ export function createTransformer(ts: typeof TS, options: TransformOptions = {})
   if (options.rate !== undefined) runtimeOptions.rate = options.rate;
   if (options.memory !== undefined) runtimeOptions.memory = options.memory;
   return (context) => (sf) => {
+    // A file's map turned on for the previous file's layout is off again before this one is judged.
+    restoreMapOption();
     if (sf.isDeclarationFile) return sf;
     // Cheap filter: a file that never says "profile" has nothing marked (unless everything is).
     if (!options.all && !options.names && !sf.text.includes("profile")) return sf;
     const plan = planFile(ts, sf, options);
     if (plan.functions.length === 0) return sf;
     const compilerOptions = context.getCompilerOptions();
-    // Without a map, the printed lines cannot be told apart from tsprof's and stay as printed.
-    const mapped = compilerOptions.sourceMap || compilerOptions.inlineSourceMap;
+    // The layout reads the printed file's map; a command-line build without one prints one
+    // inline for this file, which the write hook takes off again (`mapForLayout`).
+    const mapped = compilerOptions.sourceMap || compilerOptions.inlineSourceMap || mapForLayout(ts, compilerOptions);
     const texts = plainTexts(ts, sf, compilerOptions, plan, mapped ? (lines) => plainLayouts.set(sf.fileName, lines) : undefined);
     return emitInstrumented(ts, context, sf, plan, { runtime: options.runtime, runtimeOptions, texts });
   };
@@ -148,6 +151,40 @@ export default function tsprofPlugin(
 }
 
 const hooked = new WeakSet<object>();
+
+/**
+ * The compiler options whose `inlineSourceMap` the transformer turned on for the file being
+ * emitted, and the value they had: TypeScript reads the option for the printer after the
+ * transformers ran, so that file alone is printed with an inline map, which the layout reads and
+ * the write hook then removes; the option is restored at that write, or before the next file.
+ */
+let forcedMap: { options: TS.CompilerOptions; value: boolean | undefined } | undefined;
+
+/** The command-line compilers whose output goes through the hooked `ts.sys.writeFile`: ts-patch's `tspc`, or a patched `tsc`. */
+const COMMAND_LINE = /[\\/](tspc|tsc)(\.js)?$/;
+
+/**
+ * Turns on an inline map for the file about to be printed when nothing else would give the layout
+ * one: a build without `sourceMap`/`inlineSourceMap` run by tspc (whose writes the hook sees, so
+ * the map never reaches disk). A bundle (`outFile`) and hosts with their own `writeFile` (a
+ * language service, a loader) keep their output as printed. True when the map is on.
+ */
+function mapForLayout(ts: typeof TS, options: TS.CompilerOptions): boolean {
+  if (options.outFile || options.noEmit || !ts.sys || !hooked.has(ts.sys)) return false;
+  if (!COMMAND_LINE.test(require.main?.filename ?? "")) return false;
+  forcedMap = { options, value: options.inlineSourceMap };
+  options.inlineSourceMap = true;
+  return true;
+}
+
+/** Puts back the `inlineSourceMap` option `mapForLayout` changed; true when it had changed it. */
+function restoreMapOption(): boolean {
+  if (!forcedMap) return false;
+  forcedMap.options.inlineSourceMap = forcedMap.value;
+  if (forcedMap.value === undefined) delete forcedMap.options.inlineSourceMap;
+  forcedMap = undefined;
+  return true;
+}
 const JS_OUTPUT = /\.[cm]?jsx?$/;
 const MAP_URL = /\/\/# sourceMappingURL=([^\s]+)\s*$/;
 
@@ -186,6 +223,7 @@ function alignWrites(ts: typeof TS): void {
       held.set(path.resolve(file), [data, bom]);
       return;
     }
+    const forced = JS_OUTPUT.test(file) && restoreMapOption();
     if (plainLayouts.size > 0 && JS_OUTPUT.test(file)) {
       const url = MAP_URL.exec(data)?.[1];
       try {
@@ -209,6 +247,8 @@ function alignWrites(ts: typeof TS): void {
         // A map that cannot be read leaves the output as printed.
       }
     }
+    // The map tsprof asked for goes; the text ends as the build without a map prints it.
+    if (forced) data = data.replace(MAP_URL, "");
     flush();
     write(file, data, bom);
   };
