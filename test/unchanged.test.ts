@@ -280,3 +280,75 @@ later(1).then(() => console.log(seen.join("\\n")));
   assert.equal(underRun.status, 0, underRun.stderr);
   assert.equal(underRun.stdout.slice(0, expected.length), expected, "under tsprof run");
 });
+
+test("raw CallSite columns are the plain build's where no code of tsprof's comes before the call on its line, tspc build and tsprof run", () => {
+  const dir = fs.realpathSync(makeProject("tsprof-unchanged-rawcolumns-"));
+  const source = `const seen: string[] = [];
+function where(tag: string) {
+  const saved = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_e, cs) => cs;
+  const cs = (new Error().stack as unknown as NodeJS.CallSite[])[1];
+  Error.prepareStackTrace = saved;
+  seen.push([tag, cs.getLineNumber(), cs.getColumnNumber(), cs.getEnclosingLineNumber(), cs.getEnclosingColumnNumber()].join(" "));
+  return 1;
+}
+/** @profile */
+function outer(n: number) {
+  let total = 0;
+  function nested(k: number) {
+    return where("nested") + k;
+  }
+  for (let i = 0; i < n; i++) {
+    total += nested(i);
+  }
+  const long = [
+    1,
+    where("multi-line"),
+  ];
+  const o = { a: where("object"), b: [where("array"), 2] }; where("second statement");
+  if (n > 0) where("if on one line");
+  return total + long.length + o.a;
+}
+class Shape {
+  /** @profile */
+  area(w: number,
+       h: number) {
+    if (w > 0) {
+      where("method");
+    }
+    return w * h;
+  }
+}
+/** @profile */
+async function later(x: number) {
+  await null;
+  where("after await");
+  return x;
+}
+/** @profile */
+const block = (x: number) => {
+  const y = x * 2;
+  return where("arrow block") + y;
+};
+outer(1);
+new Shape().area(2, 3);
+block(1);
+later(1).then(() => console.log(seen.join("\\n")));
+`;
+  const src = path.join(dir, "prog.ts");
+  fs.writeFileSync(src, source);
+  const js = path.join(dir, "prog.js");
+  const run = (instrument: boolean) => {
+    fs.writeFileSync(js, compile(source, src, { compilerOptions: { inlineSourceMap: true }, plain: !instrument }));
+    const r = runNode([js], { cwd: dir, env: profEnv(path.join(dir, "out.lprof")) });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout;
+  };
+  const plain = run(false);
+  assert.equal(plain.trim().split("\n").length, 9, plain);
+  assert.match(plain, /^nested 15 16 14 5$/m);
+  assert.equal(run(true), plain);
+  const underRun = tsprof(["run", "-o", "run.lprof", "prog.ts"], { cwd: dir, env: profEnv(path.join(dir, "run.lprof")) });
+  assert.equal(underRun.status, 0, underRun.stderr);
+  assert.equal(underRun.stdout.slice(0, plain.length), plain, "under tsprof run");
+});

@@ -21,7 +21,7 @@ import { forEachDescendant } from "./marks";
  * lines that map to it, ascending, each with the word (or character) its output starts with
  * there: `exports.f = f` and `function f` both map to `export function f`.
  */
-export type PlainLines = Map<number, { lines: number[]; words: string[] }>;
+export type PlainLines = Map<number, { lines: number[]; words: string[]; columns: number[] }>;
 
 const WORD = /[A-Za-z0-9_$\u0080-\uffff]+|[^]/y;
 function wordAt(text: string, at: number): string {
@@ -43,8 +43,8 @@ export function plainLines(mappings: number[][][], text: string): PlainLines {
       const key = seg[2] * KEY + seg[3];
       const word = wordAt(text, starts[l] + seg[0]);
       const at = out.get(key);
-      if (!at) out.set(key, { lines: [l], words: [word] });
-      else if (at.lines[at.lines.length - 1] !== l || at.words[at.words.length - 1] !== word) { at.lines.push(l); at.words.push(word); }
+      if (!at) out.set(key, { lines: [l], words: [word], columns: [seg[0]] });
+      else if (at.lines[at.lines.length - 1] !== l || at.words[at.words.length - 1] !== word) { at.lines.push(l); at.words.push(word); at.columns.push(seg[0]); }
     }
   }
   return out;
@@ -97,7 +97,7 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
   // token left out, and every token of a self-calling function's copy, whose statements the
   // program's own follow (plan.ts `selfCopy`), has none (-1): it joins the line before it.
   const copied = copyRanges(ts, out);
-  const pairToken: number[] = [], pairLine: number[] = [];
+  const pairToken: number[] = [], pairLine: number[] = [], pairColumn: number[] = [];
   let c = 0;
   for (let i = 0; i < starts.length; i++) {
     while (c < copied.length && copied[c][1] <= starts[i]) c++;
@@ -113,6 +113,7 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
       if (pairLine.length && pairToken[pairToken.length - 1] === i && pairLine[pairLine.length - 1] === at.lines[j]) continue;
       pairToken.push(i);
       pairLine.push(at.lines[j]);
+      pairColumn.push(at.columns[j]);
     }
   }
   const tailLine: number[] = [], tailPair: number[] = [];
@@ -129,11 +130,17 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
     tailPair[lo] = p;
   }
   const target = new Array<number>(starts.length).fill(-1);
-  for (let p = tailPair.length ? tailPair[tailPair.length - 1] : -1; p >= 0; p = prev[p]) target[pairToken[p]] = pairLine[p];
+  const targetColumn = new Array<number>(starts.length).fill(-1);
+  for (let p = tailPair.length ? tailPair[tailPair.length - 1] : -1; p >= 0; p = prev[p]) {
+    target[pairToken[p]] = pairLine[p];
+    targetColumn[pairToken[p]] = pairColumn[p];
+  }
 
   const nl = code.includes("\r\n") ? "\r\n" : "\n";
   const edits: [number, number, string][] = [];
   let line = countBreaks(code.slice(0, starts[0]));
+  // The new text's column at the end of the last token.
+  let column = 0;
   let cc = 0;
   const printedComments = new Set<number>();
   for (let i = 0; i < starts.length; i++) {
@@ -167,10 +174,11 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
       });
       const want = target[i] >= 0 ? target[i] - line : 0;
       const breaks = Math.max(forced, want);
+      let text = gap;
       if (breaks !== had) {
         const indent = had > 0 ? /[ \t]*$/.exec(gap)![0] : "";
         let spare = breaks - forced;
-        let text = "";
+        text = "";
         let atLineStart = false;
         const put = (piece: string) => {
           if (!atLineStart) text += " ";
@@ -191,13 +199,20 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
         if (!atLineStart && gap.length > 0) text += " ";
         // No space before the first piece when the gap opens with a line break.
         if (text.startsWith(" " + nl)) text = text.slice(1);
-        edits.push([gapStart, gapEnd, text]);
         line += breaks;
       } else {
         line += had;
       }
+      // The token on its plain line at the plain build's column where the gap can give it: a
+      // line's indentation is the plain build's; within a line, spaces are added up to it
+      // (what tsprof's own tokens take before a token cannot be given back).
+      if (targetColumn[i] >= 0 && target[i] === line) text = atColumn(text, column, targetColumn[i]);
+      if (text !== gap) edits.push([gapStart, gapEnd, text]);
+      column = columnAfter(text, column);
     }
-    line += countBreaks(code.slice(starts[i], ends[i]));
+    const token = code.slice(starts[i], ends[i]);
+    line += countBreaks(token);
+    column = columnAfter(token, i === 0 ? columnAfter(code.slice(0, starts[0]), 0) : column);
   }
   if (edits.length === 0) return undefined;
 
@@ -244,6 +259,31 @@ export function relayout(ts: typeof TS, code: string, mappings: number[][][], pl
   for (const segs of lines) segs.sort((x, y) => x[0] - y[0]);
   while (lines.length > 1 && lines[lines.length - 1].length === 0) lines.pop();
   return { code: next, mappings: lines };
+}
+
+/** The column after `text` written from column `from`. */
+function columnAfter(text: string, from: number): number {
+  if (countBreaks(text) === 0) return from + text.length;
+  BREAKS.lastIndex = 0;
+  let end = 0;
+  while (BREAKS.test(text)) end = BREAKS.lastIndex;
+  return text.length - end;
+}
+
+const TRAILING_SPACE = /[ \t]*$/;
+
+/**
+ * A gap written from column `from` that ends at column `want` where it can: the spaces after its
+ * last line break (or after a comment on it) set to reach it, or, in a gap without a line break,
+ * spaces added; otherwise the gap as it was.
+ */
+function atColumn(gap: string, from: number, want: number): string {
+  const now = columnAfter(gap, from);
+  if (now === want) return gap;
+  if (countBreaks(gap) === 0) return want > now ? gap + " ".repeat(want - now) : gap;
+  const trailing = TRAILING_SPACE.exec(gap)![0].length;
+  const base = now - trailing;
+  return want >= base ? gap.slice(0, gap.length - trailing) + " ".repeat(want - base) : gap;
 }
 
 /**
