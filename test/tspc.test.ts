@@ -172,3 +172,66 @@ main();
     }
   }
 });
+
+test("tspc without a source map, in build mode (incremental, declarations) and in watch mode: raw lines and toString() are the plain build's, no map is left, the build info is as tsc writes it", async () => {
+  const source = (extra: string) => `/** @profile */
+export function f(n: number) {
+  let s = 0;${extra}
+  for (let i = 0; i < n; i++) s += i;
+  const saved = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_e, cs) => cs;
+  const c = (new Error().stack as unknown as NodeJS.CallSite[])[0];
+  Error.prepareStackTrace = saved;
+  return s + " " + c.getLineNumber() + ":" + c.getColumnNumber();
+}
+console.log(f(3));
+console.log(f.toString());
+`;
+  const options = { sourceMap: false, incremental: true, declaration: true, types: ["node"], typeRoots: [path.join(ROOT, "node_modules", "@types")] };
+  const dir = project({ "src/app.ts": source("") }, {}, options);
+  fs.writeFileSync(path.join(dir, "tsconfig.plain.json"), fs.readFileSync(path.join(dir, "tsconfig.plain.json"), "utf8")
+    .replace('"incremental": true', '"incremental": true, "tsBuildInfoFile": "plain.tsbuildinfo"'));
+  const env = profEnv(path.join(dir, "out.lprof"));
+  const both = () => {
+    const plainBuild = runNode([TSC, "-p", "tsconfig.plain.json"], { cwd: dir });
+    assert.equal(plainBuild.status, 0, plainBuild.stdout + plainBuild.stderr);
+    const plain = runNode(["plain/app.js"], { cwd: dir, env });
+    const run = runNode(["dist/app.js"], { cwd: dir, env });
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.match(plain.stdout, /^3 \d+:\d+\nfunction f\(n\) \{\n[^]*\n\}\n$/);
+    assert.equal(run.stdout, plain.stdout);
+    const js = fs.readFileSync(path.join(dir, "dist", "app.js"), "utf8");
+    assert.match(js, /__tsprof/);
+    assert.doesNotMatch(js, /sourceMappingURL/);
+    assert.deepEqual(fs.readdirSync(path.join(dir, "dist")).sort(), ["app.d.ts", "app.js"]);
+    return run.stdout;
+  };
+  const build = runNode([TSPC, "-b", "tsconfig.json"], { cwd: dir });
+  assert.equal(build.status, 0, build.stdout + build.stderr);
+  const first = both();
+  const info = JSON.parse(fs.readFileSync(path.join(dir, "tsconfig.tsbuildinfo"), "utf8")) as { options?: Record<string, unknown> };
+  assert.equal(info.options?.inlineSourceMap, undefined);
+  // Up to date: nothing is built again.
+  const again = runNode([TSPC, "-b", "tsconfig.json", "--verbose"], { cwd: dir });
+  assert.match(again.stdout, /is up to date/);
+
+  // Watch mode: an edit that moves the lines below it is built again, laid out again.
+  const { spawn } = await import("node:child_process");
+  const watch = spawn(process.execPath, [TSPC, "-w", "-p", "tsconfig.json", "--preserveWatchOutput"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  const builds = (n: number) => new Promise<void>((resolve, reject) => {
+    const check = () => { if ((out.match(/Found 0 errors/g) ?? []).length >= n) resolve(); };
+    watch.stdout!.on("data", (d: Buffer) => { out += d.toString(); check(); });
+    watch.once("exit", () => reject(new Error(`tspc -w ended:\n${out}`)));
+    check();
+  });
+  try {
+    await builds(1);
+    fs.writeFileSync(path.join(dir, "src", "app.ts"), source("\n  s += 10;\n  s -= 10;"));
+    await builds(2);
+  } finally {
+    watch.kill();
+  }
+  const second = both();
+  assert.notEqual(second, first, "the edit moved the call's line");
+});

@@ -49,6 +49,8 @@ export function plainTexts(
         composite: false,
         incremental: false,
         tsBuildInfoFile: undefined,
+        // Set on every project of `tsc -b` (TypeScript 5.6+): it would write a build info here too.
+        tscBuild: undefined,
       },
     });
   } catch {
