@@ -167,6 +167,26 @@ export function cachePut(dir: string, key: string, code: string): void {
   writeEntry(path.join(dir, `${key}.js`), `${HEADER}${digest(code)} ${Buffer.byteLength(code)}\n`, code);
 }
 
+/**
+ * Stores under `key` the entry already stored under `existing` (whose code is `code`): a hard link
+ * to it under a temporary name, renamed into place, so a reader sees it whole or not at all and no
+ * byte is written twice. Every write replaces a name (temp file + rename), never an entry's bytes,
+ * so the two names cannot drift apart. Where links cannot be made (another filesystem, no links,
+ * the first entry missing) it is written as `cachePut` does.
+ */
+export function cacheLink(dir: string, existing: string, key: string, code: string): void {
+  if (!dir || !trustCacheDir(dir)) return;
+  const file = path.join(dir, `${key}.js`);
+  const tmp = `${file}.${randomBytes(8).toString("hex")}.tmp`;
+  try {
+    fs.linkSync(path.join(dir, `${existing}.js`), tmp);
+    fs.renameSync(tmp, file);
+  } catch {
+    fs.rmSync(tmp, { force: true });
+    cachePut(dir, key, code);
+  }
+}
+
 function writeEntry(file: string, header: string, body: string | Buffer): void {
   const tmp = `${file}.${randomBytes(8).toString("hex")}.tmp`;
   let fd: number | undefined;

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type * as TS from "typescript";
 import { readFileSync } from "node:fs";
-import { cacheGet, cacheKey, cachePut, identityKey } from "./cache";
+import { cacheGet, cacheKey, cacheLink, cachePut, identityKey } from "./cache";
 import { loaderConfig, TSPROF_ROOT, typescriptDir } from "./config";
 import { inNodeModules, isTsprofFile, isTypeScript, type ModuleFormat } from "./format";
 import { createMatcher, type FileSelection } from "./match";
@@ -93,7 +93,7 @@ function compileUnnoted(file: string, source: string | undefined, format: Module
     code = compiledCode ?? "";
     cachePut(config.cacheDir, key, code);
   }
-  if (byIdentity !== undefined) cachePut(config.cacheDir, byIdentity, code);
+  if (byIdentity !== undefined) cacheLink(config.cacheDir, key, byIdentity, code);
   return code === "" ? undefined : code;
 }
 

@@ -254,8 +254,11 @@ describe("tsprof run: the command line", () => {
     assert.equal(out(), "42 compiled\n");
     const cache = path.join(dir, "node_modules", ".cache", "tsprof");
     const entries = () => fs.readdirSync(cache).filter((f) => f.endsWith(".js")).length;
-    // One entry by content, one by identity.
+    // One entry by content, one by identity: the same file under two names (cache.ts cacheLink).
     assert.equal(entries(), 2);
+    const [a, b] = fs.readdirSync(cache).filter((f) => f.endsWith(".js")).map((f) => fs.statSync(path.join(cache, f)));
+    assert.equal(a.ino, b.ino);
+    assert.equal(a.nlink, 2);
     assert.equal(out(), "42 cached\n");
     // The source is not read on a warm start.
     const counter = path.join(dir, "count-reads.js");
