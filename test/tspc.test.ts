@@ -6,7 +6,7 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { expectedHits, hitsByLine, makeProject, profEnv, ROOT, runNode, tsprof } from "./helpers";
+import { CHILD_TIMEOUT_MS, expectedHits, hitsByLine, makeProject, profEnv, ROOT, runNode, tsprof } from "./helpers";
 import { mergeProfiles } from "../report/profile";
 import { readLprof } from "../report/read";
 
@@ -219,11 +219,20 @@ console.log(f.toString());
   const { spawn } = await import("node:child_process");
   const watch = spawn(process.execPath, [TSPC, "-w", "-p", "tsconfig.json", "--preserveWatchOutput"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
+  let waiting: (() => void) | undefined;
+  watch.stdout!.on("data", (d: Buffer) => { out += d.toString(); waiting?.(); });
+  // A guard against a hang, not a speed check.
   const builds = (n: number) => new Promise<void>((resolve, reject) => {
-    const check = () => { if ((out.match(/Found 0 errors/g) ?? []).length >= n) resolve(); };
-    watch.stdout!.on("data", (d: Buffer) => { out += d.toString(); check(); });
-    watch.once("exit", () => reject(new Error(`tspc -w ended:\n${out}`)));
-    check();
+    const timer = setTimeout(() => reject(new Error(`tspc -w: no build ${n} in 5 minutes:\n${out}`)), CHILD_TIMEOUT_MS);
+    const ended = () => reject(new Error(`tspc -w ended:\n${out}`));
+    waiting = () => {
+      if ((out.match(/Found 0 errors/g) ?? []).length < n) return;
+      clearTimeout(timer);
+      watch.off("exit", ended);
+      resolve();
+    };
+    watch.once("exit", ended);
+    waiting();
   });
   try {
     await builds(1);
