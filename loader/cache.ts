@@ -180,11 +180,18 @@ export function cacheLink(dir: string, existing: string, key: string, code: stri
   const tmp = `${file}.${randomBytes(8).toString("hex")}.tmp`;
   try {
     fs.linkSync(path.join(dir, `${existing}.js`), tmp);
+  } catch {
+    cachePut(dir, key, code);
+    return;
+  }
+  try {
     fs.renameSync(tmp, file);
   } catch {
-    fs.rmSync(tmp, { force: true });
-    cachePut(dir, key, code);
+    // Read-only or full: compile again next time.
   }
+  // Renaming one name of a file over another name of the same file does nothing (POSIX): where
+  // another process linked it first, the temporary name is still there.
+  fs.rmSync(tmp, { force: true });
 }
 
 function writeEntry(file: string, header: string, body: string | Buffer): void {

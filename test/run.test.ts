@@ -12,6 +12,7 @@ import * as util from "node:util";
 import { describe, test } from "node:test";
 import { mergeProfiles } from "../report/profile";
 import { readLprof } from "../report/read";
+import { cacheLink } from "../loader/cache";
 import { moduleFormat } from "../loader/format";
 import { CHILD_TIMEOUT_MS, CLI, compile, makeProject, ROOT, runNode, signalsWatched, type RunResult } from "./helpers";
 import { cacheProbe } from "./programs";
@@ -259,6 +260,13 @@ describe("tsprof run: the command line", () => {
     const [a, b] = fs.readdirSync(cache).filter((f) => f.endsWith(".js")).map((f) => fs.statSync(path.join(cache, f)));
     assert.equal(a.ino, b.ino);
     assert.equal(a.nlink, 2);
+    assert.deepEqual(fs.readdirSync(cache).filter((f) => f.endsWith(".tmp")), []);
+    // Linked again (as a second process would): renaming a name over another name of the same
+    // file does nothing, and no temporary name is left behind.
+    const [first, second] = fs.readdirSync(cache).filter((f) => f.endsWith(".js")).map((f) => f.slice(0, -3));
+    cacheLink(cache, first, second, "unused");
+    assert.deepEqual(fs.readdirSync(cache).filter((f) => f.endsWith(".tmp")), []);
+    assert.equal(fs.statSync(path.join(cache, `${second}.js`)).ino, a.ino);
     assert.equal(out(), "42 cached\n");
     // The source is not read on a warm start.
     const counter = path.join(dir, "count-reads.js");
