@@ -177,7 +177,7 @@ export function cachePut(dir: string, key: string, code: string): void {
 export function cacheLink(dir: string, existing: string, key: string, code: string): void {
   if (!dir || !trustCacheDir(dir)) return;
   const file = path.join(dir, `${key}.js`);
-  const tmp = `${file}.${randomBytes(8).toString("hex")}.tmp`;
+  const tmp = tempName(file);
   try {
     fs.linkSync(path.join(dir, `${existing}.js`), tmp);
   } catch {
@@ -194,8 +194,11 @@ export function cacheLink(dir: string, existing: string, key: string, code: stri
   fs.rmSync(tmp, { force: true });
 }
 
+/** A fresh name beside `file` for an entry on its way into place. */
+const tempName = (file: string) => `${file}.${randomBytes(8).toString("hex")}.tmp`;
+
 function writeEntry(file: string, header: string, body: string | Buffer): void {
-  const tmp = `${file}.${randomBytes(8).toString("hex")}.tmp`;
+  const tmp = tempName(file);
   let fd: number | undefined;
   try {
     // O_EXCL under a random name: nothing planted at the temporary path is followed.

@@ -2,6 +2,7 @@
  * The user's path, for real: a project with the plugin in tsconfig.json, built by ts-patch's
  * `tspc` on TypeScript 6, run with plain node; then `tsprof view`.
  */
+import { spawn } from "node:child_process";
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -167,7 +168,7 @@ main();
       const js = fs.readFileSync(path.join(dir, "dist", "app.js"), "utf8");
       assert.doesNotMatch(js, /sourceMappingURL/);
       assert.match(js, /__tsprof/);
-      assert.deepEqual(fs.readdirSync(path.join(dir, "dist")), fs.readdirSync(path.join(dir, "plain")));
+      assert.deepEqual(fs.readdirSync(path.join(dir, "dist")).sort(), fs.readdirSync(path.join(dir, "plain")).sort());
       assert.equal(js.split("\n").length, fs.readFileSync(path.join(dir, "plain", "app.js"), "utf8").split("\n").length);
     }
   }
@@ -216,7 +217,6 @@ console.log(f.toString());
   assert.match(again.stdout, /is up to date/);
 
   // Watch mode: an edit that moves the lines below it is built again, laid out again.
-  const { spawn } = await import("node:child_process");
   const watch = spawn(process.execPath, [TSPC, "-w", "-p", "tsconfig.json", "--preserveWatchOutput"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let waiting: (() => void) | undefined;

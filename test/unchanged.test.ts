@@ -288,4 +288,3 @@ later(1).then(() => console.log(seen.join("\\n")));
   assert.equal(underRun.status, 0, underRun.stderr);
   assert.deepEqual(judged(underRun.stdout), expected, "under tsprof run");
 });
-

@@ -223,8 +223,9 @@ function alignWrites(ts: typeof TS): void {
       held.set(path.resolve(file), [data, bom]);
       return;
     }
-    const forced = JS_OUTPUT.test(file) && restoreMapOption();
-    if (plainLayouts.size > 0 && JS_OUTPUT.test(file)) {
+    const js = JS_OUTPUT.test(file);
+    const forced = js && restoreMapOption();
+    if (plainLayouts.size > 0 && js) {
       const url = MAP_URL.exec(data)?.[1];
       try {
         if (url?.startsWith("data:")) {
