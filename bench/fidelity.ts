@@ -276,7 +276,8 @@ export function prepare(name: string): Prepared {
   const plainJs = compile(source, src, { plain: true, compilerOptions: { inlineSourceMap: true } });
   const plain = path.join(dir, "plain.js"), profiled = path.join(dir, "profiled.js");
   fs.writeFileSync(plain, plainJs);
-  const profiledJs = compile(source, src);
+  // With an inline map, as tsprof run compiles it: the output laid out on the plain build's lines.
+  const profiledJs = compile(source, src, { compilerOptions: { inlineSourceMap: true } });
   fs.writeFileSync(profiled, profiledJs);
   fs.writeFileSync(path.join(dir, "profiled-notry.js"), withoutTry(profiledJs));
   const mod = require(plain) as { reps?: number; truth?: Record<string, number> };

@@ -386,7 +386,10 @@ function scan(script: string): ScriptMap | null {
         const top = stack[stack.length - 1];
         if (top) {
           top.slot = ev.slot!;
-          if (top === owner) ownerSlot = top.slot;
+          // A probe with no code after it on its line is the next line's: the printed output
+          // laid out on the plain build's lines (relayout.ts) ends a line with the probes of the
+          // statement on the line below. This line's code ran before it, under the slot before.
+          if (top === owner && !trailing(text, ev.end, end)) ownerSlot = top.slot;
         }
       } else {
         const top = stack.pop();
@@ -423,6 +426,14 @@ function scan(script: string): ScriptMap | null {
     eventAt: events.map((ev) => ev.at),
     eventOpens: events.map((ev) => (ev.kind === "entry" ? fnIndex.get(ev.fn!)! : -1)),
   };
+}
+
+/** What may follow a line's last probe without being code: instrumentation, and a `for…of` array check's opening (its operand is on the next line). */
+const AFTER_LAST_PROBE = new RegExp(String.raw`${INSTRUMENTATION.source}|[\w$.]+\.arrays\($|//[^\n\r]*|/\*[^]*?\*/`, "g");
+
+/** Whether `text` from `from` to the line's end (`to`) holds no code: the probe before `from` belongs to the next line. */
+function trailing(text: string, from: number, to: number): boolean {
+  return text.slice(from, to).trimEnd().replace(AFTER_LAST_PROBE, "").length === 0;
 }
 
 /**

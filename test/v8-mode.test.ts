@@ -136,6 +136,44 @@ console.log(work() > 0);
   assert.ok(runs.some(({ m: fn }) => (fn.lines.get(13)?.time ?? 0) > 0), "the loop line got no time in three runs");
 });
 
+test("v8 mode under tsprof run: each line keeps its own samples where the output is laid out on the plain build's lines (CommonJS: TypeScript's printer, the probes ending the line before) and where the probes are written into the text (ES modules)", (t) => {
+  const program = `function burn(n: number) { let x = 0; for (let i = 0; i < n; i++) x = (x * 31 + i) % 1000003; return x; }
+/** @profile */
+function work(xs: number[]) {
+  let s = burn(12e6);
+  const t = s * 2;
+  for (const x of xs) {
+    s += burn(x);
+  }
+  s += t;
+  return s;
+}
+burn(4e6); burn(4e6);
+console.log(work([4e6, 4e6]) > 0);
+`;
+  for (const [kind, pkg] of [["CommonJS", {}], ["ES module", { type: "module" }]] as const) {
+    const dir = makeProject("tsprof-v8-layout-");
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(pkg));
+    fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { target: "es2022" } }));
+    fs.writeFileSync(path.join(dir, "prog.ts"), program);
+    const out = path.join(dir, "out.lprof");
+    const { m: fn, starved, samples } = sampled(() => {
+      fs.rmSync(out, { force: true });
+      const r = tsprof(["run", "-q", "-o", out, "--", ...SETTLED, "prog.ts"], { cwd: dir, env: profEnv(out) });
+      assert.equal(r.stdout, "true\n", r.stderr);
+      return fnNamed(mergeProfiles([readLprof(out)]), "work");
+    }, (f) => f);
+    assert.deepEqual([4, 5, 6, 7, 9, 10].map((l) => fn.lines.get(l)?.hits), [1, 1, 3, 2, 1, 1], kind);
+    if (starved) return t.skip(`V8's sampler took ${samples} samples at best in 5 runs: machine overloaded, proportions not judged`);
+    const share = (line: number) => (100 * (fn.lines.get(line)?.samples ?? 0)) / samples;
+    const seen = `${kind}: ${[4, 5, 6, 7, 9].map((l) => `line ${l} ${share(l).toFixed(1)}%`).join(", ")} of ${samples} samples`;
+    // 60% and 40% of the work; the lines after them do next to none (billed the line above's
+    // samples, they got 60% and 40%).
+    assert.ok(share(4) > 35 && share(7) > 20, seen);
+    assert.ok(share(5) < 10 && share(9) < 10, seen);
+  }
+});
+
 test("v8 mode: lines doing 20/60/20 of the work in one helper share the samples ±20 points", (t) => {
   // Fixed work, not spins: a spin's wall time holds the waits for a CPU that V8's samples do not
   // (a loaded machine failed the spin version now and then). Each line is judged on the median
