@@ -81,12 +81,14 @@ function compileUnnoted(file: string, source: string | undefined, format: Module
   if (code === undefined) {
     const started = performance.now();
     const verbatim = config.compilerOptions.verbatimModuleSyntax === true;
-    const stripped = !transform && format === "module" && STRIPPABLE.test(file) && strippableOptions(config.compilerOptions)
-      ? stripTypes(source, verbatim) ?? transformTypes(source, verbatim, file)
-      : undefined;
-    const compiledCode = stripped ?? transpile(file, source, format, transform && { ...transform, names: transform.names && new Set(transform.names) });
+    const strippable = format === "module" && STRIPPABLE.test(file) && strippableOptions(config.compilerOptions);
+    const names = transform?.names && new Set(transform.names);
+    const stripped = !strippable ? undefined
+      : transform ? instrumentStripped(file, source, { ...transform, names }, verbatim)
+      : stripTypes(source, verbatim) ?? transformTypes(source, verbatim, file);
+    const compiledCode = stripped ?? transpile(file, source, format, transform && { ...transform, names });
     compiled(performance.now() - started);
-    if (stripped === undefined) typescriptUsed();
+    if (stripped === undefined || transform) typescriptUsed();
     // null: run as it is, and do not remember that (a warning was shown).
     if (compiledCode === null) return undefined;
     // An empty entry: JavaScript in which the transformer found nothing to profile.
@@ -161,6 +163,32 @@ function enumsOf(ts: typeof TS, file: string, source: string): string {
     out.push(`export enum ${s.name.text} { ${members} }`);
   }
   return out.join("\n") || "export {};";
+}
+
+/**
+ * A profiled ES module by the text emitter and type stripping, as a bundler's pipeline builds
+ * it: the probe plan written into the TypeScript text (every line where it was), then its types
+ * stripped (every column where it was), so neither `transpileModule` nor the layout runs.
+ * `toString()` of each instrumented function is its text in the stripped plain file, which is
+ * what the program's other modules run as. Undefined where stripping cannot take the file (or
+ * its instrumented text): TypeScript compiles it, as before.
+ */
+function instrumentStripped(file: string, source: string, transform: { runtime: string; all: boolean; names?: Set<string> }, verbatim: boolean): string | undefined {
+  const plain = stripTypes(source, verbatim);
+  if (plain === undefined) return undefined;
+  const ts = loadTypeScript();
+  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const { planFile } = require("../transformer/plan") as typeof import("../transformer/plan");
+  const plan = planFile(ts, sf, { all: transform.all, names: transform.names });
+  if (plan.functions.length === 0) return plain;
+  const { emitText } = require("../transformer/text-emit") as typeof import("../transformer/text-emit");
+  const { strippedTexts } = require("../transformer/plain-text") as typeof import("../transformer/plain-text");
+  const out = emitText(ts, sf, plan, { runtime: transform.runtime, format: "esm", texts: strippedTexts(ts, sf, plan, plain) });
+  const code = stripTypes(out.code, verbatim);
+  if (code === undefined) return undefined;
+  // As TypeScript's inline map names the file: relative to the output, no sources inline.
+  const map = { ...out.map, file: path.basename(file).replace(/\.(m?)ts$/, ".$1js"), sources: [path.basename(file)], sourcesContent: undefined };
+  return `${code}\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString("base64")}`;
 }
 
 /** Compiled code; undefined: run the file as it is; null: as it is, and do not remember that (a warning was shown). */

@@ -12,7 +12,10 @@ import * as path from "node:path";
 import { before, describe, test } from "node:test";
 import * as ts from "typescript";
 import { canStripTypes, skeleton, stripTypes } from "../loader/strip";
-import { CLI, makeProject } from "./helpers";
+import { CLI, expectedHits, hitsByLine, makeProject } from "./helpers";
+import { mergeProfiles } from "../report/profile";
+import { readLprof } from "../report/read";
+import { decodeMappings } from "../runtime/mappings";
 
 const MODULE = JSON.stringify({ type: "module" });
 const hasCompileCache = typeof (require("node:module") as { enableCompileCache?: unknown }).enableCompileCache === "function";
@@ -282,6 +285,136 @@ describe("tsprof run: type stripping where Node has it, TypeScript where it must
       }
     });
   }
+
+  test("profiled ES modules: the probes written into the text, then stripped: raw CallSite lines and columns, toString() and output as the stripped plain run's, exact hits; a file stripping cannot take still compiles", { skip: canStripTypes() ? false : "no type stripper: neither module.stripTypeScriptTypes nor amaro" }, () => {
+    const where = `// MARK where
+export const seen: string[] = [];
+export function where(tag: string): number {
+  const saved = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_e, cs) => cs;
+  const cs = (new Error().stack as unknown as NodeJS.CallSite[])[1];
+  Error.prepareStackTrace = saved;
+  seen.push([tag, cs.getLineNumber(), cs.getColumnNumber(), cs.getEnclosingLineNumber(), cs.getEnclosingColumnNumber()].join("|"));
+  return 1;
+}
+`;
+    const main = `// MARK textpath
+import { seen, where } from "./where.js";
+import { Tone } from "./tone.js";
+/** @profile */
+function outer(n: number): number {
+  let total: number = 0; // hits: 1
+  for (let i: number = 0; i < n; i++) { // hits: 4
+    total += where("loop") as number; // hits: 3
+  }
+  const typed: Array<number> = [where("typed"), 2]; // hits: 1
+  return total + typed.length; // hits: 1
+}
+class Shape<T extends number> {
+  readonly side: T;
+  constructor(side: T) {
+    this.side = side;
+  }
+  area(w: T, h: number): number {
+    return where("method") * w * h * this.side; // hits: 1
+  }
+}
+/** @profile */
+async function later(x: number): Promise<number> {
+  await null; // hits: 1
+  where("async"); // hits: 1
+  return x; // hits: 1
+}
+/** @profile */
+function fact(n: number): number {
+  if (n <= 1) return where("base"); // hits: 4
+  return n * fact(n - 1); // hits: 2
+}
+/** @profile */
+const arrow = (x: number): number => where("arrow") + x; // hits: 1
+console.log(outer(3), new Shape(1).area(2, 3), fact(1), fact(3), arrow(1), Tone.High);
+for (const f of [outer, Shape, Shape.prototype.area, later, fact, arrow]) console.log(JSON.stringify(f.toString()));
+await later(1);
+console.log(seen.join("\\n"));
+`;
+    // Stripping refuses an enum: this profiled file goes to TypeScript.
+    const tone = `// MARK tone
+export enum Tone { Low = 1, High = 2 }
+/** @profile */
+export function pitch(t: Tone): number {
+  return t * 2; // hits: 1
+}
+pitch(Tone.Low);
+`;
+    const root = path.join(dir, "textpath");
+    // The reference: the same files with no mark (same length), so every file is stripped as it is.
+    for (const [name, unmark] of [["prof", false], ["plain", true]] as const) {
+      fs.mkdirSync(path.join(root, name), { recursive: true });
+      fs.writeFileSync(path.join(root, name, "package.json"), MODULE);
+      fs.writeFileSync(path.join(root, name, "tsconfig.json"), JSON.stringify({ compilerOptions: { target: "es2022", strict: true } }));
+      for (const [file, text] of [["main.ts", main], ["where.ts", where], ["tone.ts", tone]]) {
+        fs.writeFileSync(path.join(root, name, file), unmark ? text.replaceAll("@profile", "@nothing") : text);
+      }
+    }
+    const runIn = (name: string) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, TSPROF_CACHE_DIR: path.join(root, name, ".cache") };
+      for (const k of Object.keys(env)) if (k.startsWith("TSPROF_") && k !== "TSPROF_CACHE_DIR") delete env[k];
+      delete env.NODE_OPTIONS;
+      // Shape.area by name: a mark inside the class would be in the class's text.
+      const select = name === "prof" ? ["-p", "main.ts:Shape.area"] : [];
+      const r = spawnSync(process.execPath, [CLI, "run", "-q", ...select, "-o", "out.lprof", "main.ts"], { cwd: path.join(root, name), env, encoding: "utf8", timeout: 120_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stderr, "");
+      return r.stdout;
+    };
+    const plain = runIn("plain"), profiled = runIn("prof");
+    const rows = (out: string) => out.trim().split("\n");
+    // The first output lines and every toString() are the plain run's.
+    assert.deepEqual(rows(profiled).slice(0, 7), rows(plain).slice(0, 7));
+    assert.match(rows(plain)[1], /const typed {16}= \[/, "toString() of the stripped plain file keeps its blanks");
+    // The cache entry of each file: main.ts by the text emitter (its names, every line where it
+    // was), tone.ts by TypeScript (its enum's emit, its unique names).
+    const built = entries(path.join(root, "prof", ".cache"));
+    const of = (mark: string) => {
+      const found = [...new Set(built.filter((code) => code.includes(`// MARK ${mark}`)))];
+      assert.equal(found.length, 1, mark);
+      return found[0];
+    };
+    const code = of("textpath");
+    assert.match(code, /__tsp_load\.c\.hit\(/);
+    assert.doesNotMatch(code, /__tsp_load_1|"use strict"/);
+    assert.match(of("tone"), /\(function \(\w+\) \{/, "tone.ts compiled by TypeScript");
+    assert.match(of("tone"), /__tsp_load_1/);
+    const mappings = decodeMappings((JSON.parse(Buffer.from(code.slice(code.lastIndexOf(",") + 1), "base64").toString()) as { mappings: string }).mappings);
+    /** A raw (1-based) line and column through the entry's source map: the source's (1-based) line and column. */
+    const mapped = (line: number, column: number) => {
+      const seg = mappings[line - 1].filter((g) => g[0] <= column - 1).pop()!;
+      return [seg[2] + 1, seg[3] + 1 + (column - 1 - seg[0])].join(":");
+    };
+    // Raw call sites: every line the plain run's, and every column through the file's map (the
+    // probes written before a statement on its line move it right). The recursion base reached
+    // in fact's copy reads the copy's line (docs/semantics.md, "Limits").
+    const sites = (out: string) => rows(out).slice(7).map((l) => l.split("|"));
+    const p = sites(plain), q = sites(profiled);
+    assert.equal(p.length, 9, plain);
+    assert.equal(q.length, p.length, profiled);
+    const copy = p.map((r) => r[0]).lastIndexOf("base");
+    assert.ok(copy > p.findIndex((r) => r[0] === "base"), plain);
+    for (let i = 0; i < p.length; i++) {
+      const [tag, line, column, enclosingLine, enclosingColumn] = q[i].map((x, k) => (k === 0 ? x : Number(x))) as [string, number, number, number, number];
+      assert.equal(tag, p[i][0]);
+      if (i === copy) continue;
+      assert.deepEqual([line, enclosingLine], [Number(p[i][1]), Number(p[i][3])], `${tag}: raw line and enclosing line`);
+      assert.equal(mapped(line, column), `${p[i][1]}:${p[i][2]}`, `${tag}: column through the map`);
+      assert.equal(mapped(enclosingLine, enclosingColumn), `${p[i][3]}:${p[i][4]}`, `${tag}: enclosing column through the map`);
+    }
+    // Exact hits in both files: the stripped one (main.ts) and the one TypeScript compiled (tone.ts).
+    const profile = mergeProfiles([readLprof(path.join(root, "prof", "out.lprof"))], { raw: true });
+    for (const [file, text] of [["main.ts", main], ["tone.ts", tone]]) {
+      const mine = { ...profile, functions: profile.functions.filter((f) => path.basename(f.file) === file) };
+      assert.deepEqual(hitsByLine(mine), expectedHits(text), `hits in ${file}`);
+    }
+  });
 
   test("skeleton: comments, strings, templates and regular expressions blanked, lengths kept", () => {
     const code = "const a = \"x@y\"; // @c\nconst r = /['\"]/g; /* @d */ const t = `${`@${a}`}@`;\n";

@@ -16,17 +16,7 @@ import { decodeMappings, plainLines, type PlainLines } from "./relayout";
 export function plainTexts(
   ts: typeof TS, sf: TS.SourceFile, options: TS.CompilerOptions, plan: FilePlan, onLines?: (lines: PlainLines) => void,
 ): string[] | undefined {
-  if (plan.functions.length === 0) return undefined;
-  const starts = plan.functions.map((f) => f.at).sort((a, b) => a - b);
-  const wanted: TS.Node[] = [];
-  forEachDescendant(ts, sf, (n) => {
-    // A subtree in which no planned function starts has no text to cut.
-    if (n !== sf && !holdsOffset(starts, n)) return false;
-    if (ts.isFunctionLike(n) || ts.isClassLike(n)) {
-      if (("body" in n && n.body) || ts.isClassLike(n)) wanted.push(n);
-    }
-    return true;
-  });
+  const wanted = textNodes(ts, sf, plan);
   if (wanted.length === 0) return undefined;
 
   let output: { outputText: string; sourceMapText?: string };
@@ -81,6 +71,32 @@ export function plainTexts(
     if (found) texts.add(js.slice(textStart(ts, found, out), found.end));
   }
   return [...texts];
+}
+
+/** The functions and classes whose `toString()` holds probes: each instrumented function and each one around it. */
+function textNodes(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan): TS.Node[] {
+  const wanted: TS.Node[] = [];
+  if (plan.functions.length === 0) return wanted;
+  const starts = plan.functions.map((f) => f.at).sort((a, b) => a - b);
+  forEachDescendant(ts, sf, (n) => {
+    // A subtree in which no planned function starts has no text to cut.
+    if (n !== sf && !holdsOffset(starts, n)) return false;
+    if (ts.isFunctionLike(n) || ts.isClassLike(n)) {
+      if (("body" in n && n.body) || ts.isClassLike(n)) wanted.push(n);
+    }
+    return true;
+  });
+  return wanted;
+}
+
+/**
+ * The same texts where the plain build is `sf` with its types stripped (`plain`: each type
+ * blanked in place, so every node keeps its offsets): each node's text cut from `plain` where it
+ * stands in `sf`.
+ */
+export function strippedTexts(ts: typeof TS, sf: TS.SourceFile, plan: FilePlan, plain: string): string[] | undefined {
+  const texts = new Set(textNodes(ts, sf, plan).map((n) => plain.slice(textStart(ts, n, sf), n.end)));
+  return texts.size > 0 ? [...texts] : undefined;
 }
 
 /** Where V8's `toString` of a function or class starts: after `export`, `default`, `static` and decorators; `async`, `get`, `*` kept. */
