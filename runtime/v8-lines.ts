@@ -367,6 +367,8 @@ function scan(script: string): ScriptMap | null {
     const end = line + 1 < n ? lineStarts[line + 1] : text.length;
     let owner = stack.length ? stack[stack.length - 1] : undefined;
     let ownerSlot = owner?.slot ?? 0;
+    /** Whether the line's owner was entered on it: its head, whose first probe reads as before. */
+    let entered = false;
     for (; e < events.length && events[e].at < end; e++) {
       const ev = events[e];
       const top = stack[stack.length - 1];
@@ -382,6 +384,7 @@ function scan(script: string): ScriptMap | null {
         stack.push({ fn: ev.fn!, slot: 0 });
         owner = stack[stack.length - 1];
         ownerSlot = 0;
+        entered = true;
       } else if (ev.kind === "probe") {
         const top = stack[stack.length - 1];
         if (top) {
@@ -389,7 +392,7 @@ function scan(script: string): ScriptMap | null {
           // A probe with no code after it on its line is the next line's: the printed output
           // laid out on the plain build's lines (relayout.ts) ends a line with the probes of the
           // statement on the line below. This line's code ran before it, under the slot before.
-          if (top === owner && !trailing(text, ev.end, end)) ownerSlot = top.slot;
+          if (top === owner && (entered || !trailing(text, ev.end, end))) ownerSlot = top.slot;
         }
       } else {
         const top = stack.pop();
