@@ -456,7 +456,8 @@ function cheapLoopHeader(lineText: string, states: string): boolean {
     else if (c === ")") depth--;
     else if (c === '"' || c === "'" || c === "\x60") return false;
   }
-  return depth === 0 && /^\s*\{?\s*$/.test(lineText.slice(i));
+  // After the header: its block's `{`, and in laid-out output the body's first probes.
+  return depth === 0 && trailing(lineText, i, lineText.length);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -776,12 +777,14 @@ function attribute(profile: CpuProfile): void {
       else if (map) {
         const l = line - 1;
         if (map.loaderLines.has(l)) n += ticks;
-        // From the function's head to its entry probe: instrumentation, but for the head itself
-        // when a line of its own. That is the prologue (frame, stack check, arguments), which an
-        // unprofiled function pays as much: measured on a profiled `fib` beside its plain copy,
-        // 160 samples on its head line against 155, half of either's samples. Dropped, a line
-        // calling the profiled copy showed 32% against 50% true.
-        else if (at >= 0 && l >= node.callFrame.lineNumber && l <= entryLine && !(l === node.callFrame.lineNumber && l < entryLine)) n += ticks;
+        // From the function's head to its entry probe: instrumentation, but for the head line
+        // itself, also where the entry is on it (laid-out output; a self-calling function's
+        // one-line copy, whose whole body is there). That is the prologue (frame, stack check,
+        // arguments), which an unprofiled function pays as much: measured on a profiled `fib`
+        // beside its plain copy, 160 samples on its head line against 155, half of either's
+        // samples. Dropped, a line calling the profiled copy showed 32% against 50% true; with
+        // the copy's body dropped too, 4% (laid-out output).
+        else if (at >= 0 && l > node.callFrame.lineNumber && l <= entryLine) n += ticks;
         else if (l >= 0 && l < map.lineFn.length && map.lineFn[l] >= 0 && l >= lineOf(map.lineStarts, map.fns[map.lineFn[l]].entry)
           && (map.overhead[l] || map.lineSlot[l] === 0)) n += ticks;
       }
