@@ -136,6 +136,17 @@ console.log(work() > 0);
   assert.ok(runs.some(({ m: fn }) => (fn.lines.get(13)?.time ?? 0) > 0), "the loop line got no time in three runs");
 });
 
+/** `prog.ts` of `dir` under `tsprof run` (settled code, V8 timing), as `sampled` takes it: its `work` function, printing `true`. */
+function workUnderRun(dir: string) {
+  const out = path.join(dir, "out.lprof");
+  return sampled(() => {
+    fs.rmSync(out, { force: true });
+    const r = tsprof(["run", "-q", "-o", out, "--", ...SETTLED, "prog.ts"], { cwd: dir, env: profEnv(out) });
+    assert.equal(r.stdout, "true\n", r.stderr);
+    return fnNamed(mergeProfiles([readLprof(out)]), "work");
+  }, (f) => f);
+}
+
 test("v8 mode under tsprof run: each line keeps its own samples where the output is laid out on the plain build's lines (CommonJS: TypeScript's printer, the probes ending the line before) and where the probes are written into the text (ES modules)", (t) => {
   const program = `function burn(n: number) { let x = 0; for (let i = 0; i < n; i++) x = (x * 31 + i) % 1000003; return x; }
 /** @profile */
@@ -156,13 +167,7 @@ console.log(work([4e6, 4e6]) > 0);
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(pkg));
     fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { target: "es2022" } }));
     fs.writeFileSync(path.join(dir, "prog.ts"), program);
-    const out = path.join(dir, "out.lprof");
-    const { m: fn, starved, samples } = sampled(() => {
-      fs.rmSync(out, { force: true });
-      const r = tsprof(["run", "-q", "-o", out, "--", ...SETTLED, "prog.ts"], { cwd: dir, env: profEnv(out) });
-      assert.equal(r.stdout, "true\n", r.stderr);
-      return fnNamed(mergeProfiles([readLprof(out)]), "work");
-    }, (f) => f);
+    const { m: fn, starved, samples } = workUnderRun(dir);
     assert.deepEqual([4, 5, 6, 7, 9, 10].map((l) => fn.lines.get(l)?.hits), [1, 1, 3, 2, 1, 1], kind);
     if (starved) return t.skip(`V8's sampler took ${samples} samples at best in 5 runs: machine overloaded, proportions not judged`);
     const share = (line: number) => (100 * (fn.lines.get(line)?.samples ?? 0)) / samples;
@@ -208,13 +213,7 @@ console.log(work() > 0);
     assert.match(laid[at + 1], /^\s*\} finally \{/);
     assert.equal(at, plain.findIndex((l) => l.trim() === statement), "the plain build's line");
   }
-  const out = path.join(dir, "out.lprof");
-  const { m: fn, starved, samples } = sampled(() => {
-    fs.rmSync(out, { force: true });
-    const r = tsprof(["run", "-q", "-o", out, "--", ...SETTLED, "prog.ts"], { cwd: dir, env: profEnv(out) });
-    assert.equal(r.stdout, "true\n", r.stderr);
-    return fnNamed(mergeProfiles([readLprof(out)]), "work");
-  }, (f) => f);
+  const { m: fn, starved, samples } = workUnderRun(dir);
   assert.deepEqual([12, 13, 14, 15, 17].map((l) => fn.lines.get(l)?.hits), [1, 21, 20, 20, 1]);
   if (starved) return t.skip(`V8's sampler took ${samples} samples at best in 5 runs: machine overloaded, proportions not judged`);
   const share = (line: number) => (100 * (fn.lines.get(line)?.samples ?? 0)) / samples;
