@@ -177,13 +177,13 @@ function instrumentStripped(file: string, source: string, transform: { runtime: 
   const plain = stripTypes(source, verbatim);
   if (plain === undefined) return undefined;
   const ts = loadTypeScript();
-  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-  const { planFile } = require("../transformer/plan") as typeof import("../transformer/plan");
-  const plan = planFile(ts, sf, { all: transform.all, names: transform.names });
-  if (plan.functions.length === 0) return plain;
-  const { emitText } = require("../transformer/text-emit") as typeof import("../transformer/text-emit");
+  const { instrumentText } = require("../transformer/text-emit-file") as typeof import("../transformer/text-emit-file");
   const { strippedTexts } = require("../transformer/plain-text") as typeof import("../transformer/plain-text");
-  const out = emitText(ts, sf, plan, { runtime: transform.runtime, format: "esm", texts: strippedTexts(ts, sf, plan, plain) });
+  const out = instrumentText(source, file, {
+    ts, runtime: transform.runtime, all: transform.all, names: transform.names, format: "esm",
+    texts: (sf, plan) => strippedTexts(ts, sf, plan, plain),
+  });
+  if (!out) return plain;
   const code = stripTypes(out.code, verbatim);
   if (code === undefined) return undefined;
   // As TypeScript's inline map names the file: relative to the output, no sources inline.
