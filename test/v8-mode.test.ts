@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as ts from "typescript";
-import { compile, expectedHits, fnNamed, hitsByLine, makeProject, profEnv, runNode, runProfiled, tsprof } from "./helpers";
+import { compile, expectedHits, fnNamed, hitsByLine, makeProject, profEnv, ROOT, runNode, runProfiled, tsprof } from "./helpers";
 import { cases } from "./hit-cases";
 import { awaitTruth, leastDisturbed, MARKS, SPIN } from "./programs";
 import { planFile } from "../transformer/plan";
@@ -136,14 +136,14 @@ console.log(work() > 0);
   assert.ok(runs.some(({ m: fn }) => (fn.lines.get(13)?.time ?? 0) > 0), "the loop line got no time in three runs");
 });
 
-/** `prog.ts` of `dir` under `tsprof run` (settled code, V8 timing), as `sampled` takes it: its `work` function, printing `true`. */
-function workUnderRun(dir: string) {
+/** `prog.ts` of `dir` under `tsprof run` (settled code, V8 timing), as `sampled` takes it: its function `name`, printing `true`. */
+function workUnderRun(dir: string, name = "work") {
   const out = path.join(dir, "out.lprof");
   return sampled(() => {
     fs.rmSync(out, { force: true });
     const r = tsprof(["run", "-q", "-o", out, "--", ...SETTLED, "prog.ts"], { cwd: dir, env: profEnv(out) });
     assert.equal(r.stdout, "true\n", r.stderr);
-    return fnNamed(mergeProfiles([readLprof(out)]), "work");
+    return fnNamed(mergeProfiles([readLprof(out)]), name);
   }, (f) => f);
 }
 
@@ -180,25 +180,10 @@ console.log(work([4e6, 4e6]) > 0);
 });
 
 test("v8 mode under tsprof run (laid-out output): a line calling a self-calling profiled function gets the recursion's time, and tsprof's `finally` has a line of its own", (t) => {
-  const program = `/** @profile */
-function fib(n: number): number {
-  if (n < 2) return n;
-  return fib(n - 1) + fib(n - 2);
-}
-function fibPlain(n: number): number {
-  if (n < 2) return n;
-  return fibPlain(n - 1) + fibPlain(n - 2);
-}
-/** @profile */
-function work() {
-  let total = 0;
-  for (let i = 0; i < 20; i++) {
-    total += fib(25);
-    total += fibPlain(25);
-  }
-  return total;
-}
-console.log(work() > 0);
+  // The fidelity suite's fixture (bench/fidelity/nested.ts), run enough times to be sampled.
+  const program = `${fs.readFileSync(path.join(ROOT, "bench", "fidelity", "nested.ts"), "utf8")}
+for (let r = 0; r < 60; r++) run();
+console.log(true);
 `;
   const dir = makeProject("tsprof-v8-copy-");
   const src = path.join(dir, "prog.ts");
@@ -213,14 +198,14 @@ console.log(work() > 0);
     assert.match(laid[at + 1], /^\s*\} finally \{/);
     assert.equal(at, plain.findIndex((l) => l.trim() === statement), "the plain build's line");
   }
-  const { m: fn, starved, samples } = workUnderRun(dir);
-  assert.deepEqual([12, 13, 14, 15, 17].map((l) => fn.lines.get(l)?.hits), [1, 21, 20, 20, 1]);
+  const { m: fn, starved, samples } = workUnderRun(dir, "nested");
+  assert.deepEqual([15, 16, 17, 18, 20].map((l) => fn.lines.get(l)?.hits), [60, 1260, 1200, 1200, 60]);
   if (starved) return t.skip(`V8's sampler took ${samples} samples at best in 5 runs: machine overloaded, proportions not judged`);
   const share = (line: number) => (100 * (fn.lines.get(line)?.samples ?? 0)) / samples;
-  const seen = `fib line ${share(14).toFixed(1)}%, fibPlain line ${share(15).toFixed(1)}% of ${samples} samples`;
+  const seen = `fib line ${share(17).toFixed(1)}%, fibPlain line ${share(18).toFixed(1)}% of ${samples} samples`;
   // 50/50 true. The copy's probes are on its line, so the profiled side gets more (measured:
   // 71.6 / 28.4 in the fidelity bench); with the copy's line taken for its head, 4 / 96.
-  assert.ok(share(14) > 25 && share(15) > 10, seen);
+  assert.ok(share(17) > 25 && share(18) > 10, seen);
 });
 
 test("v8 mode: lines doing 20/60/20 of the work in one helper share the samples ±20 points", (t) => {
